@@ -1,0 +1,116 @@
+"""The model seam: what glossdb asks of any LLM, in one small base class.
+
+glossdb gives a model three jobs: write glosses and explanations (generation) and judge
+query–candidate pairs (log-probabilities of a continuation). A backend implements
+``_generate_batch`` and, when it declares ``can_score_logprobs``, ``_logprobs_batch``. Batching,
+progress and input checks live here, once, for every backend.
+
+Capabilities are class attributes so glossdb can adapt without trying things:
+
+* ``can_score_logprobs``: the backend returns log p(continuation | context) per token.
+* ``supports_prefix_cache``: repeated prompt prefixes are cheap (shared KV, server caching).
+* ``max_batch``: how many prompts one ``_*_batch`` call should receive.
+* ``context_size``: tokens the model can attend to.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ..errors import BackendError
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """A completion request. With ``system`` set it is a chat turn (system + user=prompt),
+    which each backend renders its own way (chat template, chat endpoint)."""
+
+    prompt: str
+    max_tokens: int = 96
+    stop: tuple[str, ...] = ()
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Score ``continuation`` after ``context``; ``shared_prefix`` is a hint only.
+
+    ``shared_prefix`` marks a leading part of ``context`` that many requests repeat, so a
+    backend with a prefix cache can evaluate it once.
+    """
+
+    context: str
+    continuation: str
+    shared_prefix: str = ""
+
+
+class Model(ABC):
+    """A language model glossdb can use. Subclasses register with :func:`register`."""
+
+    backend_name = "base"
+    model_id = "unknown"
+    can_score_logprobs = False
+    supports_prefix_cache = False
+    max_batch = 8
+    context_size = 2048
+    is_chat = False
+
+    @abstractmethod
+    def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:
+        """Greedy completions, one per request, without the prompt."""
+
+    def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+        raise BackendError(
+            f"backend {self.backend_name!r} cannot return log-probabilities; "
+            "choose a judge method that only generates (judge_method = 'generate')"
+        )
+
+    def generate(
+        self, requests: Sequence[GenerateRequest], progress: Progress | None = None
+    ) -> list[str]:
+        return self._batched(requests, self._generate_batch, progress)
+
+    def logprobs(
+        self, requests: Sequence[ScoreRequest], progress: Progress | None = None
+    ) -> list[list[float]]:
+        """Per-token log-probabilities of each request's continuation."""
+        for r in requests:
+            if not r.continuation:
+                raise BackendError("a score request needs a non-empty continuation")
+        return self._batched(requests, self._logprobs_batch, progress)
+
+    def _batched(self, requests, fn, progress):
+        out: list = []
+        size = max(1, self.max_batch)
+        for start in range(0, len(requests), size):
+            part = list(requests[start : start + size])
+            result = fn(part)
+            if len(result) != len(part):
+                raise BackendError(
+                    f"backend {self.backend_name!r} answered {len(result)} of {len(part)} requests"
+                )
+            out.extend(result)
+            if progress is not None:
+                progress(len(part))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for ``text``; backends with a tokenizer override this."""
+        return max(1, (len(text) + 3) // 4)
+
+    def describe(self) -> dict:
+        return {
+            "backend": self.backend_name,
+            "model": self.model_id,
+            "can_score_logprobs": self.can_score_logprobs,
+            "supports_prefix_cache": self.supports_prefix_cache,
+            "max_batch": self.max_batch,
+            "context_size": self.context_size,
+        }
+
+    def close(self) -> None:
+        """Release what the backend holds (weights, connections)."""

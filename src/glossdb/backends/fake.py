@@ -1,0 +1,53 @@
+"""A deterministic model for tests of plumbing: no weights, no network.
+
+Generation returns queued answers (``enqueue``) or an echo of the prompt's last line;
+scoring gives each continuation word 0.0 when the context contains it and -5.0 otherwise,
+so rankings behave like a crude word-overlap judge. Every request lands in ``history``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from .base import GenerateRequest, Model, ScoreRequest
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+class FakeModel(Model):
+    backend_name = "fake"
+    model_id = "fake"
+    can_score_logprobs = True
+    supports_prefix_cache = False
+    max_batch = 4
+    context_size = 8192
+
+    def __init__(self, model_id: str = "fake", **_: object):
+        self.model_id = model_id
+        self.queue: list[str] = []
+        self.history: list[GenerateRequest | ScoreRequest] = []
+
+    def enqueue(self, *answers: str) -> None:
+        self.queue.extend(answers)
+
+    def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:
+        out = []
+        for r in requests:
+            self.history.append(r)
+            if self.queue:
+                out.append(self.queue.pop(0))
+            else:
+                last = r.prompt.strip().splitlines()[-1] if r.prompt.strip() else ""
+                out.append(" ".join(_words(last)[:12]) or "nothing")
+        return out
+
+    def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+        out = []
+        for r in requests:
+            self.history.append(r)
+            seen = set(_words(r.context))
+            out.append([0.0 if w in seen else -5.0 for w in _words(r.continuation)] or [-5.0])
+        return out

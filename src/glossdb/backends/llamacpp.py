@@ -1,0 +1,317 @@
+"""In-process llama.cpp through llama-cpp-python's low-level API.
+
+Many requests share one ``llama_decode``: each request is its own sequence id in a unified KV
+cache, a shared prompt prefix is evaluated once and attached to every sequence with
+``llama_memory_seq_cp``, and logits are requested only for the positions a score needs
+(never the whole vocabulary head for every token). Generation decodes all active sequences
+together, one token each per step.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import BackendError, ModelNotFound
+from ..models import EMBEDDED, resolve_model
+from .base import GenerateRequest, Model, ScoreRequest
+
+_INIT_LOCK = threading.Lock()
+_INITIALISED = False
+_LOG_CALLBACK = None
+
+
+def _quiet_llama(lc) -> None:
+    """Initialise the backend once and route llama.cpp's logging to nowhere."""
+    global _INITIALISED, _LOG_CALLBACK
+    with _INIT_LOCK:
+        if _INITIALISED:
+            return
+        _LOG_CALLBACK = lc.llama_log_callback(lambda level, text, data: None)
+        lc.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+        lc.llama_backend_init()
+        _INITIALISED = True
+
+
+def _log_softmax_pick(rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """log p(target) for each row of logits, computed in float64 for stability."""
+    rows = rows.astype(np.float64, copy=False)
+    peak = rows.max(axis=1)
+    lse = peak + np.log(np.exp(rows - peak[:, None]).sum(axis=1))
+    return rows[np.arange(len(targets)), targets] - lse
+
+
+class LlamaCppModel(Model):
+    backend_name = "llamacpp"
+    can_score_logprobs = True
+    supports_prefix_cache = True
+    max_batch = 64
+
+    def __init__(
+        self,
+        model: str | None = None,
+        n_ctx: int = 8192,
+        n_ubatch: int = 512,
+        n_threads: int | None = None,
+        repeat_penalty: float = 1.15,
+        **_: object,
+    ):
+        import llama_cpp as lc
+
+        self._lc = lc
+        self.model_id, self.path = resolve_model(model)
+        _quiet_llama(lc)
+        self._lock = threading.Lock()
+        mparams = lc.llama_model_default_params()
+        self._model = lc.llama_model_load_from_file(str(self.path).encode(), mparams)
+        if not self._model:
+            raise ModelNotFound(f"llama.cpp could not load {self.path}: is it a valid GGUF file?")
+        self._vocab = lc.llama_model_get_vocab(self._model)
+        self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
+        threads = n_threads or os.cpu_count() or 1
+        cparams = lc.llama_context_default_params()
+        cparams.n_ctx = n_ctx
+        cparams.n_batch = n_ctx
+        cparams.n_ubatch = min(n_ubatch, n_ctx)
+        cparams.n_seq_max = self.max_batch + 1
+        cparams.kv_unified = True
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        self._ctx = lc.llama_init_from_model(self._model, cparams)
+        if not self._ctx:
+            raise BackendError(f"llama.cpp could not create a context of {n_ctx} tokens")
+        self._mem = lc.llama_get_memory(self._ctx)
+        self.context_size = n_ctx
+        self.repeat_penalty = repeat_penalty
+        self._batch = lc.llama_batch_init(n_ctx, 0, 1)
+        self.tokens_evaluated = 0
+        embedded = EMBEDDED.get(self.model_id)
+        self.is_chat = embedded.chat if embedded else self._chat_template() is not None
+
+    # tokens ------------------------------------------------------------------------------
+    def tokenize(self, text: str, add_special: bool = False) -> list[int]:
+        data = text.encode("utf-8")
+        size = len(data) + 16
+        buf = (self._lc.llama_token * size)()
+        n = self._lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
+        if n < 0:
+            size = -n
+            buf = (self._lc.llama_token * size)()
+            n = self._lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
+        return list(buf[:n])
+
+    def token_bytes(self, token: int) -> bytes:
+        buf = ctypes.create_string_buffer(64)
+        n = self._lc.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = self._lc.llama_token_to_piece(self._vocab, token, buf, -n, 0, False)
+        return buf.raw[:n]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def _chat_template(self) -> str | None:
+        raw = self._lc.llama_model_chat_template(self._model, None)
+        return raw.decode("utf-8") if raw else None
+
+    def chat_prompt(self, system: str, user: str) -> str:
+        """Render a system+user turn with the model's own chat template."""
+        import jinja2
+
+        template = self._chat_template()
+        if template is None:
+            return f"{system}\n\n{user}\n"
+        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+        return env.from_string(template).render(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            add_generation_prompt=True,
+            bos_token="",
+            eos_token="",
+        )
+
+    # batch plumbing ----------------------------------------------------------------------
+    def _add(self, n: int, token: int, pos: int, seq: int, logits: bool) -> None:
+        b = self._batch
+        b.token[n] = token
+        b.pos[n] = pos
+        b.n_seq_id[n] = 1
+        b.seq_id[n][0] = seq
+        b.logits[n] = logits
+
+    def _decode(self, n_tokens: int) -> None:
+        self._batch.n_tokens = n_tokens
+        rc = self._lc.llama_decode(self._ctx, self._batch)
+        if rc != 0:
+            raise BackendError(f"llama_decode failed with code {rc} (context full? lower the batch)")
+        self.tokens_evaluated += n_tokens
+
+    def _logits(self, n_outputs: int) -> np.ndarray:
+        ptr = self._lc.llama_get_logits(self._ctx)
+        return np.ctypeslib.as_array(ptr, shape=(n_outputs, self.n_vocab))
+
+    def _clear(self) -> None:
+        self._lc.llama_memory_clear(self._mem, True)
+
+    # scoring -----------------------------------------------------------------------------
+    def _encode_score(self, r: ScoreRequest) -> tuple[list[int], list[int], list[int]]:
+        """Canonical tokens: BOS+prefix, rest of context, continuation (never re-merged)."""
+        if r.shared_prefix and not r.context.startswith(r.shared_prefix):
+            raise BackendError("shared_prefix must be a prefix of context")
+        prefix = self.tokenize(r.shared_prefix, add_special=True) if r.shared_prefix else []
+        rest = r.context[len(r.shared_prefix):]
+        body = self.tokenize(rest, add_special=not prefix)
+        return prefix, body, self.tokenize(r.continuation)
+
+    def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+        encoded = [self._encode_score(r) for r in requests]
+        out: list[list[float]] = [[] for _ in requests]
+        with self._lock:
+            for group in self._groups(encoded):
+                self._score_group(encoded, group, out)
+        return out
+
+    def _groups(self, encoded) -> list[list[int]]:
+        """Pack requests with the same prefix into decodes that fit the context."""
+        by_prefix: dict[tuple[int, ...], list[int]] = {}
+        for i, (prefix, _, _) in enumerate(encoded):
+            by_prefix.setdefault(tuple(prefix), []).append(i)
+        groups = []
+        for prefix, members in by_prefix.items():
+            budget = self.context_size - len(prefix)
+            current: list[int] = []
+            used = 0
+            for i in members:
+                need = len(encoded[i][1]) + len(encoded[i][2])
+                if need > budget:
+                    raise BackendError(
+                        f"a judged pair needs {need + len(prefix)} tokens, over the context of "
+                        f"{self.context_size}; shorten glosses or raise n_ctx"
+                    )
+                if current and (used + need > budget or len(current) >= self.max_batch):
+                    groups.append(current)
+                    current, used = [], 0
+                current.append(i)
+                used += need
+            if current:
+                groups.append(current)
+        return groups
+
+    def _score_group(self, encoded, group: list[int], out: list[list[float]]) -> None:
+        self._clear()
+        prefix = encoded[group[0]][0]
+        n = 0
+        for pos, tok in enumerate(prefix):
+            self._add(n, tok, pos, 0, False)
+            n += 1
+        if prefix:
+            self._decode(n)
+            for seq in range(1, len(group) + 1):
+                self._lc.llama_memory_seq_cp(self._mem, 0, seq, -1, -1)
+        n = 0
+        targets: list[int] = []
+        for seq, i in enumerate(group, start=1):
+            _, body, cont = encoded[i]
+            tokens = body + cont
+            first_scored = len(body) - 1 if body else -1
+            for j, tok in enumerate(tokens):
+                wants = first_scored <= j < len(tokens) - 1
+                self._add(n, tok, len(prefix) + j, seq, wants)
+                n += 1
+            if not body:
+                raise BackendError("a score request needs a non-empty context")
+            targets.extend(cont)
+        self._decode(n)
+        logp = _log_softmax_pick(self._logits(len(targets)), np.asarray(targets))
+        at = 0
+        for i in group:
+            k = len(encoded[i][2])
+            out[i] = logp[at : at + k].tolist()
+            at += k
+        self._clear()
+
+    # generation --------------------------------------------------------------------------
+    def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:
+        prompts = [
+            self.tokenize(self.chat_prompt(r.system, r.prompt) if r.system is not None else r.prompt,
+                          add_special=True)
+            for r in requests
+        ]
+        with self._lock:
+            return self._generate_tokens(requests, prompts)
+
+    def _generate_tokens(self, requests, prompts) -> list[str]:
+        budget = self.context_size - sum(len(p) + r.max_tokens for p, r in zip(prompts, requests))
+        if budget < 0:
+            half = len(requests) // 2
+            if half == 0:
+                raise BackendError("prompt plus max_tokens exceeds the model context")
+            return self._generate_tokens(requests[:half], prompts[:half]) + \
+                self._generate_tokens(requests[half:], prompts[half:])
+        self._clear()
+        n = 0
+        for seq, p in enumerate(prompts):
+            for pos, tok in enumerate(p):
+                self._add(n, tok, pos, seq, pos == len(p) - 1)
+                n += 1
+        self._decode(n)
+        made: list[list[int]] = [[] for _ in requests]
+        texts = [b""] * len(requests)
+        active = list(range(len(requests)))
+        while active:
+            logits = self._logits(len(active)).copy()
+            still = []
+            for row, seq in enumerate(active):
+                tok = self._pick(logits[row], made[seq])
+                if self._lc.llama_vocab_is_eog(self._vocab, tok):
+                    continue
+                made[seq].append(tok)
+                texts[seq] += self.token_bytes(tok)
+                if not self._finished(texts[seq], made[seq], requests[seq]):
+                    still.append(seq)
+            for row, seq in enumerate(still):
+                self._add(row, made[seq][-1], len(prompts[seq]) + len(made[seq]) - 1, seq, True)
+            active = still
+            if active:
+                self._decode(len(active))
+        self._clear()
+        return [self._trim(t.decode("utf-8", "ignore"), r.stop) for t, r in zip(texts, requests)]
+
+    def _pick(self, logits: np.ndarray, made: list[int]) -> int:
+        if made and self.repeat_penalty != 1.0:
+            seen = np.unique(np.asarray(made[-64:]))
+            vals = logits[seen]
+            logits[seen] = np.where(vals > 0, vals / self.repeat_penalty, vals * self.repeat_penalty)
+        return int(np.argmax(logits))
+
+    @staticmethod
+    def _finished(text: bytes, made: list[int], r: GenerateRequest) -> bool:
+        if len(made) >= r.max_tokens:
+            return True
+        decoded = text.decode("utf-8", "ignore")
+        return any(s in decoded for s in r.stop)
+
+    @staticmethod
+    def _trim(text: str, stop: tuple[str, ...]) -> str:
+        for s in stop:
+            at = text.find(s)
+            if at >= 0:
+                text = text[:at]
+        return text.strip()
+
+    def close(self) -> None:
+        if getattr(self, "_ctx", None):
+            self._lc.llama_batch_free(self._batch)
+            self._lc.llama_free(self._ctx)
+            self._lc.llama_model_free(self._model)
+            self._ctx = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down ctypes
+            pass

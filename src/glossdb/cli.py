@@ -1,0 +1,248 @@
+"""The ``glossdb`` command: thin adapters that parse, call :class:`Index`, and format.
+
+Errors are translated to one line and an exit code in exactly one place:
+:meth:`GlossdbGroup.invoke`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from typing import Any, Iterator
+
+import click
+
+from .config import config_path, load_config
+from .errors import GlossdbError
+from .index import Hit, Index, validate_query
+
+DEFAULT_INDEX = "index.glossdb"
+
+
+class GlossdbGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GlossdbError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted. Work already committed is kept; run the command again "
+                       "to continue where it stopped.", err=True)
+            sys.exit(130)
+
+
+@contextlib.contextmanager
+def progress_bars() -> Iterator[Any]:
+    """A factory of tqdm bars on stderr (hidden when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def factory(label: str, total: int):
+        bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, disable=None,
+                   dynamic_ncols=True)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        yield factory
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+index_option = click.option(
+    "--index", "-i", "index_path", default=DEFAULT_INDEX, show_default=True,
+    envvar="GLOSSDB_INDEX", help="Index file (SQLite).",
+)
+model_option = click.option("--model", "-m", default=None,
+                            help="Embedded model name or path to a GGUF file (judge).")
+gloss_model_option = click.option("--gloss-model", default=None,
+                                  help="Model that writes glosses and explanations.")
+backend_option = click.option("--backend", default=None, help="llamacpp, openai, fake, or a plugin.")
+base_url_option = click.option("--base-url", default=None, help="OpenAI-compatible server URL.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def open_index(index_path: str, create: bool = False, **settings: Any) -> Index:
+    return Index(index_path, create=create, **settings)
+
+
+def model_settings(model, gloss_model, backend, base_url) -> dict[str, Any]:
+    return {"model": model, "gloss_model": gloss_model, "backend": backend, "base_url": base_url}
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=GlossdbGroup)
+@click.version_option(package_name="glossdb")
+def cli() -> None:
+    """glossdb: search documents through readable glosses judged by an LLM."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@model_option
+@gloss_model_option
+@backend_option
+@base_url_option
+@json_option
+def add(paths, index_path, model, gloss_model, backend, base_url, as_json) -> None:
+    """Add files and folders (.txt .md .html .pdf .jsonl) and gloss their chunks."""
+    settings = model_settings(model, gloss_model, backend, base_url)
+    with open_index(index_path, create=True, **settings) as ix, progress_bars() as bars:
+        report = ix.add(paths, progress=bars,
+                        on_skip=lambda p, why: click.echo(f"Warning: skipped {p}: {why}", err=True))
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    click.echo(
+        f"{report.files} files: {report.documents_new} new, {report.documents_changed} changed, "
+        f"{report.documents_unchanged} unchanged documents; {report.chunks_added} chunks added, "
+        f"{report.chunks_kept} kept; {report.glosses_written} glosses written; "
+        f"{len(report.skipped)} skipped."
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+def remove(paths, index_path) -> None:
+    """Remove documents and everything derived from them."""
+    with open_index(index_path) as ix:
+        n = ix.remove(paths)
+    click.echo(f"Removed {n} document{'s' if n != 1 else ''}.")
+
+
+def format_hit(hit: Hit, show_text: bool) -> str:
+    where = hit.heading or hit.title or hit.uri
+    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}  score={hit.score:.3f} ({hit.verdict})",
+             f"   gloss: {hit.gloss or '(none yet)'}"]
+    if hit.explanation:
+        lines.append(f"   why:   {hit.explanation}")
+    if show_text:
+        snippet = " ".join(hit.text.split())
+        lines.append(f"   text:  {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    lines.append(f"   from:  {hit.uri}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("query")
+@index_option
+@click.option("-k", default=10, show_default=True, help="Hits to return.")
+@click.option("--explain", is_flag=True, help="Add a one- or two-sentence reason per hit.")
+@click.option("--candidates", type=int, default=None, help="Prefilter candidates to judge.")
+@click.option("--text", "show_text", is_flag=True, help="Print the start of each chunk's text.")
+@click.option("--sql", "show_sql", is_flag=True, help="Print the prefilter SQL and stop.")
+@model_option
+@gloss_model_option
+@backend_option
+@base_url_option
+@json_option
+def search(query, index_path, k, explain, candidates, show_text, show_sql, model, gloss_model,
+           backend, base_url, as_json) -> None:
+    """Search: prefilter candidates, judge each with the LLM, rank by the judgment."""
+    query = validate_query(query)
+    settings = model_settings(model, gloss_model, backend, base_url)
+    with open_index(index_path, **settings) as ix:
+        if show_sql:
+            click.echo(ix.prefilter.sql(query, candidates or ix.config.candidates))
+            return
+        with progress_bars() as bars:
+            hits = ix.search(query, k=k, explain=explain, candidates=candidates, progress=bars)
+    if as_json:
+        echo_json([h.to_dict() for h in hits])
+    elif not hits:
+        click.echo("No candidates: no chunk shares a word with the query.")
+    else:
+        click.echo("\n\n".join(format_hit(h, show_text) for h in hits))
+
+
+@cli.command()
+@click.argument("query")
+@click.argument("chunk_id", type=int)
+@index_option
+@model_option
+@gloss_model_option
+@backend_option
+@base_url_option
+@json_option
+def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_json) -> None:
+    """Explain why chunk CHUNK_ID does or does not match QUERY."""
+    query = validate_query(query)
+    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
+        result = ix.why(query, chunk_id)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    if result.rank is None:
+        place = f"not among the {result.candidates} prefilter candidates, so search never shows it"
+    else:
+        place = (f"prefilter rank {result.prefilter_rank}, judged rank {result.rank} "
+                 f"of {result.candidates} candidates")
+    click.echo(f"chunk {chunk_id}: score={result.score:.3f} ({result.verdict}); {place}\n"
+               f"gloss: {result.gloss or '(none yet)'}\nwhy:   {result.explanation}")
+
+
+@cli.command()
+@click.argument("chunk_id", type=int)
+@index_option
+@json_option
+def show(chunk_id, index_path, as_json) -> None:
+    """Show a chunk: its text, glosses by version, and stored judgments."""
+    with open_index(index_path) as ix:
+        data = ix.show(chunk_id)
+    if as_json:
+        echo_json(data)
+        return
+    c = data["chunk"]
+    click.echo(f"chunk {c['id']} of {c['uri']} (#{c['ordinal']}, chars {c['start_char']}-"
+               f"{c['end_char']})\nheading: {c['heading'] or '-'}\n\n{c['text']}\n")
+    for g in data["glosses"]:
+        click.echo(f"gloss [{g['representation']}]: {g['text']}")
+    for j in data["judgments"]:
+        extra = f" — {j['explanation']}" if j["explanation"] else ""
+        click.echo(f"judged {j['score']:.3f} for {j['query']!r} [{j['judge']}]{extra}")
+
+
+@cli.command()
+@index_option
+@json_option
+def stats(index_path, as_json) -> None:
+    """Counts, representation versions, and how the judge scores."""
+    with open_index(index_path) as ix:
+        data = ix.stats()
+    if as_json:
+        echo_json(data)
+        return
+    for key, value in data.items():
+        if key == "representations":
+            for rep in value:
+                click.echo(f"representation {rep['name']}: {rep['glosses']} glosses by {rep['model']}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@cli.command()
+@index_option
+@json_option
+def config(index_path, as_json) -> None:
+    """Show the configuration in force and where each value comes from."""
+    cfg = load_config(index_path)
+    data = cfg.public()
+    if as_json:
+        echo_json({"file": str(config_path(index_path)), "settings": data, "sources": cfg.sources})
+        return
+    click.echo(f"# file: {config_path(index_path)}")
+    for key, value in data.items():
+        click.echo(f"{key} = {value!r}  # {cfg.sources.get(key, 'default')}")
+
+
+def main() -> None:
+    cli(prog_name="glossdb")

@@ -1,0 +1,78 @@
+"""Configuration in one place: defaults < ``glossdb.toml`` beside the index < environment
+(``GLOSSDB_*``) < explicit arguments. ``glossdb config`` prints the result and its sources."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .models import DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: str = "llamacpp"
+    model: str = DEFAULT_MODEL
+    gloss_model: str = ""  # empty: same as model
+    base_url: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    concurrency: int = 4
+    judge_method: str = "query-likelihood"
+    judge_reads: str = "gloss"
+    candidates: int = 30
+    chunk_tokens: int = 400
+    gloss_tokens: int = 48
+    n_ctx: int = 8192
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def writer_model(self) -> str:
+        return self.gloss_model or self.model
+
+    def public(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+
+
+def config_path(index_path: str | Path) -> Path:
+    return Path(index_path).expanduser().resolve().parent / "glossdb.toml"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = type(getattr(Config, name))
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}") from None
+
+
+def load_config(index_path: str | Path, **overrides: Any) -> Config:
+    known = {f.name for f in fields(Config)} - {"sources"}
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    path = config_path(index_path)
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
+        data = data.get("glossdb", data)
+        for key, value in data.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+            values[key], sources[key] = _coerce(key, value), str(path)
+    for key in known:
+        env = os.environ.get(f"GLOSSDB_{key.upper()}")
+        if env is not None and env != "":
+            values[key], sources[key] = _coerce(key, env), f"GLOSSDB_{key.upper()}"
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key], sources[key] = _coerce(key, value), "argument"
+    return replace(Config(), **values, sources=sources)

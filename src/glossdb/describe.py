@@ -1,0 +1,126 @@
+"""Glosses: short, faithful text descriptions of chunks, written by an LLM.
+
+A *representation version* fixes everything that shapes a gloss: the model, the prompt
+template and the generation parameters. Its name carries a hash of all three, so changing
+any of them is a new version beside the old one, never a silent overwrite.
+
+Writing is batched and resumable: glosses are committed batch by batch, and a new run only
+asks for chunks that have no gloss of the active version yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from .backends.base import GenerateRequest, Model
+from .store import Chunk, Representation, Store
+
+# Chat models get an instruction; base models a few-shot pattern that they continue.
+CHAT_SYSTEM = (
+    "You write glosses for a search index. A gloss is one or two plain sentences that say "
+    "what the passage is about and name its key entities and claims. Be faithful: add "
+    "nothing the passage does not say."
+)
+CHAT_USER = "Passage:\n{passage}\n\nGloss:"
+
+BASE_TEMPLATE = (
+    "Each passage is followed by a gloss: one sentence naming its topic and key claim.\n\n"
+    "Passage: Aspirin irreversibly inhibits cyclooxygenase-1 in platelets, reducing "
+    "thromboxane A2 and platelet aggregation for the life of the platelet.\n"
+    "Gloss: Aspirin blocks platelet COX-1, lowering thromboxane and clotting.\n\n"
+    "Passage: The Treaty of Westphalia (1648) ended the Thirty Years' War and established "
+    "the principle of state sovereignty in Europe.\n"
+    "Gloss: The 1648 Peace of Westphalia ended the Thirty Years' War and founded state "
+    "sovereignty.\n\n"
+    "Passage: {passage}\nGloss:"
+)
+
+
+@dataclass(frozen=True)
+class GlossSpec:
+    """How glosses are written. Its ``version_name`` changes when anything here changes."""
+
+    max_tokens: int = 48
+    max_passage_chars: int = 1500
+    style: str = "auto"  # auto | chat | base
+
+    def template_for(self, model: Model) -> str:
+        if self._chat(model):
+            return CHAT_SYSTEM + "\n---\n" + CHAT_USER
+        return BASE_TEMPLATE
+
+    def _chat(self, model: Model) -> bool:
+        if self.style != "auto":
+            return self.style == "chat"
+        return bool(getattr(model, "is_chat", False))
+
+    def params(self) -> dict:
+        return {"max_tokens": self.max_tokens, "max_passage_chars": self.max_passage_chars,
+                "decoding": "greedy"}
+
+    def version_name(self, model: Model) -> str:
+        payload = json.dumps([model.model_id, self.template_for(model), self.params()])
+        return f"gloss-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
+
+    def request(self, model: Model, chunk: Chunk) -> GenerateRequest:
+        passage = passage_text(chunk, self.max_passage_chars)
+        if self._chat(model):
+            return GenerateRequest(CHAT_USER.format(passage=passage), self.max_tokens,
+                                   ("\n\n",), system=CHAT_SYSTEM)
+        return GenerateRequest(BASE_TEMPLATE.format(passage=passage), self.max_tokens, ("\n",))
+
+
+def passage_text(chunk: Chunk, max_chars: int | None = None) -> str:
+    """What a model reads for a chunk: its heading (or title) and its text, on one line."""
+    text = re.sub(r"\s+", " ", chunk.text).strip()
+    if max_chars and len(text) > max_chars:
+        text = text[:max_chars].rsplit(" ", 1)[0] + " …"
+    head = chunk.heading or chunk.title
+    return f"{head}. {text}" if head and not text.startswith(head) else text
+
+
+def clean_gloss(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip().strip('"').strip()
+    return text or "(no gloss)"
+
+
+class Describer:
+    """Writes glosses for every chunk that lacks one of the active representation."""
+
+    def __init__(self, store: Store, model: Model, spec: GlossSpec | None = None):
+        self.store = store
+        self.model = model
+        self.spec = spec or GlossSpec()
+
+    def representation(self) -> Representation:
+        return self.store.ensure_representation(
+            self.spec.version_name(self.model),
+            self.model.model_id,
+            self.spec.template_for(self.model),
+            self.spec.params(),
+        )
+
+    def pending(self) -> int:
+        return self.store.count_without_gloss(self.representation().id)
+
+    def run(self, batch_size: int = 8, progress: Callable[[int], None] | None = None,
+            searchable: bool = True) -> int:
+        """Gloss every pending chunk, committing after each batch. Returns glosses written."""
+        rep = self.representation()
+        written = 0
+        while True:
+            chunks = self.store.chunks_without_gloss(rep.id, batch_size)
+            if not chunks:
+                return written
+            texts = self.model.generate([self.spec.request(self.model, c) for c in chunks])
+            self.store.put_glosses(
+                rep.id, [(c.id, clean_gloss(t)) for c, t in zip(chunks, texts)],
+                searchable=searchable,
+            )
+            written += len(chunks)
+            if progress is not None:
+                progress(len(chunks))

@@ -1,0 +1,167 @@
+"""The judge: an LLM scores each candidate against the query, and explains on request.
+
+Scoring methods are pure functions from a model's answer to a number, so they can be tested
+without a model:
+
+* ``query-likelihood`` (default): the mean log-probability of the query's tokens after the
+  candidate. A small model cannot reliably *say* "relevant", but it can tell how expected
+  the query is given the candidate, which ranks well (measured: bench/README.md).
+* ``generate``: for backends without log-probabilities, the model answers Yes/No and the
+  score is 1.0 or 0.0; coarser, and said so in ``glossdb stats``.
+
+Judgments are cached in the store by (query, chunk, representation version, judge version);
+the batched, cached path must give the same numbers as judging one pair at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from .backends.base import GenerateRequest, Model, ScoreRequest
+from .describe import passage_text
+from .errors import BackendError
+from .store import Chunk, JudgeVersion, Judgment, Representation, Store
+
+QL_PREFIX = "Passage: "
+QL_TEMPLATE = QL_PREFIX + "{candidate}\nA claim or question that this passage addresses:"
+
+YESNO_SYSTEM = "You judge search results. Answer only Yes or No."
+YESNO_USER = "Query: {query}\nPassage: {candidate}\nDoes the passage answer the query?"
+
+EXPLAIN_SYSTEM = (
+    "You explain search results to a developer. In one or two short sentences, say whether "
+    "the passage matches the query and why, naming the words or facts that connect them or "
+    "what is missing."
+)
+EXPLAIN_USER = "Query: {query}\nPassage: {candidate}\nJudge's score: {verdict}\nExplanation:"
+EXPLAIN_BASE = (
+    "Query: {query}\nPassage: {candidate}\nDoes the passage match the query? {verdict} "
+    "because the passage"
+)
+
+
+def ql_request(candidate: str, query: str) -> ScoreRequest:
+    return ScoreRequest(QL_TEMPLATE.format(candidate=candidate), " " + query.strip(), QL_PREFIX)
+
+
+def ql_score(token_logprobs: list[float]) -> float:
+    """Mean log-probability per query token (higher is better; 0 is certainty)."""
+    if not token_logprobs:
+        raise BackendError("the backend returned no log-probabilities for the query")
+    return sum(token_logprobs) / len(token_logprobs)
+
+
+def yesno_score(answer: str) -> float:
+    return 1.0 if answer.strip().lower().startswith("yes") else 0.0
+
+
+def verdict(score: float, method: str) -> str:
+    if method == "generate":
+        return "match" if score >= 0.5 else "no match"
+    probability = math.exp(score)
+    if probability >= 0.25:
+        return "strong match"
+    return "weak match" if probability >= 0.08 else "no match"
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    method: str = "query-likelihood"
+    reads: str = "gloss"  # gloss | text
+    max_candidate_chars: int = 1500
+
+    def template(self) -> str:
+        return QL_TEMPLATE if self.method == "query-likelihood" else YESNO_SYSTEM + YESNO_USER
+
+    def version_name(self, model: Model) -> str:
+        payload = json.dumps([model.model_id, self.method, self.reads, self.template(),
+                              self.max_candidate_chars])
+        return f"judge-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
+
+
+class Judge:
+    def __init__(self, store: Store, model: Model, spec: JudgeSpec | None = None,
+                 explainer: Model | None = None):
+        self.store = store
+        self.model = model
+        self.explainer = explainer or model
+        spec = spec or JudgeSpec()
+        if spec.method == "query-likelihood" and not model.can_score_logprobs:
+            spec = JudgeSpec("generate", spec.reads, spec.max_candidate_chars)
+        if spec.method not in ("query-likelihood", "generate"):
+            raise BackendError(f"unknown judge method {spec.method!r}: use query-likelihood or generate")
+        self.spec = spec
+
+    def version(self) -> JudgeVersion:
+        return self.store.ensure_judge(
+            self.spec.version_name(self.model), self.model.model_id, self.spec.method,
+            self.spec.template(),
+        )
+
+    def candidate_text(self, chunk: Chunk, gloss: str | None) -> str:
+        if self.spec.reads == "gloss" and gloss:
+            head = chunk.heading or chunk.title
+            return f"{head}. {gloss}" if head else gloss
+        return passage_text(chunk, self.spec.max_candidate_chars)
+
+    def score_uncached(self, query: str, texts: list[str],
+                       progress: Callable[[int], None] | None = None) -> list[float]:
+        if self.spec.method == "query-likelihood":
+            answers = self.model.logprobs([ql_request(t, query) for t in texts], progress)
+            return [ql_score(a) for a in answers]
+        answers = self.model.generate(
+            [GenerateRequest(YESNO_USER.format(query=query, candidate=t), 3, ("\n",),
+                             system=YESNO_SYSTEM) for t in texts],
+            progress,
+        )
+        return [yesno_score(a) for a in answers]
+
+    def judge(self, query: str, chunks: list[Chunk], rep: Representation,
+              progress: Callable[[int], None] | None = None) -> dict[int, Judgment]:
+        """Score every chunk, reusing stored judgments; store the new ones."""
+        version = self.version()
+        done = self.store.judgments(query, [c.id for c in chunks], rep.id, version.id)
+        todo = [c for c in chunks if c.id not in done]
+        if todo:
+            glosses = self.store.glosses(rep.id, [c.id for c in todo])
+            texts = [self.candidate_text(c, glosses.get(c.id)) for c in todo]
+            scores = self.score_uncached(query, texts, progress)
+            fresh = [Judgment(c.id, s) for c, s in zip(todo, scores)]
+            self.store.put_judgments(query, rep.id, version.id, fresh)
+            done.update({j.chunk_id: j for j in fresh})
+        return done
+
+    def explain(self, query: str, items: list[tuple[Chunk, str | None, float]],
+                rep: Representation) -> list[str]:
+        """One- or two-sentence reasons, generated in one batch and stored with the judgment."""
+        requests = []
+        for chunk, gloss, score in items:
+            text = passage_text(chunk, 700)
+            if gloss:
+                text = f"{gloss} | {text}"
+            v = verdict(score, self.spec.method)
+            if self.explainer.is_chat:
+                requests.append(GenerateRequest(
+                    EXPLAIN_USER.format(query=query, candidate=text, verdict=v), 64, ("\n\n",),
+                    system=EXPLAIN_SYSTEM))
+            else:
+                requests.append(GenerateRequest(
+                    EXPLAIN_BASE.format(query=query, candidate=text, verdict=v.capitalize()),
+                    48, ("\n",)))
+        answers = self.explainer.generate(requests)
+        if not self.explainer.is_chat:
+            answers = [f"The passage {a.strip()}" for a in answers]
+        version = self.version()
+        self.store.put_judgments(query, rep.id, version.id, [
+            Judgment(chunk.id, score, _sentence(a)) for (chunk, _, score), a in zip(items, answers)
+        ])
+        return [_sentence(a) for a in answers]
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if not text or text[-1] in ".!?" else text + "."

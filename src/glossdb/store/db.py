@@ -1,0 +1,379 @@
+"""The SQLite file behind an index: one connection, WAL, explicit transactions.
+
+This module knows SQL and nothing about models. Every statement it runs passes through
+``tracer`` when one is given (``Store(path, tracer=print)`` shows them all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from ..errors import IndexCorrupt, UnknownChunk
+from .migrations import apply_migrations
+from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
+
+APPLICATION_ID = 0x676C6F73  # "glos"
+
+FTS_SQL = (
+    "SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
+    " ORDER BY bm25(chunk_fts) LIMIT ?"
+)
+
+_CHUNK_COLUMNS = (
+    "c.id, c.document_id, c.ordinal, c.text, c.start_char, c.end_char, c.heading,"
+    " c.content_hash, d.uri, d.title"
+)
+
+
+def _chunk(row: sqlite3.Row) -> Chunk:
+    return Chunk(*row)
+
+
+class Store:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create: bool = True,
+        tracer: Callable[[str], None] | None = None,
+    ):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise IndexCorrupt(
+                f"no index at {self.path}: create one with `glossdb add PATH` or check the path"
+            )
+        self._check_header()
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        if tracer is not None:
+            self.db.set_trace_callback(tracer)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise IndexCorrupt(
+                f"{self.path} is not a usable glossdb index ({exc}); "
+                "move it aside or pass another path"
+            ) from None
+
+    def _check_header(self) -> None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with self.path.open("rb") as fh:
+            header = fh.read(16)
+        if header != b"SQLite format 3\x00":
+            raise IndexCorrupt(
+                f"{self.path} is not a glossdb index (not an SQLite file); "
+                "move it aside or pass another path"
+            )
+
+    def _open(self) -> None:
+        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+        tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables and app_id != APPLICATION_ID:
+            raise sqlite3.DatabaseError("an SQLite database that glossdb did not create")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        if not tables:
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        apply_migrations(self.db)
+        self.db.row_factory = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes inside happen or none do."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # settings ----------------------------------------------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # documents ---------------------------------------------------------------------------
+    def document_hash(self, uri: str) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM documents WHERE uri = ?", (uri,)).fetchone()
+        return row[0] if row else None
+
+    def upsert_document(
+        self, uri: str, title: str | None, chash: str, metadata: dict[str, Any]
+    ) -> int:
+        self.db.execute(
+            "INSERT INTO documents (uri, title, content_hash, metadata) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(uri) DO UPDATE SET title = excluded.title,"
+            " content_hash = excluded.content_hash, metadata = excluded.metadata,"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            (uri, title, chash, json.dumps(metadata, sort_keys=True)),
+        )
+        return self.db.execute("SELECT id FROM documents WHERE uri = ?", (uri,)).fetchone()[0]
+
+    def delete_document(self, uri: str) -> int:
+        """Delete a document and everything derived from it; return chunks removed."""
+        row = self.db.execute("SELECT id FROM documents WHERE uri = ?", (uri,)).fetchone()
+        if row is None:
+            return -1
+        with self.transaction():
+            n = self.db.execute(
+                "SELECT count(*) FROM chunks WHERE document_id = ?", (row[0],)
+            ).fetchone()[0]
+            self.db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+        return n
+
+    def document_uris(self, prefix: str = "") -> list[str]:
+        rows = self.db.execute(
+            "SELECT uri FROM documents WHERE substr(uri, 1, ?) = ? ORDER BY uri",
+            (len(prefix), prefix),
+        )
+        return [r[0] for r in rows]
+
+    # chunks ------------------------------------------------------------------------------
+    def replace_chunks(self, document_id: int, drafts: list[ChunkDraft]) -> tuple[int, int]:
+        """Make the document's chunks equal ``drafts``.
+
+        A chunk whose text is unchanged keeps its id, and so its glosses and judgments.
+        Returns (kept, added).
+        """
+        old: dict[str, list[int]] = {}
+        for cid, chash in self.db.execute(
+            "SELECT id, content_hash FROM chunks WHERE document_id = ? ORDER BY ordinal",
+            (document_id,),
+        ):
+            old.setdefault(chash, []).append(cid)
+        kept = added = 0
+        for ordinal, d in enumerate(drafts):
+            reuse = old.get(d.content_hash)
+            if reuse:
+                self.db.execute(
+                    "UPDATE chunks SET ordinal = ?, start_char = ?, end_char = ?, heading = ?"
+                    " WHERE id = ?",
+                    (ordinal, d.start_char, d.end_char, d.heading, reuse.pop(0)),
+                )
+                kept += 1
+                continue
+            cur = self.db.execute(
+                "INSERT INTO chunks (document_id, ordinal, heading, text, start_char, end_char,"
+                " content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (document_id, ordinal, d.heading, d.text, d.start_char, d.end_char, d.content_hash),
+            )
+            self.db.execute(
+                "INSERT INTO chunk_fts (rowid, text, gloss) VALUES (?, ?, '')",
+                (cur.lastrowid, self._fts_text(d)),
+            )
+            added += 1
+        stale = [cid for ids in old.values() for cid in ids]
+        self.db.executemany("DELETE FROM chunks WHERE id = ?", [(c,) for c in stale])
+        return kept, added
+
+    @staticmethod
+    def _fts_text(d: ChunkDraft) -> str:
+        return f"{d.heading}\n{d.text}" if d.heading else d.text
+
+    def get_chunk(self, chunk_id: int) -> Chunk:
+        row = self.db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE c.id = ?",
+            (chunk_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownChunk(
+                f"no chunk with id {chunk_id} in {self.path}: "
+                "`glossdb search` and `glossdb stats` show valid ids"
+            )
+        return _chunk(row)
+
+    def get_chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
+        ids = list(chunk_ids)
+        out: dict[int, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d"
+                f" ON d.id = c.document_id WHERE c.id IN ({marks})",
+                part,
+            ):
+                out[row[0]] = _chunk(row)
+        return out
+
+    def chunk_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    # representations and glosses ---------------------------------------------------------
+    def ensure_representation(
+        self, name: str, model_id: str, template: str, params: dict[str, Any]
+    ) -> Representation:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO representations (name, model_id, prompt_template, prompt_hash, params)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                (name, model_id, template, content_hash(template), json.dumps(params, sort_keys=True)),
+            )
+        return self.representation(name)
+
+    def representation(self, name: str) -> Representation:
+        row = self.db.execute(
+            "SELECT id, name, model_id, prompt_template, prompt_hash, params"
+            " FROM representations WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            raise IndexCorrupt(f"representation {name!r} is not in {self.path}")
+        return Representation(*row[:5], params=json.loads(row[5]))
+
+    def representations(self) -> list[tuple[Representation, int]]:
+        rows = self.db.execute(
+            "SELECT r.name, count(g.chunk_id) FROM representations r"
+            " LEFT JOIN glosses g ON g.representation_id = r.id GROUP BY r.id ORDER BY r.id"
+        ).fetchall()
+        return [(self.representation(name), n) for name, n in rows]
+
+    def chunks_without_gloss(self, representation_id: int, limit: int) -> list[Chunk]:
+        rows = self.db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM glosses g WHERE g.chunk_id = c.id"
+            " AND g.representation_id = ?) ORDER BY c.id LIMIT ?",
+            (representation_id, limit),
+        )
+        return [_chunk(r) for r in rows]
+
+    def count_without_gloss(self, representation_id: int) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM glosses g"
+            " WHERE g.chunk_id = c.id AND g.representation_id = ?)",
+            (representation_id,),
+        ).fetchone()[0]
+
+    def put_glosses(
+        self, representation_id: int, glosses: list[tuple[int, str]], *, searchable: bool
+    ) -> None:
+        """Store glosses in one transaction; ``searchable`` also feeds them to FTS."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO glosses (chunk_id, representation_id, text) VALUES (?, ?, ?)",
+                [(cid, representation_id, text) for cid, text in glosses],
+            )
+            if searchable:
+                self.db.executemany(
+                    "UPDATE chunk_fts SET gloss = ? WHERE rowid = ?",
+                    [(text, cid) for cid, text in glosses],
+                )
+
+    def glosses(self, representation_id: int, chunk_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(chunk_ids)
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(
+                self.db.execute(
+                    f"SELECT chunk_id, text FROM glosses WHERE representation_id = ?"
+                    f" AND chunk_id IN ({marks})",
+                    [representation_id, *part],
+                ).fetchall()
+            )
+        return out
+
+    def glosses_for_chunk(self, chunk_id: int) -> list[tuple[str, str]]:
+        return self.db.execute(
+            "SELECT r.name, g.text FROM glosses g JOIN representations r"
+            " ON r.id = g.representation_id WHERE g.chunk_id = ? ORDER BY r.id",
+            (chunk_id,),
+        ).fetchall()
+
+    # judges and judgments ----------------------------------------------------------------
+    def ensure_judge(self, name: str, model_id: str, method: str, template: str) -> JudgeVersion:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO judges (name, model_id, method, template, template_hash)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                (name, model_id, method, template, content_hash(template)),
+            )
+        row = self.db.execute(
+            "SELECT id, name, model_id, method, template, template_hash FROM judges WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return JudgeVersion(*row)
+
+    def judgments(
+        self, query: str, chunk_ids: Iterable[int], representation_id: int, judge_id: int
+    ) -> dict[int, Judgment]:
+        ids = list(chunk_ids)
+        out: dict[int, Judgment] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for cid, score, expl in self.db.execute(
+                "SELECT chunk_id, score, explanation FROM judgments WHERE query = ?"
+                f" AND representation_id = ? AND judge_id = ? AND chunk_id IN ({marks})",
+                [query, representation_id, judge_id, *part],
+            ):
+                out[cid] = Judgment(cid, score, expl, cached=True)
+        return out
+
+    def put_judgments(
+        self, query: str, representation_id: int, judge_id: int, judgments: Iterable[Judgment]
+    ) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO judgments (query, chunk_id, representation_id, judge_id, score,"
+                " explanation) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (query, chunk_id, representation_id, judge_id) DO UPDATE SET"
+                " score = excluded.score,"
+                " explanation = coalesce(excluded.explanation, judgments.explanation)",
+                [
+                    (query, j.chunk_id, representation_id, judge_id, j.score, j.explanation)
+                    for j in judgments
+                ],
+            )
+
+    def judgments_for_chunk(self, chunk_id: int, limit: int = 20) -> list[tuple]:
+        return self.db.execute(
+            "SELECT j.query, j.score, j.explanation, r.name, jv.name, j.created_at"
+            " FROM judgments j JOIN representations r ON r.id = j.representation_id"
+            " JOIN judges jv ON jv.id = j.judge_id WHERE j.chunk_id = ?"
+            " ORDER BY j.created_at DESC LIMIT ?",
+            (chunk_id, limit),
+        ).fetchall()
+
+    # prefilter and log -------------------------------------------------------------------
+    def fts_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 over chunk text and gloss; returns (chunk_id, score), higher is better."""
+        rows = self.db.execute(FTS_SQL, (match, limit))
+        return [(r[0], r[1]) for r in rows]
+
+    def log_query(self, query: str, k: int, candidates: int, judged: int, cached: int,
+                  seconds: float, results: list[int]) -> None:
+        self.db.execute(
+            "INSERT INTO query_log (query, k, candidates, judged, cached, seconds, results)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (query, k, candidates, judged, cached, seconds, json.dumps(results)),
+        )
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("documents", "chunks", "glosses", "judgments", "query_log"):
+            out[table] = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return out

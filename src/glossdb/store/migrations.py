@@ -1,0 +1,124 @@
+"""Schema migrations: named functions, applied in order, each recorded in ``_migrations``.
+
+A migration is a function that returns the SQL script it runs. The runner wraps that script
+and its ``_migrations`` record in one transaction, so a failing migration leaves no trace.
+Add one by appending it to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+Migration = Callable[[], str]
+
+
+def m001_initial() -> str:
+    return """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            uri TEXT NOT NULL UNIQUE,
+            title TEXT,
+            content_hash TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            heading TEXT,
+            text TEXT NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX chunks_document ON chunks(document_id, ordinal);
+        CREATE TABLE representations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            model_id TEXT NOT NULL,
+            prompt_template TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        CREATE TABLE glosses (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            representation_id INTEGER NOT NULL REFERENCES representations(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            PRIMARY KEY (chunk_id, representation_id)
+        );
+        CREATE TABLE judges (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            model_id TEXT NOT NULL,
+            method TEXT NOT NULL,
+            template TEXT NOT NULL,
+            template_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        CREATE TABLE judgments (
+            query TEXT NOT NULL,
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            representation_id INTEGER NOT NULL REFERENCES representations(id) ON DELETE CASCADE,
+            judge_id INTEGER NOT NULL REFERENCES judges(id) ON DELETE CASCADE,
+            score REAL NOT NULL,
+            explanation TEXT,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            PRIMARY KEY (query, chunk_id, representation_id, judge_id)
+        );
+        CREATE INDEX judgments_chunk ON judgments(chunk_id);
+        CREATE TABLE query_log (
+            id INTEGER PRIMARY KEY,
+            query TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            candidates INTEGER NOT NULL,
+            judged INTEGER NOT NULL,
+            cached INTEGER NOT NULL,
+            seconds REAL NOT NULL,
+            results TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        CREATE VIRTUAL TABLE chunk_fts USING fts5(
+            text, gloss, tokenize = 'porter unicode61'
+        );
+        CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            DELETE FROM chunk_fts WHERE rowid = old.id;
+        END;
+        """
+
+
+MIGRATIONS: list[Migration] = [m001_initial]
+
+
+def apply_migrations(db: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " name TEXT PRIMARY KEY,"
+        " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.__name__ in done:
+            continue
+        script = migration()
+        try:
+            db.executescript(
+                f"BEGIN;\n{script}\n"
+                f"INSERT INTO _migrations (name) VALUES ('{migration.__name__}');\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        applied.append(migration.__name__)
+    return applied

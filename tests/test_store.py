@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from glossdb.errors import IndexCorrupt, UnknownChunk
+from glossdb.store import ChunkDraft, Judgment, Store
+from glossdb.store.migrations import MIGRATIONS
+
+
+def drafts(*texts: str) -> list[ChunkDraft]:
+    out, at = [], 0
+    for t in texts:
+        out.append(ChunkDraft(t, at, at + len(t)))
+        at += len(t) + 2
+    return out
+
+
+def test_schema_wal_and_migrations_are_idempotent(tmp_path):
+    path = tmp_path / "a.glossdb"
+    Store(path).close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [r[0] for r in store.db.execute("SELECT name FROM _migrations")]
+    assert names == [m.__name__ for m in MIGRATIONS]
+    store.close()
+
+
+def test_glosses_are_plain_rows_readable_with_sqlite3(tmp_path):
+    store = Store(tmp_path / "a.glossdb")
+    with store.transaction():
+        doc = store.upsert_document("u", "T", "h", {})
+        store.replace_chunks(doc, drafts("alpha text"))
+    rep = store.ensure_representation("gloss-x", "m", "tmpl", {})
+    store.put_glosses(rep.id, [(store.chunk_ids()[0], "about alpha")], searchable=True)
+    store.close()
+    raw = sqlite3.connect(tmp_path / "a.glossdb")
+    assert raw.execute("SELECT text FROM glosses").fetchall() == [("about alpha",)]
+
+
+def test_replace_chunks_keeps_unchanged_ids_and_drops_stale(tmp_path):
+    store = Store(tmp_path / "a.glossdb")
+    with store.transaction():
+        doc = store.upsert_document("u", None, "h1", {})
+        assert store.replace_chunks(doc, drafts("one", "two", "three")) == (0, 3)
+    ids = store.chunk_ids()
+    with store.transaction():
+        assert store.replace_chunks(doc, drafts("one", "three", "four")) == (2, 1)
+    new_ids = store.chunk_ids()
+    assert ids[0] in new_ids and ids[2] in new_ids and ids[1] not in new_ids
+    assert store.fts_search('"two"', 10) == []
+    assert [c for c, _ in store.fts_search('"four"', 10)] == [new_ids[-1]]
+
+
+def test_delete_document_cascades_to_everything_derived(tmp_path):
+    store = Store(tmp_path / "a.glossdb")
+    with store.transaction():
+        doc = store.upsert_document("u", None, "h", {})
+        store.replace_chunks(doc, drafts("alpha beta"))
+    cid = store.chunk_ids()[0]
+    rep = store.ensure_representation("g", "m", "t", {})
+    judge = store.ensure_judge("j", "m", "query-likelihood", "t")
+    store.put_glosses(rep.id, [(cid, "gloss")], searchable=True)
+    store.put_judgments("q", rep.id, judge.id, [Judgment(cid, -1.0, "because")])
+    assert store.delete_document("u") == 1
+    counts = store.counts()
+    assert counts["chunks"] == counts["glosses"] == counts["judgments"] == 0
+    assert store.db.execute("SELECT count(*) FROM chunk_fts").fetchone()[0] == 0
+
+
+def test_judgment_upsert_keeps_an_explanation_when_rescored(tmp_path):
+    store = Store(tmp_path / "a.glossdb")
+    with store.transaction():
+        doc = store.upsert_document("u", None, "h", {})
+        store.replace_chunks(doc, drafts("x"))
+    cid = store.chunk_ids()[0]
+    rep = store.ensure_representation("g", "m", "t", {})
+    judge = store.ensure_judge("j", "m", "query-likelihood", "t")
+    store.put_judgments("q", rep.id, judge.id, [Judgment(cid, -1.0, "reason")])
+    store.put_judgments("q", rep.id, judge.id, [Judgment(cid, -1.0)])
+    got = store.judgments("q", [cid], rep.id, judge.id)[cid]
+    assert got.explanation == "reason" and got.cached
+
+
+def test_tracer_sees_every_statement(tmp_path):
+    seen: list[str] = []
+    store = Store(tmp_path / "a.glossdb", tracer=seen.append)
+    store.get_setting("x")
+    assert any("FROM settings" in s for s in seen)
+
+
+def test_transaction_rolls_back_on_error(tmp_path):
+    store = Store(tmp_path / "a.glossdb")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.upsert_document("u", None, "h", {})
+            raise RuntimeError("boom")
+    assert store.counts()["documents"] == 0
+
+
+def test_corrupt_or_foreign_files_are_refused_untouched(tmp_path):
+    junk = tmp_path / "junk.glossdb"
+    junk.write_bytes(b"this is not sqlite at all" * 10)
+    before = junk.read_bytes()
+    with pytest.raises(IndexCorrupt, match="not a glossdb index"):
+        Store(junk)
+    assert junk.read_bytes() == before
+    foreign = tmp_path / "foreign.db"
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(IndexCorrupt, match="did not create"):
+        Store(foreign)
+
+
+def test_missing_index_is_not_created_when_reading(tmp_path):
+    with pytest.raises(IndexCorrupt, match="no index"):
+        Store(tmp_path / "nope.glossdb", create=False)
+    assert not (tmp_path / "nope.glossdb").exists()
+
+
+def test_unknown_chunk_error_says_how_to_find_ids(tmp_path):
+    store = Store(tmp_path / "a.glossdb")
+    with pytest.raises(UnknownChunk, match="glossdb search"):
+        store.get_chunk(42)
