@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .models import DEFAULT_MODEL
+from .models import DEFAULT_MODEL, DEFAULT_WRITER
 
 
 @dataclass(frozen=True)
 class Config:
     backend: str = "llamacpp"
     model: str = DEFAULT_MODEL
-    gloss_model: str = ""  # empty: same as model
+    gloss_model: str = DEFAULT_WRITER  # writes glosses and explanations; "" = same as model
     base_url: str = ""
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = 60.0

@@ -21,23 +21,15 @@ from .store import Chunk, Representation, Store
 
 # Chat models get an instruction; base models a few-shot pattern that they continue.
 CHAT_SYSTEM = (
-    "You write glosses for a search index. A gloss is one or two plain sentences that say "
-    "what the passage is about and name its key entities and claims. Be faithful: add "
-    "nothing the passage does not say."
+    "You write glosses for a search index. A gloss is one short sentence, in your own words, "
+    "that states the passage's topic and its main point or claim, naming key entities. "
+    "Never copy the title. Add nothing the passage does not say."
 )
 CHAT_USER = "Passage:\n{passage}\n\nGloss:"
 
-BASE_TEMPLATE = (
-    "Each passage is followed by a gloss: one sentence naming its topic and key claim.\n\n"
-    "Passage: Aspirin irreversibly inhibits cyclooxygenase-1 in platelets, reducing "
-    "thromboxane A2 and platelet aggregation for the life of the platelet.\n"
-    "Gloss: Aspirin blocks platelet COX-1, lowering thromboxane and clotting.\n\n"
-    "Passage: The Treaty of Westphalia (1648) ended the Thirty Years' War and established "
-    "the principle of state sovereignty in Europe.\n"
-    "Gloss: The 1648 Peace of Westphalia ended the Thirty Years' War and founded state "
-    "sovereignty.\n\n"
-    "Passage: {passage}\nGloss:"
-)
+# Measured on SciFact abstracts with Gemma 3 270M (base): a few-shot pattern made it copy
+# the examples into unrelated glosses; the zero-shot "TL;DR:" cue gives topical one-liners.
+BASE_TEMPLATE = "{passage}\n\nTL;DR:"
 
 
 @dataclass(frozen=True)
@@ -107,9 +99,14 @@ class Describer:
     def pending(self) -> int:
         return self.store.count_without_gloss(self.representation().id)
 
-    def run(self, batch_size: int = 8, progress: Callable[[int], None] | None = None,
+    def run(self, batch_size: int | None = None, progress: Callable[[int], None] | None = None,
             searchable: bool = True) -> int:
-        """Gloss every pending chunk, committing after each batch. Returns glosses written."""
+        """Gloss every pending chunk, committing after each batch. Returns glosses written.
+
+        A batch is what the model generates at once (at most 16), so an interruption loses
+        at most one batch of work.
+        """
+        batch_size = batch_size or min(self.model.max_batch, 16)
         rep = self.representation()
         written = 0
         while True:

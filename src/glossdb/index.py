@@ -19,7 +19,7 @@ from .config import Config, load_config
 from .describe import Describer, GlossSpec
 from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument
 from .ingest import chunk_text, load, walk
-from .judge import Judge, JudgeSpec, verdict
+from .judge import Judge, JudgeSpec
 from .prefilter import Prefilter
 from .store import Chunk, Representation, Store, content_hash
 
@@ -202,7 +202,7 @@ class Index:
         best = sorted(ordered, key=lambda c: (-judged[c.id].score, pre_rank[c.id]))[:k]
         glosses = self.store.glosses(rep.id, [c.id for c in best])
         hits = [
-            Hit(rank, c.id, judged[c.id].score, verdict(judged[c.id].score, judge.spec.method),
+            Hit(rank, c.id, judged[c.id].score, judge.verdict(query, judged[c.id].score),
                 c.uri, c.title, c.heading, c.text, glosses.get(c.id), judged[c.id].explanation,
                 pre_rank[c.id], judged[c.id].cached)
             for rank, c in enumerate(best, start=1)
@@ -239,7 +239,7 @@ class Index:
         rank = 1 + sum(1 for j in ordered if j.score > mine.score) if pre is not None else None
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
         explanation = mine.explanation or judge.explain(query, [(chunk, gloss, mine.score)], rep)[0]
-        return Why(query, chunk.id, mine.score, verdict(mine.score, judge.spec.method), rank,
+        return Why(query, chunk.id, mine.score, judge.verdict(query, mine.score), rank,
                    len(found), pre, gloss, explanation)
 
     # inspection --------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,6 +25,8 @@ from .describe import passage_text
 from .errors import BackendError
 from .store import Chunk, JudgeVersion, Judgment, Representation, Store
 
+STRONG_LIFT = 1.0
+MATCH_LIFT = 0.4
 QL_PREFIX = "Passage: "
 QL_TEMPLATE = QL_PREFIX + "{candidate}\nA claim or question that this passage addresses:"
 
@@ -59,13 +60,17 @@ def yesno_score(answer: str) -> float:
     return 1.0 if answer.strip().lower().startswith("yes") else 0.0
 
 
-def verdict(score: float, method: str) -> str:
+def verdict(lift: float, method: str) -> str:
+    """Words for a judgment. For query likelihood ``lift`` is the score minus the query's
+    likelihood after an empty passage: how much the candidate made the query more expected
+    (nats per token)."""
     if method == "generate":
-        return "match" if score >= 0.5 else "no match"
-    probability = math.exp(score)
-    if probability >= 0.25:
+        return "match" if lift >= 0.5 else "no match"
+    if lift >= STRONG_LIFT:
         return "strong match"
-    return "weak match" if probability >= 0.08 else "no match"
+    if lift >= MATCH_LIFT:
+        return "match"
+    return "weak match" if lift >= 0.0 else "no match"
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,23 @@ class Judge:
         if spec.method not in ("query-likelihood", "generate"):
             raise BackendError(f"unknown judge method {spec.method!r}: use query-likelihood or generate")
         self.spec = spec
+
+    def baseline(self, query: str) -> float:
+        """The query's score after an empty passage: what a candidate must beat to help."""
+        if self.spec.method != "query-likelihood":
+            return 0.0
+        judge_id = self.version().id
+        stored = self.store.baseline(query, judge_id)
+        if stored is None:
+            stored = self.score_uncached(query, [""])[0]
+            self.store.put_baseline(query, judge_id, stored)
+        return stored
+
+    def lift(self, query: str, score: float) -> float:
+        return score - self.baseline(query)
+
+    def verdict(self, query: str, score: float) -> str:
+        return verdict(self.lift(query, score), self.spec.method)
 
     def version(self) -> JudgeVersion:
         return self.store.ensure_judge(
@@ -143,7 +165,7 @@ class Judge:
             text = passage_text(chunk, 700)
             if gloss:
                 text = f"{gloss} | {text}"
-            v = verdict(score, self.spec.method)
+            v = self.verdict(query, score)
             if self.explainer.is_chat:
                 requests.append(GenerateRequest(
                     EXPLAIN_USER.format(query=query, candidate=text, verdict=v), 64, ("\n\n",),

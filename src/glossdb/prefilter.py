@@ -50,7 +50,13 @@ class Prefilter:
         self.store = store
 
     def candidates(self, query: str, limit: int) -> list[Candidate]:
+        """BM25's best ``limit`` chunks. When fewer match lexically, the rest of the budget
+        goes to other chunks (oldest first): a small index is judged in full, so a query
+        that shares no word with its answer can still find it."""
         rows = self.store.fts_search(fts_expression(query), limit)
+        if len(rows) < limit:
+            rows += [(cid, 0.0) for cid in self.store.other_chunk_ids(
+                [cid for cid, _ in rows], limit - len(rows))]
         return [Candidate(cid, score, rank) for rank, (cid, score) in enumerate(rows, start=1)]
 
     def sql(self, query: str, limit: int) -> str:

@@ -23,6 +23,7 @@ class FakeModel(Model):
     can_score_logprobs = True
     supports_prefix_cache = False
     max_batch = 4
+    is_chat = True
     context_size = 8192
 
     def __init__(self, model_id: str = "fake", **_: object):

@@ -37,12 +37,15 @@ def _quiet_llama(lc) -> None:
         _INITIALISED = True
 
 
-def _log_softmax_pick(rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """log p(target) for each row of logits, computed in float64 for stability."""
-    rows = rows.astype(np.float64, copy=False)
-    peak = rows.max(axis=1)
-    lse = peak + np.log(np.exp(rows - peak[:, None]).sum(axis=1))
-    return rows[np.arange(len(targets)), targets] - lse
+def _log_softmax_pick(rows: np.ndarray, targets: np.ndarray, block: int = 16) -> np.ndarray:
+    """log p(target) for each row of logits, a few rows at a time to stay in cache."""
+    out = np.empty(len(targets), dtype=np.float64)
+    for start in range(0, len(targets), block):
+        part = rows[start : start + block]
+        peak = part.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(part - peak).sum(axis=1, dtype=np.float64)) + peak[:, 0]
+        out[start : start + block] = part[np.arange(len(part)), targets[start : start + block]] - lse
+    return out
 
 
 class LlamaCppModel(Model):
@@ -87,7 +90,7 @@ class LlamaCppModel(Model):
         self._mem = lc.llama_get_memory(self._ctx)
         self.context_size = n_ctx
         self.repeat_penalty = repeat_penalty
-        self._batch = lc.llama_batch_init(n_ctx, 0, 1)
+        self._batch = lc.llama_batch_init(n_ctx, 0, self.max_batch + 1)
         self.tokens_evaluated = 0
         embedded = EMBEDDED.get(self.model_id)
         self.is_chat = embedded.chat if embedded else self._chat_template() is not None
@@ -135,12 +138,15 @@ class LlamaCppModel(Model):
         )
 
     # batch plumbing ----------------------------------------------------------------------
-    def _add(self, n: int, token: int, pos: int, seq: int, logits: bool) -> None:
+    def _add(self, n: int, token: int, pos: int, seq: int | range, logits: bool) -> None:
+        """Put one token in the batch; a range of sequence ids shares the token's KV cell."""
         b = self._batch
         b.token[n] = token
         b.pos[n] = pos
-        b.n_seq_id[n] = 1
-        b.seq_id[n][0] = seq
+        seqs = seq if isinstance(seq, range) else (seq,)
+        b.n_seq_id[n] = len(seqs)
+        for k, s in enumerate(seqs):
+            b.seq_id[n][k] = s
         b.logits[n] = logits
 
     def _decode(self, n_tokens: int) -> None:
@@ -204,15 +210,11 @@ class LlamaCppModel(Model):
     def _score_group(self, encoded, group: list[int], out: list[list[float]]) -> None:
         self._clear()
         prefix = encoded[group[0]][0]
+        everyone = range(1, len(group) + 1)
         n = 0
         for pos, tok in enumerate(prefix):
-            self._add(n, tok, pos, 0, False)
+            self._add(n, tok, pos, everyone, False)
             n += 1
-        if prefix:
-            self._decode(n)
-            for seq in range(1, len(group) + 1):
-                self._lc.llama_memory_seq_cp(self._mem, 0, seq, -1, -1)
-        n = 0
         targets: list[int] = []
         for seq, i in enumerate(group, start=1):
             _, body, cont = encoded[i]

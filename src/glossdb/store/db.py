@@ -218,6 +218,11 @@ class Store:
                 out[row[0]] = _chunk(row)
         return out
 
+    def other_chunk_ids(self, exclude: list[int], limit: int) -> list[int]:
+        skip = set(exclude)
+        rows = self.db.execute("SELECT id FROM chunks ORDER BY id LIMIT ?", (limit + len(skip),))
+        return [r[0] for r in rows if r[0] not in skip][:limit]
+
     def chunk_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 
@@ -348,6 +353,18 @@ class Store:
                     for j in judgments
                 ],
             )
+
+    def baseline(self, query: str, judge_id: int) -> float | None:
+        row = self.db.execute(
+            "SELECT score FROM query_baselines WHERE query = ? AND judge_id = ?", (query, judge_id)
+        ).fetchone()
+        return row[0] if row else None
+
+    def put_baseline(self, query: str, judge_id: int, score: float) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO query_baselines (query, judge_id, score) VALUES (?, ?, ?)",
+            (query, judge_id, score),
+        )
 
     def judgments_for_chunk(self, chunk_id: int, limit: int = 20) -> list[tuple]:
         return self.db.execute(

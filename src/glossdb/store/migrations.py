@@ -95,7 +95,19 @@ def m001_initial() -> str:
         """
 
 
-MIGRATIONS: list[Migration] = [m001_initial]
+def m002_query_baselines() -> str:
+    """Each query's score after an empty passage, per judge: the zero point of a verdict."""
+    return """
+        CREATE TABLE query_baselines (
+            query TEXT NOT NULL,
+            judge_id INTEGER NOT NULL REFERENCES judges(id) ON DELETE CASCADE,
+            score REAL NOT NULL,
+            PRIMARY KEY (query, judge_id)
+        );
+        """
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines]
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:

@@ -1,0 +1,164 @@
+"""The Index facade with the fake model: plumbing, caching, incremental work, resume."""
+
+from __future__ import annotations
+
+import pytest
+
+from glossdb import Index
+from glossdb.backends.base import GenerateRequest, ScoreRequest
+from glossdb.backends.fake import FakeModel
+from glossdb.errors import InvalidQuery, UnknownChunk, UnknownDocument
+from glossdb.judge import Judge, JudgeSpec
+
+
+def generate_calls(model: FakeModel) -> int:
+    return sum(isinstance(r, GenerateRequest) for r in model.history)
+
+
+def score_calls(model: FakeModel) -> int:
+    return sum(isinstance(r, ScoreRequest) for r in model.history)
+
+
+def test_add_glosses_every_chunk_and_reports(index, corpus, fake):
+    report = index.add([corpus])
+    assert report.files == 3 and report.documents_new == 3
+    assert report.glosses_written == report.chunks_added == index.store.counts()["glosses"]
+    assert generate_calls(fake) == report.chunks_added
+
+
+def test_readding_unchanged_content_makes_no_llm_call(index, corpus, fake):
+    index.add([corpus])
+    fake.history.clear()
+    report = index.add([corpus])
+    assert report.documents_unchanged == 3 and report.glosses_written == 0
+    assert fake.history == []
+
+
+def test_changed_document_glosses_only_its_new_chunks(index, corpus, fake):
+    index.add([corpus])
+    fake.history.clear()
+    md = corpus / "cats.md"
+    md.write_text(md.read_text() + "\n## Diet\n\nCats need taurine in their food.\n")
+    report = index.add([corpus])
+    assert report.documents_changed == 1 and report.chunks_added == 1 and report.chunks_kept == 2
+    assert generate_calls(fake) == 1
+    assert "taurine" in fake.history[0].prompt
+
+
+def test_interrupted_glossing_resumes_without_losing_work(tmp_path, corpus):
+    class Flaky(FakeModel):
+        max_batch = 1
+        calls = 0
+
+        def _generate_batch(self, requests):
+            Flaky.calls += 1
+            if Flaky.calls == 3:
+                raise KeyboardInterrupt
+            return super()._generate_batch(requests)
+
+    flaky = Flaky()
+    ix = Index(tmp_path / "r.glossdb", models={"judge": flaky, "writer": flaky})
+    with pytest.raises(KeyboardInterrupt):
+        ix.add([corpus])
+    saved = ix.store.counts()["glosses"]
+    total = ix.store.counts()["chunks"]
+    assert 0 < saved < total
+    flaky.history.clear()
+    report = ix.add([corpus])
+    assert report.glosses_written == total - saved
+    assert generate_calls(flaky) == total - saved
+    ix.close()
+
+
+def test_search_ranks_by_judge_and_returns_glosses(index, corpus):
+    index.add([corpus])
+    hits = index.search("orbital velocity of rockets", k=2)
+    assert "Orbital velocity" in hits[0].text
+    assert hits[0].gloss and hits[0].rank == 1
+    assert hits[0].score >= hits[-1].score
+
+
+def test_search_reuses_stored_judgments(index, corpus, fake):
+    index.add([corpus])
+    index.search("cats purr", k=3)
+    fake.history.clear()
+    hits = index.search("cats purr", k=3)
+    assert score_calls(fake) == 0 and all(h.cached for h in hits)
+
+
+def test_batched_cached_judge_equals_one_at_a_time(index, corpus, fake):
+    index.add([corpus])
+    chunks = list(index.store.get_chunks(index.store.chunk_ids()).values())
+    rep = index.representation()
+    judge = index.judge()
+    batched = judge.judge("yeast dough rise", chunks, rep)
+    oracle = Judge(index.store, FakeModel(), JudgeSpec())
+    for c in chunks:
+        text = judge.candidate_text(c, index.store.glosses(rep.id, [c.id]).get(c.id))
+        assert oracle.score_uncached("yeast dough rise", [text]) == [batched[c.id].score]
+
+
+def test_explain_stores_reasons_and_why_reports_rank(index, corpus, fake):
+    index.add([corpus])
+    fake.enqueue("Mentions yeast and dough.")
+    hits = index.search("yeast dough", k=1, explain=True)
+    assert hits[0].explanation == "Mentions yeast and dough."
+    assert index.show(hits[0].chunk_id)["judgments"][0]["explanation"] == "Mentions yeast and dough."
+    why = index.why("yeast dough", hits[0].chunk_id)
+    assert why.rank == 1 and why.explanation == "Mentions yeast and dough."
+
+
+def test_small_index_is_judged_in_full(index, corpus):
+    index.add([corpus])
+    hits = index.search("felines", k=10)
+    assert len(hits) == index.store.counts()["chunks"]
+
+
+def test_why_for_a_chunk_outside_the_candidates(tmp_path, corpus, fake):
+    index = Index(tmp_path / "w.glossdb", models={"judge": fake, "writer": fake}, candidates=1)
+    index.add([corpus])
+    other = index.search("purr", k=1)[0].chunk_id
+    fake.enqueue("It is about cats, not rockets.")
+    why = index.why("rocket thrust", other)
+    assert why.rank is None and why.prefilter_rank is None
+    assert why.explanation == "It is about cats, not rockets."
+
+
+def test_remove_deletes_document_and_derived_rows(index, corpus):
+    index.add([corpus])
+    assert index.remove([corpus / "rockets.txt"]) == 1
+    assert all("rockets" not in h.uri for h in index.search("rockets thrust orbital"))
+    with pytest.raises(UnknownDocument):
+        index.remove([corpus / "rockets.txt"])
+
+
+def test_bad_queries_and_ids_raise_clear_errors(index, corpus):
+    index.add([corpus])
+    with pytest.raises(InvalidQuery):
+        index.search("   ")
+    with pytest.raises(InvalidQuery):
+        index.search("?!")
+    with pytest.raises(UnknownChunk):
+        index.why("cats", 9999)
+
+
+def test_skipped_files_are_reported_and_the_batch_goes_on(index, corpus):
+    (corpus / "blob.txt").write_bytes(b"\x00\x00binary")
+    (corpus / "empty.md").write_text("")
+    report = index.add([corpus, corpus / "missing.txt"])
+    reasons = dict(report.skipped)
+    assert "binary" in reasons[str(corpus / "blob.txt")]
+    assert "empty" in reasons[str(corpus / "empty.md")]
+    assert "no such file" in reasons[str(corpus / "missing.txt")]
+    assert report.documents_new == 3
+
+
+def test_a_new_gloss_prompt_is_a_new_representation_version(index, corpus):
+    index.add([corpus])
+    old = index.representation().name
+    index.config = index.config.__class__(**{**index.config.public(), "gloss_tokens": 20})
+    assert index.representation().name != old
+    report = index.add([corpus])
+    assert report.glosses_written == index.store.counts()["chunks"]
+    names = [r["name"] for r in index.stats()["representations"]]
+    assert old in names and len(names) == 2
