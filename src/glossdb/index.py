@@ -89,9 +89,22 @@ class Index:
                  models: dict[str, Model] | None = None, tracer=None, **settings: Any):
         self.path = Path(path)
         self.config = config or load_config(self.path, **settings)
-        self.store = Store(self.path, create=create, tracer=tracer)
+        self._create, self._tracer = create, tracer
+        self._store: Store | None = None
+        if not create or self.path.exists():
+            self._store = Store(self.path, create=create, tracer=tracer)
         self._models: dict[str, Model] = dict(models or {})
-        self.prefilter = Prefilter(self.store)
+
+    @property
+    def store(self) -> Store:
+        """The SQLite store; a new index file is only created on first use."""
+        if self._store is None:
+            self._store = Store(self.path, create=self._create, tracer=self._tracer)
+        return self._store
+
+    @property
+    def prefilter(self) -> Prefilter:
+        return Prefilter(self.store)
 
     # models ------------------------------------------------------------------------------
     def model(self, role: str = "judge") -> Model:
@@ -129,6 +142,7 @@ class Index:
         chunks. Glosses are committed batch by batch: after an interruption, ``add`` again
         continues where it stopped.
         """
+        self.model("writer")  # a missing model fails here, before anything is written
         describer = self.describer()
         report = AddReport()
         for path, reason in walk([Path(p) for p in paths]):
@@ -279,7 +293,8 @@ class Index:
     def close(self) -> None:
         for model in {id(m): m for m in self._models.values()}.values():
             model.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> "Index":
         return self

@@ -1,0 +1,26 @@
+# make demo: install everything into .venv, index examples/docs and search it (embedded models)
+# make test: install, then run the whole test suite, real-model tests included (CI runs this)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+GLOSSDB := $(VENV)/bin/glossdb
+DEMO_INDEX ?= examples/demo.glossdb
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[local,dev]"
+	touch $@
+
+demo: install
+	$(GLOSSDB) add examples/docs --index $(DEMO_INDEX)
+	$(GLOSSDB) search "Do vitamin D supplements prevent broken bones?" --index $(DEMO_INDEX) -k 3 --explain
+
+test: install
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(DEMO_INDEX) $(DEMO_INDEX)-wal $(DEMO_INDEX)-shm

@@ -1,0 +1,114 @@
+"""The CLI as a user meets it: thin commands, one-line errors, exit codes, docs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from glossdb import cli as cli_module
+from glossdb.backends.fake import FakeModel
+from glossdb.cli import cli
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOSSDB_BACKEND", "fake")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_add_search_show_stats_round_trip(run, corpus):
+    out = run("add", str(corpus))
+    assert out.exit_code == 0, out.output
+    assert "3 new" in out.output
+    hits = json.loads(run("search", "yeast dough", "--json", "-k", "2").output)
+    assert hits[0]["gloss"] and "Yeast" in hits[0]["text"]
+    shown = json.loads(run("show", str(hits[0]["chunk_id"]), "--json").output)
+    assert shown["judgments"][0]["query"] == "yeast dough"
+    stats = json.loads(run("stats", "--json").output)
+    assert stats["documents"] == 3 and stats["judge_method"] == "query-likelihood"
+    text = run("search", "yeast dough", "--explain", "-k", "1").output
+    assert "gloss:" in text and "why:" in text
+
+
+def test_why_and_remove(run, corpus):
+    run("add", str(corpus))
+    hit = json.loads(run("search", "kerosene", "--json", "-k", "1").output)[0]
+    out = run("why", "kerosene", str(hit["chunk_id"]))
+    assert out.exit_code == 0 and "score=" in out.output
+    assert run("remove", str(corpus / "rockets.txt")).output.startswith("Removed 1 document")
+
+
+def test_search_sql_shows_the_prefilter_statement(run, corpus):
+    run("add", str(corpus))
+    out = run("search", "cats purr", "--sql")
+    assert "MATCH '\"cats\" OR \"purr\"'" in out.output
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (("search", "   "), 2, "query is empty"),
+    (("search", "cats", "-i", "missing.glossdb"), 6, "no index at"),
+    (("show", "999"), 3, "no chunk with id 999"),
+    (("remove", "nowhere.txt"), 3, "no document at"),
+    (("add", "x.txt", "--backend", "nope"), 7, "unknown backend 'nope'"),
+])
+def test_errors_are_one_line_with_exit_codes(run, corpus, args, code, message):
+    run("add", str(corpus))
+    out = run(*args)
+    assert out.exit_code == code
+    lines = out.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+    assert "Traceback" not in out.output
+
+
+def test_missing_model_file_fails_before_writing(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOSSDB_BACKEND", "llamacpp")
+    (tmp_path / "a.txt").write_text("hello world")
+    out = run("add", "a.txt", "-i", "new.glossdb", "--model", "/no/such/model.gguf",
+              "--gloss-model", "/no/such/model.gguf")
+    assert out.exit_code == 4 and "does not exist" in out.output
+    assert not (tmp_path / "new.glossdb").exists()
+
+
+def test_corrupt_index_is_refused_and_left_untouched(run, tmp_path):
+    bad = tmp_path / "bad.glossdb"
+    bad.write_bytes(b"garbage" * 100)
+    out = run("stats", "-i", str(bad))
+    assert out.exit_code == 6 and "not a glossdb index" in out.output
+    assert bad.read_bytes() == b"garbage" * 100
+
+
+def test_skipped_files_are_warned_and_summarised(run, corpus):
+    (corpus / "junk.txt").write_bytes(b"\x00\x01")
+    out = run("add", str(corpus))
+    assert out.exit_code == 0
+    assert "Warning: skipped" in out.output and "binary file" in out.output
+    assert "1 skipped" in out.output
+
+
+def test_config_shows_sources(run, tmp_path):
+    (tmp_path / "glossdb.toml").write_text('candidates = 12\n')
+    out = run("config")
+    assert "candidates = 12  # " in out.output and "glossdb.toml" in out.output
+    assert "backend = 'fake'  # GLOSSDB_BACKEND" in out.output
+
+
+def test_every_cli_command_is_documented_in_the_readme():
+    readme = README.read_text()
+    for name in cli.commands:
+        assert re.search(rf"glossdb {name}\b", readme), f"README does not document `glossdb {name}`"
+
+
+def test_cli_module_keeps_no_model_state():
+    assert not any(isinstance(v, FakeModel) for v in vars(cli_module).values())
