@@ -282,6 +282,7 @@ class Index:
             "path": str(self.path),
             **counts,
             "representations": reps,
+            "judges": self.store.judges_used(),
             "backend": self.config.backend,
             "model": self.config.model,
             "gloss_model": self.config.writer_model(),

@@ -27,8 +27,8 @@ from .store import Chunk, JudgeVersion, Judgment, Representation, Store
 
 STRONG_LIFT = 1.0
 MATCH_LIFT = 0.4
-QL_PREFIX = "Passage: "
-QL_TEMPLATE = QL_PREFIX + "{candidate}\nA claim or question that this passage addresses:"
+QL_PREFIX = "Passage:"  # no trailing space: " word" must stay one token
+QL_TEMPLATE = QL_PREFIX + " {candidate}\nA claim or question that this passage addresses:"
 
 YESNO_SYSTEM = "You judge search results. Answer only Yes or No."
 YESNO_USER = "Query: {query}\nPassage: {candidate}\nDoes the passage answer the query?"
@@ -95,7 +95,7 @@ class Judge:
         self.model = model
         self.explainer = explainer or model
         spec = spec or JudgeSpec()
-        if spec.method == "query-likelihood" and not model.can_score_logprobs:
+        if spec.method == "query-likelihood" and not model.probe_logprobs():
             spec = JudgeSpec("generate", spec.reads, spec.max_candidate_chars)
         if spec.method not in ("query-likelihood", "generate"):
             raise BackendError(f"unknown judge method {spec.method!r}: use query-likelihood or generate")

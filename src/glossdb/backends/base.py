@@ -98,6 +98,10 @@ class Model(ABC):
                 progress(len(part))
         return out
 
+    def probe_logprobs(self) -> bool:
+        """Whether scoring works; remote backends ask their server once."""
+        return self.can_score_logprobs
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text``; backends with a tokenizer override this."""
         return max(1, (len(text) + 3) // 4)

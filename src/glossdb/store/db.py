@@ -354,6 +354,13 @@ class Store:
                 ],
             )
 
+    def judges_used(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT jv.name, jv.model_id, jv.method, count(j.chunk_id) FROM judges jv"
+            " LEFT JOIN judgments j ON j.judge_id = jv.id GROUP BY jv.id ORDER BY jv.id"
+        ).fetchall()
+        return [{"name": n, "model": m, "method": meth, "judgments": c} for n, m, meth, c in rows]
+
     def baseline(self, query: str, judge_id: int) -> float | None:
         row = self.db.execute(
             "SELECT score FROM query_baselines WHERE query = ? AND judge_id = ?", (query, judge_id)

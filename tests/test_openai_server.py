@@ -1,0 +1,116 @@
+"""The OpenAI-compatible backend against a real server: llama-cpp-python's server on
+127.0.0.1 with the embedded judge model (Gemma 3 270M), compared with in-process llama.cpp.
+
+llama-cpp-python's server computes prompt log-probabilities in Python, sorting the whole
+vocabulary for every prompt token (Gemma: 262k entries), so these tests keep the corpus to a
+few one-sentence documents.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from glossdb import Index
+from glossdb.backends.llamacpp import LlamaCppModel
+from glossdb.backends.openai_compat import OpenAICompatModel
+from glossdb.errors import BackendError
+from glossdb.judge import Judge, JudgeSpec
+from glossdb.models import resolve_model
+
+pytestmark = pytest.mark.model
+
+# Server and in-process runs tokenize the same text and run the same weights, but in
+# different batch shapes: scores agree within this many nats per token.
+SERVER_TOLERANCE = 0.15
+
+DOCS = {
+    "vitd.txt": "Daily vitamin D supplements did not lower the rate of bone fractures.",
+    "sleep.txt": "Sleeping after learning helps students remember new words.",
+    "coffee.txt": "Moderate coffee drinking slightly lowers the risk of atrial fibrillation.",
+    "wal.txt": "SQLite's write-ahead log lets readers continue while a writer appends.",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    _, path = resolve_model("gemma3-270m")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(path),
+         "--model_alias", "gemma3-270m", "--host", "127.0.0.1", "--port", str(port),
+         "--logits_all", "true", "--n_ctx", "512", "--verbose", "false"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start within 120 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def remote(server):
+    model = OpenAICompatModel("gemma3-270m", base_url=server, timeout_s=300, concurrency=1)
+    yield model
+    model.close()
+
+
+def test_server_ranking_matches_in_process(tmp_path_factory, remote):
+    local = LlamaCppModel("gemma3-270m")
+    ix = Index(tmp_path_factory.mktemp("cmp") / "c.glossdb", models={"judge": local, "writer": local})
+    spec = JudgeSpec(reads="text")
+    texts = list(DOCS.values())
+    query = "Does vitamin D prevent fractures?"
+    ours = np.array(Judge(ix.store, local, spec).score_uncached(query, texts))
+    theirs = np.array(Judge(ix.store, remote, spec).score_uncached(query, texts))
+    assert np.abs(ours - theirs).max() <= SERVER_TOLERANCE
+    assert list(np.argsort(-ours)[:2]) == list(np.argsort(-theirs)[:2])
+    assert remote.usage["requests"] >= len(texts)
+    ix.close()
+
+
+def test_index_and_search_through_the_server(tmp_path, server):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text + "\n")
+    ix = Index(tmp_path / "s.glossdb", backend="openai", base_url=server, model="gemma3-270m",
+               gloss_model="", timeout_s=300, concurrency=1)
+    report = ix.add([docs])
+    assert report.glosses_written == 4
+    hits = ix.search("vitamin D bone fractures", k=2, explain=True)
+    assert hits[0].uri.endswith("vitd.txt") and hits[0].explanation
+    assert ix.store.db.execute("SELECT method FROM judges").fetchone()[0] == "query-likelihood"
+    ix.close()
+
+
+def test_server_faults_are_one_line_errors(server):
+    wrong_path = OpenAICompatModel("gemma3-270m", base_url=server.replace("/v1", "/nope"),
+                                   max_retries=0)
+    with pytest.raises(BackendError, match="HTTP 404"):
+        wrong_path._post("/completions", {"prompt": "x", "max_tokens": 1})
+    down = OpenAICompatModel("m", base_url=f"http://127.0.0.1:{free_port()}", max_retries=1)
+    with pytest.raises(BackendError, match="is the server running"):
+        down._post("/completions", {"prompt": "x"})
