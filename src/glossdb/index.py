@@ -135,7 +135,7 @@ class Index:
 
     # ingest ------------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,
-            on_skip: Callable[[str, str], None] | None = None) -> AddReport:
+            on_skip: Callable[[str, str], None] | None = None, gloss: bool = True) -> AddReport:
         """Index files and folders, then gloss every chunk that lacks a gloss.
 
         Unchanged documents cost nothing; a changed one keeps the glosses of its unchanged
@@ -155,10 +155,34 @@ class Index:
             report.skipped.append((str(path), reason))
             if on_skip is not None:
                 on_skip(str(path), reason)
+        if gloss:
+            report.glosses_written = self.gloss(progress)
+        return report
+
+    def gloss(self, progress: ProgressFactory | None = None) -> int:
+        """Write the glosses still missing for the active representation version."""
+        describer = self.describer()
         pending = describer.pending()
         tick = progress("glossing", pending) if progress and pending else None
-        report.glosses_written = describer.run(progress=tick)
-        return report
+        return describer.run(progress=tick)
+
+    def export_glosses(self) -> list[dict[str, str]]:
+        """The active version's glosses keyed by chunk content hash: portable, diffable text."""
+        rep = self.representation()
+        chunks = self.store.get_chunks(self.store.chunk_ids())
+        glosses = self.store.glosses(rep.id, chunks)
+        rows = {chunks[cid].content_hash: text for cid, text in glosses.items()}
+        return [{"representation": rep.name, "content_hash": h, "gloss": rows[h]}
+                for h in sorted(rows)]
+
+    def import_glosses(self, rows: Iterable[dict[str, str]]) -> int:
+        """Attach exported glosses of the active version to chunks with the same text."""
+        rep = self.representation()
+        by_hash = self.store.chunk_ids_by_hash()
+        pairs = [(cid, r["gloss"]) for r in rows if r.get("representation") == rep.name
+                 for cid in by_hash.get(r["content_hash"], [])]
+        self.store.put_glosses(rep.id, pairs, searchable=True)
+        return len(pairs)
 
     def _add_file(self, path: Path, report: AddReport) -> None:
         docs = load(path.resolve())

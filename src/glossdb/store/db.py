@@ -223,6 +223,12 @@ class Store:
         rows = self.db.execute("SELECT id FROM chunks ORDER BY id LIMIT ?", (limit + len(skip),))
         return [r[0] for r in rows if r[0] not in skip][:limit]
 
+    def chunk_ids_by_hash(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for cid, chash in self.db.execute("SELECT id, content_hash FROM chunks"):
+            out.setdefault(chash, []).append(cid)
+        return out
+
     def chunk_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 

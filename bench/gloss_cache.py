@@ -1,0 +1,43 @@
+"""Glosses of benchmark corpora, cached per representation version in bench/cache/.
+
+Files are gzipped JSONL sorted by content hash, one per representation version, so a re-run
+of a benchmark never regenerates a gloss it already has (glossing 5k abstracts takes hours on
+two cores) and a change of prompt or model shows up as a new file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from glossdb import Index
+
+CACHE = Path(__file__).resolve().parent / "cache"
+
+
+def cache_file(representation: str) -> Path:
+    return CACHE / f"glosses-{representation}.jsonl.gz"
+
+
+def load(representation: str) -> list[dict]:
+    path = cache_file(representation)
+    if not path.exists():
+        return []
+    with gzip.open(path, "rt") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def import_glosses(ix: Index) -> int:
+    return ix.import_glosses(load(ix.representation().name))
+
+
+def export_glosses(ix: Index) -> Path:
+    rows = {r["content_hash"]: r for r in load(ix.representation().name)}
+    rows.update({r["content_hash"]: r for r in ix.export_glosses()})
+    path = cache_file(ix.representation().name)
+    CACHE.mkdir(exist_ok=True)
+    with gzip.GzipFile(path, "wb", mtime=0) as raw:
+        for h in sorted(rows):
+            raw.write((json.dumps(rows[h], ensure_ascii=False) + "\n").encode())
+    return path
