@@ -112,3 +112,16 @@ def test_every_cli_command_is_documented_in_the_readme():
 
 def test_cli_module_keeps_no_model_state():
     assert not any(isinstance(v, FakeModel) for v in vars(cli_module).values())
+
+
+def test_sql_exposes_llm_matching_as_a_function(run, corpus):
+    run("add", str(corpus))
+    out = run("sql", "SELECT c.id, glossdb_match('yeast dough', c.id) AS s FROM chunks c "
+                     "ORDER BY s DESC LIMIT 1", "--json")
+    rows = json.loads(out.output)
+    assert len(rows) == 1 and isinstance(rows[0]["s"], float)
+    shown = json.loads(run("show", str(rows[0]["id"]), "--json").output)
+    assert "Yeast" in shown["chunk"]["text"]
+    assert shown["judgments"][0]["query"] == "yeast dough"
+    bad = run("sql", "SELEKT nonsense")
+    assert bad.exit_code == 2 and bad.output.startswith("Error: SQL error")

@@ -229,6 +229,26 @@ def stats(index_path, as_json) -> None:
             click.echo(f"{key}: {value}")
 
 
+@cli.command("sql")
+@click.argument("statement")
+@index_option
+@model_option
+@gloss_model_option
+@backend_option
+@base_url_option
+@json_option
+def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json) -> None:
+    """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss."""
+    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
+        columns, rows = ix.sql(statement)
+    if as_json:
+        echo_json([dict(zip(columns, r)) for r in rows])
+        return
+    click.echo("\t".join(columns))
+    for r in rows:
+        click.echo("\t".join("" if v is None else str(v) for v in r))
+
+
 @cli.command()
 @index_option
 @json_option

@@ -280,6 +280,38 @@ class Index:
         return Why(query, chunk.id, mine.score, judge.verdict(query, mine.score), rank,
                    len(found), pre, gloss, explanation)
 
+    # SQL ---------------------------------------------------------------------------------
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """Run SQL against the index with LLM matching available as SQL functions:
+
+        * ``glossdb_match(query, chunk_id)``: the judge's score (cached like any judgment),
+        * ``glossdb_verdict(query, chunk_id)``: its verdict in words,
+        * ``glossdb_gloss(chunk_id)``: the chunk's gloss of the active version.
+        """
+        import sqlite3
+
+        judge, rep = self.judge(), self.representation()
+
+        def match(query: str, chunk_id: int) -> float:
+            chunk = self.store.get_chunk(int(chunk_id))
+            return judge.judge(validate_query(query), [chunk], rep)[chunk.id].score
+
+        def verdict_of(query: str, chunk_id: int) -> str:
+            return judge.verdict(validate_query(query), match(query, chunk_id))
+
+        db = self.store.db
+        db.create_function("glossdb_match", 2, match)
+        db.create_function("glossdb_verdict", 2, verdict_of)
+        db.create_function("glossdb_gloss", 1,
+                           lambda cid: self.store.glosses(rep.id, [int(cid)]).get(int(cid)))
+        try:
+            cursor = db.execute(statement, tuple(params))
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise InvalidQuery(f"SQL error: {exc}") from None
+        columns = [d[0] for d in cursor.description or []]
+        return columns, rows
+
     # inspection --------------------------------------------------------------------------
     def show(self, chunk_id: int) -> dict[str, Any]:
         chunk = self.store.get_chunk(chunk_id)

@@ -1,0 +1,41 @@
+"""The benchmark's metrics against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+from bench.scifact import mrr_at, ndcg_at, recall_at
+
+
+def test_ndcg_perfect_and_shifted():
+    rel = {"a": 1}
+    assert ndcg_at(["a", "b"], rel) == 1.0
+    assert math.isclose(ndcg_at(["b", "a"], rel), 1 / math.log2(3))
+    assert ndcg_at(["b", "c"], rel) == 0.0
+
+
+def test_ndcg_two_relevant():
+    rel = {"a": 1, "b": 1}
+    idcg = 1 + 1 / math.log2(3)
+    assert math.isclose(ndcg_at(["a", "x", "b"], rel), (1 + 1 / 2) / idcg)
+
+
+def test_recall_and_mrr():
+    rel = {"a": 1, "b": 1}
+    assert recall_at(["x", "a"], rel, 100) == 0.5
+    assert mrr_at(["x", "y", "b"], rel) == 1 / 3
+    assert mrr_at(["x"], rel) == 0.0
+
+
+def test_gloss_export_import_round_trip(tmp_path, corpus, fake):
+    from glossdb import Index
+
+    a = Index(tmp_path / "a.glossdb", models={"judge": fake, "writer": fake})
+    a.add([corpus])
+    rows = a.export_glosses()
+    b = Index(tmp_path / "b.glossdb", models={"judge": fake, "writer": fake})
+    b.add([corpus], gloss=False)
+    assert b.import_glosses(rows) == b.store.counts()["chunks"]
+    fake.history.clear()
+    assert b.add([corpus]).glosses_written == 0 and fake.history == []
+    assert b.export_glosses() == rows
