@@ -19,13 +19,16 @@ from typing import Callable
 from .backends.base import GenerateRequest, Model
 from .store import Chunk, Representation, Store
 
-# Chat models get an instruction; base models a few-shot pattern that they continue.
+# Chat models get an instruction; base models a cue that they continue. Measured on SciFact
+# abstracts with Qwen2.5-Coder 0.5B (bench/README.md): asked for "a one-sentence gloss" it
+# mostly copied the title; asked for the findings as short claims it wrote specific,
+# claim-shaped statements (the form SciFact queries take) at the same speed.
 CHAT_SYSTEM = (
-    "You write glosses for a search index. A gloss is one short sentence, in your own words, "
-    "that states the passage's topic and its main point or claim, naming key entities. "
-    "Never copy the title. Add nothing the passage does not say."
+    "You index scientific and technical passages. Write the passage's main findings as two "
+    "or three short, plain claims, each on its own line starting with '- '. State what was "
+    "found, not the title. Add nothing the passage does not say."
 )
-CHAT_USER = "Passage:\n{passage}\n\nGloss:"
+CHAT_USER = "Title: {title}\nPassage: {text}"
 
 # Measured on SciFact abstracts with Gemma 3 270M (base): a few-shot pattern made it copy
 # the examples into unrelated glosses; the zero-shot "TL;DR:" cue gives topical one-liners.
@@ -36,7 +39,7 @@ BASE_TEMPLATE = "{passage}\n\nTL;DR:"
 class GlossSpec:
     """How glosses are written. Its ``version_name`` changes when anything here changes."""
 
-    max_tokens: int = 48
+    max_tokens: int = 72
     max_passage_chars: int = 1500
     style: str = "auto"  # auto | chat | base
 
@@ -59,24 +62,28 @@ class GlossSpec:
         return f"gloss-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 
     def request(self, model: Model, chunk: Chunk) -> GenerateRequest:
-        passage = passage_text(chunk, self.max_passage_chars)
         if self._chat(model):
-            return GenerateRequest(CHAT_USER.format(passage=passage), self.max_tokens,
-                                   ("\n\n",), system=CHAT_SYSTEM)
+            text = passage_text(chunk, self.max_passage_chars, with_heading=False)
+            user = CHAT_USER.format(title=chunk.heading or chunk.title or "(none)", text=text)
+            return GenerateRequest(user, self.max_tokens, ("\n\n",), system=CHAT_SYSTEM)
+        passage = passage_text(chunk, self.max_passage_chars)
         return GenerateRequest(BASE_TEMPLATE.format(passage=passage), self.max_tokens, ("\n",))
 
 
-def passage_text(chunk: Chunk, max_chars: int | None = None) -> str:
+def passage_text(chunk: Chunk, max_chars: int | None = None, with_heading: bool = True) -> str:
     """What a model reads for a chunk: its heading (or title) and its text, on one line."""
     text = re.sub(r"\s+", " ", chunk.text).strip()
     if max_chars and len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0] + " …"
-    head = chunk.heading or chunk.title
+    head = (chunk.heading or chunk.title) if with_heading else None
     return f"{head}. {text}" if head and not text.startswith(head) else text
 
 
 def clean_gloss(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip().strip('"').strip()
+    """One line of plain sentences: list bullets become sentences, whitespace collapses."""
+    lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", ln).strip() for ln in text.splitlines()]
+    sentences = [ln if ln[-1] in ".!?…" else ln + "." for ln in lines if ln]
+    text = re.sub(r"\s+", " ", " ".join(sentences)).strip().strip('"').strip()
     return text or "(no gloss)"
 
 

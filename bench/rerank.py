@@ -1,0 +1,120 @@
+"""Which judge input and fusion rank best? A quick study on SciFact *train* queries.
+
+    python -m bench.rerank --queries 30 --depth 10
+
+Uses the documents whose glosses are already in bench/cache/ (see bench/core.py) as the
+corpus, so no gloss is generated here. For each train query with a relevant document in that
+corpus, the prefilter (FTS5 BM25 over text) proposes the top `depth` chunks, and each variant
+re-ranks them:
+
+* bm25: the prefilter order itself,
+* judge(text), judge(gloss), judge(title+gloss): query likelihood over that input,
+* fusion: z-scored judge plus w * z-scored BM25, w from a small grid (train only).
+
+Prints nDCG@10 and tokens per judged pair for each, and writes bench/results/rerank.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from glossdb import Index
+from glossdb.judge import Judge, JudgeSpec
+
+from . import gloss_cache, scifact
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def zscores(values: list[float]) -> list[float]:
+    mu = statistics.fmean(values)
+    sd = statistics.pstdev(values) or 1.0
+    return [(v - mu) / sd for v in values]
+
+
+def build_index(work: Path, docs: list[dict]) -> Index:
+    ix = Index(work / "rerank.glossdb")
+    src = scifact.write_jsonl(work / "docs.jsonl", docs)
+    ix.add([src], gloss=False)
+    gloss_cache.import_glosses(ix)
+    return ix
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=350)
+    ap.add_argument("--queries", type=int, default=30)
+    ap.add_argument("--depth", type=int, default=10)
+    args = ap.parse_args()
+    from .core import pick_docs
+
+    docs = pick_docs(args.docs)
+    ix = build_index(Path(tempfile.mkdtemp(prefix="glossdb-rerank-")), docs)
+    rep = ix.representation()
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    glossed = ix.store.glosses(rep.id, chunks)
+    if len(glossed) < len(chunks):
+        raise SystemExit(f"only {len(glossed)} of {len(chunks)} chunks have cached glosses; "
+                         "run python -m bench.core first")
+    qrels = scifact.qrels("train")
+    texts = scifact.queries()
+    ids = {d["_id"] for d in docs}
+    qids = [q for q in qrels if set(qrels[q]) & ids][: args.queries]
+    model = ix.model("judge")
+    variants = {
+        "judge(text)": JudgeSpec(reads="text"),
+        "judge(title+gloss)": JudgeSpec(reads="gloss"),
+    }
+    runs: dict[str, list[tuple[str, list[tuple[str, float, float]]]]] = {v: [] for v in variants}
+    cost: dict[str, list[float]] = {v: [] for v in variants}
+    bm25_runs = []
+    for qid in qids:
+        query = texts[qid]
+        cands = ix.prefilter.candidates(query, args.depth)
+        cand_chunks = [chunks[c.chunk_id] for c in cands]
+        doc_of = [c.uri.rsplit("#", 1)[1] for c in cand_chunks]
+        bm25 = [c.prefilter_score for c in cands]
+        bm25_runs.append((qid, doc_of))
+        for name, spec in variants.items():
+            judge = Judge(ix.store, model, spec)
+            inputs = [judge.candidate_text(c, glossed.get(c.id)) for c in cand_chunks]
+            before = model.tokens_evaluated
+            t = time.perf_counter()
+            scores = judge.score_uncached(query, inputs)
+            cost[name].append((model.tokens_evaluated - before) / max(1, len(inputs)))
+            cost[name].append(time.perf_counter() - t)
+            runs[name].append((qid, list(zip(doc_of, scores, bm25))))
+    rows = [{"system": "bm25 (FTS5 prefilter)", "ndcg@10": _ndcg(bm25_runs, qrels)}]
+    for name in variants:
+        ranked = [(qid, [d for d, s, _ in sorted(c, key=lambda x: -x[1])]) for qid, c in runs[name]]
+        rows.append({"system": name, "ndcg@10": _ndcg(ranked, qrels),
+                     "tokens_per_pair": round(statistics.fmean(cost[name][::2]), 1)})
+        for w in (0.25, 0.5, 1.0, 2.0):
+            fused = []
+            for qid, c in runs[name]:
+                z = [a + w * b for a, b in zip(zscores([s for _, s, _ in c]), zscores([b for *_, b in c]))]
+                fused.append((qid, [d for (d, _, _), _ in sorted(zip(c, z), key=lambda x: -x[1])]))
+            rows.append({"system": f"{name} + {w}*bm25", "ndcg@10": _ndcg(fused, qrels)})
+    for r in rows:
+        r.update({"split": "train", "queries": len(qids), "depth": args.depth,
+                  "representation": rep.name, "model": ix.config.model})
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "rerank.json").write_text(json.dumps(rows, indent=2) + "\n")
+    print(scifact.markdown_table(rows, ["system", "ndcg@10", "tokens_per_pair", "queries"]))
+
+
+def _ndcg(runs, qrels) -> float:
+    out = []
+    for qid, ranked in runs:
+        seen = list(dict.fromkeys(ranked))
+        out.append(scifact.ndcg_at(seen, qrels[qid]))
+    return round(statistics.fmean(out), 4)
+
+
+if __name__ == "__main__":
+    main()
