@@ -66,6 +66,13 @@ base_url_option = click.option("--base-url", default=None, help="OpenAI-compatib
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def model_options(fn):
+    """--model, --gloss-model, --backend, --base-url: which models answer."""
+    for option in reversed((model_option, gloss_model_option, backend_option, base_url_option)):
+        fn = option(fn)
+    return fn
+
+
 def open_index(index_path: str, create: bool = False, **settings: Any) -> Index:
     return Index(index_path, create=create, **settings)
 
@@ -87,10 +94,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @index_option
-@model_option
-@gloss_model_option
-@backend_option
-@base_url_option
+@model_options
 @json_option
 def add(paths, index_path, model, gloss_model, backend, base_url, as_json) -> None:
     """Add files and folders (.txt .md .html .pdf .jsonl) and gloss their chunks."""
@@ -140,10 +144,7 @@ def format_hit(hit: Hit, show_text: bool) -> str:
 @click.option("--candidates", type=int, default=None, help="Prefilter candidates to judge.")
 @click.option("--text", "show_text", is_flag=True, help="Print the start of each chunk's text.")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the prefilter SQL and stop.")
-@model_option
-@gloss_model_option
-@backend_option
-@base_url_option
+@model_options
 @json_option
 def search(query, index_path, k, explain, candidates, show_text, show_sql, model, gloss_model,
            backend, base_url, as_json) -> None:
@@ -168,10 +169,7 @@ def search(query, index_path, k, explain, candidates, show_text, show_sql, model
 @click.argument("query")
 @click.argument("chunk_id", type=int)
 @index_option
-@model_option
-@gloss_model_option
-@backend_option
-@base_url_option
+@model_options
 @json_option
 def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_json) -> None:
     """Explain why chunk CHUNK_ID does or does not match QUERY."""
@@ -232,10 +230,7 @@ def stats(index_path, as_json) -> None:
 @cli.command("sql")
 @click.argument("statement")
 @index_option
-@model_option
-@gloss_model_option
-@backend_option
-@base_url_option
+@model_options
 @json_option
 def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json) -> None:
     """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss."""
