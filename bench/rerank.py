@@ -25,16 +25,11 @@ from pathlib import Path
 
 from glossdb import Index
 from glossdb.judge import Judge, JudgeSpec
+from glossdb.ranking import fused_scores
 
 from . import gloss_cache, scifact
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def zscores(values: list[float]) -> list[float]:
-    mu = statistics.fmean(values)
-    sd = statistics.pstdev(values) or 1.0
-    return [(v - mu) / sd for v in values]
 
 
 def build_index(work: Path, docs: list[dict]) -> Index:
@@ -97,7 +92,7 @@ def main() -> None:
         for w in (0.25, 0.5, 1.0, 2.0):
             fused = []
             for qid, c in runs[name]:
-                z = [a + w * b for a, b in zip(zscores([s for _, s, _ in c]), zscores([b for *_, b in c]))]
+                z = fused_scores([s for _, s, _ in c], [b for *_, b in c], w)
                 fused.append((qid, [d for (d, _, _), _ in sorted(zip(c, z), key=lambda x: -x[1])]))
             rows.append({"system": f"{name} + {w}*bm25", "ndcg@10": _ndcg(fused, qrels)})
     for r in rows:

@@ -39,3 +39,13 @@ def test_gloss_export_import_round_trip(tmp_path, corpus, fake):
     fake.history.clear()
     assert b.add([corpus]).glosses_written == 0 and fake.history == []
     assert b.export_glosses() == rows
+
+
+def test_rank_by_judge_then_fusion_then_prefilter_order():
+    from glossdb.prefilter import Candidate
+    from glossdb.ranking import rank
+
+    cands = [Candidate(1, 9.0, 1), Candidate(2, 1.0, 2), Candidate(3, 5.0, 3)]
+    assert rank(cands, {1: -3.0, 2: -1.0, 3: -2.0}) == [2, 3, 1]
+    assert rank(cands, {1: -3.0, 2: -1.0, 3: -2.0}, weight=10.0)[0] == 1
+    assert rank(cands, {1: -1.0, 2: -1.0, 3: -1.0}) == [1, 2, 3]

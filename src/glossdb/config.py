@@ -26,6 +26,7 @@ class Config:
     judge_method: str = "query-likelihood"
     judge_reads: str = "gloss"
     candidates: int = 30
+    fusion_weight: float = 0.0
     chunk_tokens: int = 400
     gloss_tokens: int = 48
     n_ctx: int = 8192

@@ -21,6 +21,7 @@ from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument
 from .ingest import chunk_text, load, walk
 from .judge import Judge, JudgeSpec
 from .prefilter import Prefilter
+from .ranking import rank
 from .store import Chunk, Representation, Store, content_hash
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -237,7 +238,8 @@ class Index:
         tick = progress("judging", len(ordered)) if progress and ordered else None
         judged = judge.judge(query, ordered, rep, tick)
         pre_rank = {c.chunk_id: c.prefilter_rank for c in found}
-        best = sorted(ordered, key=lambda c: (-judged[c.id].score, pre_rank[c.id]))[:k]
+        order = rank(found, {cid: j.score for cid, j in judged.items()}, self.config.fusion_weight)
+        best = [chunks[cid] for cid in order[:k]]
         glosses = self.store.glosses(rep.id, [c.id for c in best])
         hits = [
             Hit(rank, c.id, judged[c.id].score, judge.verdict(query, judged[c.id].score),

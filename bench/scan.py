@@ -1,0 +1,125 @@
+"""Issue 5: how close the judge scan gets to llama.cpp's raw prompt-eval rate.
+
+    python -m bench.scan --candidates 100
+
+* roofline: llama.cpp prompt processing on the judge model, one 512-token sequence per
+  decode, logits for the last token only;
+* naive: each (query, chunk) pair evaluated from scratch on the raw chunk text, one at a time;
+* scan: glossdb's judge over glosses, all pairs in batched decodes (one sequence each, the
+  shared prefix attached to every sequence), logits only at the query's positions;
+* gloss writing: glosses/s batched (one decode step for all sequences) vs one at a time.
+
+Needs glosses of the default representation in bench/cache/ (python -m bench.core).
+Writes bench/results/scan.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from glossdb import Index
+from glossdb.judge import Judge, JudgeSpec
+
+from . import gloss_cache, scifact
+from .core import pick_docs
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def roofline(model, tokens: int = 2048, width: int = 512) -> float:
+    ids = model.tokenize("The quick brown fox jumps over the lazy dog. " * 200)[:width]
+    model._clear()
+    started = time.perf_counter()
+    done = 0
+    while done < tokens:
+        for pos, tok in enumerate(ids):
+            model._add(pos, tok, pos, 0, pos == len(ids) - 1)
+        model._decode(len(ids))
+        model._clear()
+        done += len(ids)
+    return done / (time.perf_counter() - started)
+
+
+def timed_scores(model, judge: Judge, query: str, texts: list[str], one_by_one: bool):
+    before = model.tokens_evaluated
+    started = time.perf_counter()
+    if one_by_one:
+        scores = [judge.score_uncached(query, [t])[0] for t in texts]
+    else:
+        scores = judge.score_uncached(query, texts)
+    seconds = time.perf_counter() - started
+    return scores, model.tokens_evaluated - before, seconds
+
+
+def gloss_rates(ix: Index, n: int) -> tuple[float, float]:
+    describer = ix.describer()
+    chunks = list(ix.store.get_chunks(ix.store.chunk_ids()[:n]).values())
+    requests = [describer.spec.request(describer.model, c) for c in chunks]
+    t = time.perf_counter()
+    describer.model.generate(requests)
+    batched = len(requests) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for r in requests:
+        describer.model.generate([r])
+    single = len(requests) / (time.perf_counter() - t)
+    return batched, single
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--candidates", type=int, default=100)
+    ap.add_argument("--docs", type=int, default=350)
+    ap.add_argument("--gloss-sample", type=int, default=8)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="glossdb-scan-"))
+    ix = Index(work / "scan.glossdb")
+    ix.add([scifact.write_jsonl(work / "d.jsonl", pick_docs(args.docs))], gloss=False)
+    gloss_cache.import_glosses(ix)
+    rep = ix.representation()
+    chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())[: args.candidates]
+    glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
+    if len(glosses) < len(chunks):
+        raise SystemExit("glosses missing from bench/cache/: run python -m bench.core first")
+    model = ix.model("judge")
+    query = scifact.queries()["13"]
+    naive_judge = Judge(ix.store, model, JudgeSpec(reads="text"))
+    scan_judge = Judge(ix.store, model, JudgeSpec(reads="gloss"))
+    roof = statistics.median(roofline(model) for _ in range(3))
+    naive_texts = [naive_judge.candidate_text(c, None) for c in chunks]
+    scan_texts = [scan_judge.candidate_text(c, glosses[c.id]) for c in chunks]
+    _, naive_tokens, naive_s = timed_scores(model, naive_judge, query, naive_texts, True)
+    _, scan_tokens, scan_s = timed_scores(model, scan_judge, query, scan_texts, False)
+    batched, single = gloss_rates(ix, args.gloss_sample)
+    core = json.loads((RESULTS / "core.json").read_text()) if (RESULTS / "core.json").exists() else {}
+    row = {
+        "model": ix.config.model, "representation": rep.name, "candidates": len(chunks),
+        "roofline_tokens_per_s": round(roof, 1),
+        "naive_tokens_per_pair": round(naive_tokens / len(chunks), 1),
+        "naive_pairs_per_s": round(len(chunks) / naive_s, 2),
+        "naive_tokens_per_s": round(naive_tokens / naive_s, 1),
+        "scan_tokens_per_pair": round(scan_tokens / len(chunks), 1),
+        "scan_pairs_per_s": round(len(chunks) / scan_s, 2),
+        "scan_tokens_per_s": round(scan_tokens / scan_s, 1),
+        "glosses_per_s_batched": round(batched, 3), "glosses_per_s_single": round(single, 3),
+        "gloss_model": ix.config.writer_model(),
+        "p50_search_s": core.get("p50_search_cold_s"), "chunks": core.get("chunks"),
+        "ndcg@10": None, "machine": scifact.machine(), "date": scifact.today(),
+    }
+    row["scan_vs_roofline"] = round(row["scan_tokens_per_s"] / roof, 3)
+    row["tokens_per_pair_reduction"] = round(naive_tokens / max(1, scan_tokens), 2)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "scan.json").write_text(json.dumps(row, indent=2) + "\n")
+    print(scifact.markdown_table([row], [
+        "roofline_tokens_per_s", "naive_tokens_per_pair", "scan_tokens_per_pair",
+        "naive_pairs_per_s", "scan_pairs_per_s", "scan_tokens_per_s", "scan_vs_roofline",
+        "glosses_per_s_batched", "glosses_per_s_single"]))
+    ix.close()
+
+
+if __name__ == "__main__":
+    main()
