@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 GLOSSDB := $(VENV)/bin/glossdb
 DEMO_INDEX ?= examples/demo.glossdb
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-install clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,15 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+bench-install: install
+	$(PY) -m pip install --quiet -e ".[local,dev,bench]"
+
+# Quick benchmark subset; see bench/README.md for the full commands.
+bench: bench-install
+	$(PY) -m bench.core --docs 350 --queries 20
+	$(PY) -m bench.scan --candidates 100
+	$(PY) -m bench.scifact_eval --split test --systems bm25,dense,prefilter
 
 clean:
 	rm -rf $(VENV) $(DEMO_INDEX) $(DEMO_INDEX)-wal $(DEMO_INDEX)-shm

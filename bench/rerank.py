@@ -84,6 +84,7 @@ def main() -> None:
             cost[name].append((model.tokens_evaluated - before) / max(1, len(inputs)))
             cost[name].append(time.perf_counter() - t)
             runs[name].append((qid, list(zip(doc_of, scores, bm25))))
+    calibrate(ix, model, runs, qids, texts, qrels)
     rows = [{"system": "bm25 (FTS5 prefilter)", "ndcg@10": _ndcg(bm25_runs, qrels)}]
     for name in variants:
         ranked = [(qid, [d for d, s, _ in sorted(c, key=lambda x: -x[1])]) for qid, c in runs[name]]
@@ -101,6 +102,29 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "rerank.json").write_text(json.dumps(rows, indent=2) + "\n")
     print(scifact.markdown_table(rows, ["system", "ndcg@10", "tokens_per_pair", "queries"]))
+
+
+def calibrate(ix, model, runs, qids, texts, qrels) -> None:
+    """Lift (score minus the empty-passage baseline) of relevant vs other candidates, and
+    the verdict threshold with the best F1 on these train pairs."""
+    judge = Judge(ix.store, model, JudgeSpec(reads="gloss"))
+    pairs = []
+    for qid, (_, cands) in zip(qids, runs["judge(title+gloss)"]):
+        base = judge.baseline(texts[qid])
+        pairs += [(s - base, qrels[qid].get(d, 0) > 0) for d, s, _ in cands]
+    rel = [x for x, r in pairs if r]
+    other = [x for x, r in pairs if not r]
+    best = max((f1(pairs, t), t) for t in sorted({round(x, 1) for x, _ in pairs}))
+    print(f"lift: relevant mean {statistics.fmean(rel):.2f} (n={len(rel)}), "
+          f"others mean {statistics.fmean(other):.2f} (n={len(other)}); "
+          f"best F1 {best[0]:.2f} at lift >= {best[1]}")
+
+
+def f1(pairs, threshold) -> float:
+    tp = sum(1 for x, r in pairs if r and x >= threshold)
+    fp = sum(1 for x, r in pairs if not r and x >= threshold)
+    fn = sum(1 for x, r in pairs if r and x < threshold)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 def _ndcg(runs, qrels) -> float:
