@@ -90,18 +90,41 @@ def main() -> None:
         ranked = [(qid, [d for d, s, _ in sorted(c, key=lambda x: -x[1])]) for qid, c in runs[name]]
         rows.append({"system": name, "ndcg@10": _ndcg(ranked, qrels),
                      "tokens_per_pair": round(statistics.fmean(cost[name][::2]), 1)})
-        for w in (0.25, 0.5, 1.0, 2.0):
+        for w in (0.5, 1.0, 2.0, 3.0, 4.0):
             fused = []
             for qid, c in runs[name]:
                 z = fused_scores([s for _, s, _ in c], [b for *_, b in c], w)
                 fused.append((qid, [d for (d, _, _), _ in sorted(zip(c, z), key=lambda x: -x[1])]))
             rows.append({"system": f"{name} + {w}*bm25", "ndcg@10": _ndcg(fused, qrels)})
+    rows += cascade_rows(runs, qrels, cost)
     for r in rows:
         r.update({"split": "train", "queries": len(qids), "depth": args.depth,
                   "representation": rep.name, "model": ix.config.model})
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "rerank.json").write_text(json.dumps(rows, indent=2) + "\n")
     print(scifact.markdown_table(rows, ["system", "ndcg@10", "tokens_per_pair", "queries"]))
+
+
+def cascade_rows(runs, qrels, cost) -> list[dict]:
+    """Scan glosses (fused with BM25), then let the top m read raw text and re-order them."""
+    rows = []
+    text_of = {qid: {d: s for d, s, _ in c} for qid, c in runs["judge(text)"]}
+    for w_scan in (2.0, 3.0):
+        for m in (3, 5):
+            ranked = []
+            for qid, c in runs["judge(title+gloss)"]:
+                z = fused_scores([s for _, s, _ in c], [b for *_, b in c], w_scan)
+                order = [x for _, x in sorted(zip(z, c), key=lambda t: -t[0])]
+                head = order[:m]
+                zt = fused_scores([text_of[qid][d] for d, _, _ in head], [b for *_, b in head], 0.5)
+                head = [x for _, x in sorted(zip(zt, head), key=lambda t: -t[0])]
+                ranked.append((qid, [d for d, _, _ in head + order[m:]]))
+            gloss_tokens = statistics.fmean(cost["judge(title+gloss)"][::2])
+            text_tokens = statistics.fmean(cost["judge(text)"][::2])
+            rows.append({"system": f"cascade: gloss+{w_scan}*bm25 scan, top-{m} read text",
+                         "ndcg@10": _ndcg(ranked, qrels),
+                         "tokens_per_pair": round(gloss_tokens + m / 10 * text_tokens, 1)})
+    return rows
 
 
 def calibrate(ix, model, runs, qids, texts, qrels) -> None:

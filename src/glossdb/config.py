@@ -26,7 +26,7 @@ class Config:
     judge_method: str = "query-likelihood"
     judge_reads: str = "gloss"
     candidates: int = 30
-    fusion_weight: float = 0.0
+    fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)
     chunk_tokens: int = 400
     gloss_tokens: int = 48
     n_ctx: int = 8192
