@@ -125,7 +125,8 @@ def remove(paths, index_path) -> None:
 
 def format_hit(hit: Hit, show_text: bool) -> str:
     where = hit.heading or hit.title or hit.uri
-    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}  score={hit.score:.3f} ({hit.verdict})",
+    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}  judge={hit.score:.3f} ({hit.verdict}), "
+             f"prefilter #{hit.prefilter_rank}",
              f"   gloss: {hit.gloss or '(none yet)'}"]
     if hit.explanation:
         lines.append(f"   why:   {hit.explanation}")
