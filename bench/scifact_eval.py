@@ -8,8 +8,9 @@ with the judge reading raw text or glosses, optionally fused with the prefilter 
 (`--fusion-weight`, tuned on train with bench/rerank.py). A gloss pipeline runs only on the
 queries whose candidates all have cached glosses (bench/cache/), and says how many.
 
-Prints a markdown table and merges rows into bench/results/scifact.json (one row per system
-and split; `default` marks glossdb's default pipeline).
+Prints a markdown table and merges rows into bench/results/scifact.json (one row per system,
+split and query count; `default` marks glossdb's default pipeline), and draws
+bench/results/scifact-<split>.png (nDCG@10 against LLM tokens per query).
 """
 
 from __future__ import annotations
@@ -167,9 +168,37 @@ def main() -> None:
 def save(rows: list[dict]) -> None:
     path = RESULTS / "scifact.json"
     old = json.loads(path.read_text()) if path.exists() else []
-    keep = [r for r in old if (r["system"], r["split"]) not in {(n["system"], n["split"]) for n in rows}]
+    def key(r):
+        return r["system"], r["split"], r["queries"]
+
+    keep = [r for r in old if key(r) not in {key(n) for n in rows}]
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(keep + rows, indent=2) + "\n")
+    plot(keep + rows)
+
+
+def plot(rows: list[dict]) -> None:
+    """nDCG@10 against LLM tokens read per query (log scale), one point per system."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for split in sorted({r["split"] for r in rows}):
+        pts = [r for r in rows if r["split"] == split]
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for r in pts:
+            x = max(1, r["tokens_per_query"])
+            ax.scatter(x, r["ndcg@10"], marker="*" if r.get("default") else "o", s=80)
+            ax.annotate(f"{r['system']} ({r['queries']}q)", (x, r["ndcg@10"]), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("LLM tokens read per query (1 = no LLM)")
+        ax.set_ylabel("nDCG@10")
+        ax.set_title(f"SciFact {split}: quality against cost")
+        fig.tight_layout()
+        fig.savefig(RESULTS / f"scifact-{split}.png", dpi=120)
+        plt.close(fig)
 
 
 if __name__ == "__main__":

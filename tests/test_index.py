@@ -162,3 +162,14 @@ def test_a_new_gloss_prompt_is_a_new_representation_version(index, corpus):
     assert report.glosses_written == index.store.counts()["chunks"]
     names = [r["name"] for r in index.stats()["representations"]]
     assert old in names and len(names) == 2
+
+
+def test_a_chunk_without_gloss_is_judged_on_text_but_not_cached(index, corpus, fake):
+    index.add([corpus], gloss=False)
+    hits = index.search("yeast dough", k=1)
+    assert hits[0].gloss is None and "Yeast" in hits[0].text
+    assert index.store.counts()["judgments"] == 0
+    index.add([corpus])
+    fake.history.clear()
+    index.search("yeast dough", k=1)
+    assert score_calls(fake) > 0
