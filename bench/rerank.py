@@ -11,7 +11,7 @@ re-ranks them:
 * judge(text), judge(gloss), judge(title+gloss): query likelihood over that input,
 * fusion: z-scored judge plus w * z-scored BM25, w from a small grid (train only).
 
-Prints nDCG@10 and tokens per judged pair for each, and writes bench/results/rerank.json.
+Prints nDCG@10 and tokens per judged pair for each, and writes bench/results/rerank-depth<N>[-gloss].json.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=350)
     ap.add_argument("--queries", type=int, default=30)
     ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--gloss-only", action="store_true", help="skip the raw-text judge")
     args = ap.parse_args()
     from .core import pick_docs
 
@@ -65,6 +66,8 @@ def main() -> None:
         "judge(text)": JudgeSpec(reads="text"),
         "judge(title+gloss)": JudgeSpec(reads="gloss"),
     }
+    if args.gloss_only:
+        del variants["judge(text)"]
     runs: dict[str, list[tuple[str, list[tuple[str, float, float]]]]] = {v: [] for v in variants}
     cost: dict[str, list[float]] = {v: [] for v in variants}
     bm25_runs = []
@@ -96,12 +99,14 @@ def main() -> None:
                 z = fused_scores([s for _, s, _ in c], [b for *_, b in c], w)
                 fused.append((qid, [d for (d, _, _), _ in sorted(zip(c, z), key=lambda x: -x[1])]))
             rows.append({"system": f"{name} + {w}*bm25", "ndcg@10": _ndcg(fused, qrels)})
-    rows += cascade_rows(runs, qrels, cost)
+    if "judge(text)" in runs:
+        rows += cascade_rows(runs, qrels, cost)
     for r in rows:
         r.update({"split": "train", "queries": len(qids), "depth": args.depth,
                   "representation": rep.name, "model": ix.config.model})
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "rerank.json").write_text(json.dumps(rows, indent=2) + "\n")
+    out = RESULTS / f"rerank-depth{args.depth}{'-gloss' if args.gloss_only else ''}.json"
+    out.write_text(json.dumps(rows, indent=2) + "\n")
     print(scifact.markdown_table(rows, ["system", "ndcg@10", "tokens_per_pair", "queries"]))
 
 
