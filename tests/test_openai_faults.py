@@ -89,3 +89,25 @@ def test_server_without_prompt_logprobs_falls_back_to_generate(tmp_path, corpus)
 def test_missing_base_url_says_what_to_set():
     with pytest.raises(BackendError, match="--base-url"):
         OpenAICompatModel("m", base_url="")
+
+
+def test_prefix_cache_hits_reach_the_query_log(tmp_path, corpus):
+    import json as _json
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = _json.loads(request.read())
+        usage = {"prompt_tokens": 40, "prompt_tokens_details": {"cached_tokens": 30}}
+        if "messages" in body:
+            return httpx.Response(200, json={"choices": [{"message": {"content": "A gloss."}}]})
+        last = len(body["prompt"]) - 1
+        return httpx.Response(200, json={"usage": usage, "choices": [{"text": "", "logprobs": {
+            "text_offset": [0, last], "token_logprobs": [None, -1.0]}}]})
+
+    model = OpenAICompatModel("m", base_url="http://test", concurrency=1)
+    model._client = httpx.Client(transport=httpx.MockTransport(handler))
+    ix = Index(tmp_path / "p.glossdb", models={"judge": model, "writer": model})
+    ix.add([corpus])
+    ix.search("cats", k=2)
+    log = ix.stats()["searches"]
+    assert log["searches"] == 1 and 0 < log["prefix_cached_tokens"] < log["prompt_tokens"]
+    ix.close()

@@ -230,6 +230,7 @@ class Index:
         if k < 1:
             raise InvalidQuery("k must be at least 1")
         started = time.perf_counter()
+        usage_before = self.model("judge").token_usage()
         found = self.prefilter.candidates(query, candidates or self.config.candidates)
         chunks = self.store.get_chunks(c.chunk_id for c in found)
         judge = self.judge()
@@ -250,8 +251,10 @@ class Index:
         if explain:
             self._explain(judge, query, hits, chunks, rep)
         cached = sum(1 for j in judged.values() if j.cached)
+        usage = self.model("judge").token_usage()
         self.store.log_query(query, k, len(found), len(judged) - cached, cached,
-                             time.perf_counter() - started, [h.chunk_id for h in hits])
+                             time.perf_counter() - started, [h.chunk_id for h in hits],
+                             (usage[0] - usage_before[0], usage[1] - usage_before[1]))
         return hits
 
     def _explain(self, judge: Judge, query: str, hits: list[Hit], chunks: dict[int, Chunk],
@@ -341,6 +344,7 @@ class Index:
             **counts,
             "representations": reps,
             "judges": self.store.judges_used(),
+            "searches": self.store.query_log_summary(),
             "backend": self.config.backend,
             "model": self.config.model,
             "gloss_model": self.config.writer_model(),

@@ -98,6 +98,10 @@ class Model(ABC):
                 progress(len(part))
         return out
 
+    def token_usage(self) -> tuple[int, int]:
+        """(prompt tokens sent so far, of which the backend served from a prefix cache)."""
+        return getattr(self, "tokens_evaluated", 0), 0
+
     def probe_logprobs(self) -> bool:
         """Whether scoring works; remote backends ask their server once."""
         return self.can_score_logprobs

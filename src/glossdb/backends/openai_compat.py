@@ -57,6 +57,9 @@ class OpenAICompatModel(Model):
         self.usage = {"requests": 0, "prompt_tokens": 0, "cached_tokens": 0, "retries": 0}
         self._probed: bool | None = None
 
+    def token_usage(self) -> tuple[int, int]:
+        return self.usage["prompt_tokens"], self.usage["cached_tokens"]
+
     # http --------------------------------------------------------------------------------
     def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.base_url}{path}"

@@ -395,12 +395,22 @@ class Store:
         return [(r[0], r[1]) for r in rows]
 
     def log_query(self, query: str, k: int, candidates: int, judged: int, cached: int,
-                  seconds: float, results: list[int]) -> None:
+                  seconds: float, results: list[int], tokens: tuple[int, int] = (0, 0)) -> None:
+        """Record a search; ``tokens`` is (prompt tokens, of which served from a prefix cache)."""
         self.db.execute(
-            "INSERT INTO query_log (query, k, candidates, judged, cached, seconds, results)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (query, k, candidates, judged, cached, seconds, json.dumps(results)),
+            "INSERT INTO query_log (query, k, candidates, judged, cached, seconds, results,"
+            " prompt_tokens, cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (query, k, candidates, judged, cached, seconds, json.dumps(results), *tokens),
         )
+
+    def query_log_summary(self) -> dict[str, Any]:
+        n, p50, prompt, cached = self.db.execute(
+            "SELECT count(*), (SELECT seconds FROM query_log ORDER BY seconds LIMIT 1"
+            " OFFSET (SELECT count(*) FROM query_log) / 2), sum(prompt_tokens),"
+            " sum(cached_tokens) FROM query_log"
+        ).fetchone()
+        return {"searches": n, "p50_seconds": p50, "prompt_tokens": prompt or 0,
+                "prefix_cached_tokens": cached or 0}
 
     def counts(self) -> dict[str, int]:
         out = {}

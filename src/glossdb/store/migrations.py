@@ -107,7 +107,15 @@ def m002_query_baselines() -> str:
         """
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines]
+def m003_query_log_tokens() -> str:
+    """Prompt tokens each search sent to the judge, and how many a server served from cache."""
+    return """
+        ALTER TABLE query_log ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE query_log ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+        """
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens]
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:
