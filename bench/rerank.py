@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=30)
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--gloss-only", action="store_true", help="skip the raw-text judge")
+    ap.add_argument("--template", default=None,
+                    help="query-likelihood template with {candidate} (default: glossdb's)")
     args = ap.parse_args()
     from .core import pick_docs
 
@@ -62,9 +64,10 @@ def main() -> None:
     ids = {d["_id"] for d in docs}
     qids = [q for q in qrels if set(qrels[q]) & ids][: args.queries]
     model = ix.model("judge")
+    extra = {"ql_template": args.template} if args.template else {}
     variants = {
-        "judge(text)": JudgeSpec(reads="text"),
-        "judge(title+gloss)": JudgeSpec(reads="gloss"),
+        "judge(text)": JudgeSpec(reads="text", **extra),
+        "judge(title+gloss)": JudgeSpec(reads="gloss", **extra),
     }
     if args.gloss_only:
         del variants["judge(text)"]
@@ -87,7 +90,7 @@ def main() -> None:
             cost[name].append((model.tokens_evaluated - before) / max(1, len(inputs)))
             cost[name].append(time.perf_counter() - t)
             runs[name].append((qid, list(zip(doc_of, scores, bm25))))
-    calibrate(ix, model, runs, qids, texts, qrels)
+    calibrate(ix, model, runs, qids, texts, qrels, variants["judge(title+gloss)"])
     rows = [{"system": "bm25 (FTS5 prefilter)", "ndcg@10": _ndcg(bm25_runs, qrels)}]
     for name in variants:
         ranked = [(qid, [d for d, s, _ in sorted(c, key=lambda x: -x[1])]) for qid, c in runs[name]]
@@ -132,10 +135,10 @@ def cascade_rows(runs, qrels, cost) -> list[dict]:
     return rows
 
 
-def calibrate(ix, model, runs, qids, texts, qrels) -> None:
+def calibrate(ix, model, runs, qids, texts, qrels, spec) -> None:
     """Lift (score minus the empty-passage baseline) of relevant vs other candidates, and
     the verdict threshold with the best F1 on these train pairs."""
-    judge = Judge(ix.store, model, JudgeSpec(reads="gloss"))
+    judge = Judge(ix.store, model, spec)
     pairs = []
     for qid, (_, cands) in zip(qids, runs["judge(title+gloss)"]):
         base = judge.baseline(texts[qid])

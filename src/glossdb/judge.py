@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from .backends.base import GenerateRequest, Model, ScoreRequest
@@ -48,8 +48,11 @@ EXPLAIN_BASE = (
 )
 
 
-def ql_request(candidate: str, query: str) -> ScoreRequest:
-    return ScoreRequest(QL_TEMPLATE.format(candidate=candidate), " " + query.strip(), QL_PREFIX)
+def ql_request(candidate: str, query: str, template: str = QL_TEMPLATE) -> ScoreRequest:
+    """Query likelihood: the context is the template around the candidate; the query follows.
+    The template's text before ``{candidate}`` is the prefix every request shares."""
+    prefix = template.split("{candidate}", 1)[0].rstrip(" ")
+    return ScoreRequest(template.format(candidate=candidate), " " + query.strip(), prefix)
 
 
 def ql_score(token_logprobs: list[float]) -> float:
@@ -81,9 +84,10 @@ class JudgeSpec:
     method: str = "query-likelihood"
     reads: str = "gloss"  # gloss | text
     max_candidate_chars: int = 1500
+    ql_template: str = QL_TEMPLATE
 
     def template(self) -> str:
-        return QL_TEMPLATE if self.method == "query-likelihood" else YESNO_SYSTEM + YESNO_USER
+        return self.ql_template if self.method == "query-likelihood" else YESNO_SYSTEM + YESNO_USER
 
     def version_name(self, model: Model) -> str:
         payload = json.dumps([model.model_id, self.method, self.reads, self.template(),
@@ -99,7 +103,7 @@ class Judge:
         self.explainer = explainer or model
         spec = spec or JudgeSpec()
         if spec.method == "query-likelihood" and not model.probe_logprobs():
-            spec = JudgeSpec("generate", spec.reads, spec.max_candidate_chars)
+            spec = replace(spec, method="generate")
         if spec.method not in ("query-likelihood", "generate"):
             raise BackendError(f"unknown judge method {spec.method!r}: use query-likelihood or generate")
         self.spec = spec
@@ -136,7 +140,8 @@ class Judge:
     def score_uncached(self, query: str, texts: list[str],
                        progress: Callable[[int], None] | None = None) -> list[float]:
         if self.spec.method == "query-likelihood":
-            answers = self.model.logprobs([ql_request(t, query) for t in texts], progress)
+            answers = self.model.logprobs(
+                [ql_request(t, query, self.spec.ql_template) for t in texts], progress)
             return [ql_score(a) for a in answers]
         answers = self.model.generate(
             [GenerateRequest(YESNO_USER.format(query=query, candidate=t), 3, ("\n",),
