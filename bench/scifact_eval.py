@@ -193,6 +193,7 @@ def plot(rows: list[dict]) -> None:
             ax.annotate(f"{r['system']} ({r['queries']}q)", (x, r["ndcg@10"]), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
         ax.set_xscale("log")
+        ax.set_xlim(0.5, max(max(1, r["tokens_per_query"]) for r in pts) * 200)
         ax.set_xlabel("LLM tokens read per query (1 = no LLM)")
         ax.set_ylabel("nDCG@10")
         ax.set_title(f"SciFact {split}: quality against cost")
