@@ -144,7 +144,6 @@ class Index:
         continues where it stopped.
         """
         self.model("writer")  # a missing model fails here, before anything is written
-        describer = self.describer()
         report = AddReport()
         for path, reason in walk([Path(p) for p in paths]):
             if reason is None:
