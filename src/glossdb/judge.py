@@ -31,7 +31,10 @@ STRONG_LIFT = 1.5
 MATCH_LIFT = 0.9
 WEAK_LIFT = 0.4
 QL_PREFIX = "Passage:"  # no trailing space: " word" must stay one token
-QL_TEMPLATE = QL_PREFIX + " {candidate}\nA claim or question that this passage addresses:"
+# Measured on 30 SciFact train queries over glosses (bench/README.md): "Finding:" and
+# "Claim:" both beat "A claim or question that this passage addresses:" (0.730 and 0.723 vs
+# 0.686 nDCG@10 alone, 0.795 vs 0.783 fused with BM25) and read 7 fewer tokens a pair.
+QL_TEMPLATE = QL_PREFIX + " {candidate}\nFinding:"
 
 YESNO_SYSTEM = "You judge search results. Answer only Yes or No."
 YESNO_USER = "Query: {query}\nPassage: {candidate}\nDoes the passage answer the query?"
