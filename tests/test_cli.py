@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from glossdb import cli as cli_module
-from glossdb.backends.fake import FakeModel
 from glossdb.cli import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -108,10 +106,6 @@ def test_every_cli_command_is_documented_in_the_readme():
     readme = README.read_text()
     for name in cli.commands:
         assert re.search(rf"glossdb {name}\b", readme), f"README does not document `glossdb {name}`"
-
-
-def test_cli_module_keeps_no_model_state():
-    assert not any(isinstance(v, FakeModel) for v in vars(cli_module).values())
 
 
 def test_sql_exposes_llm_matching_as_a_function(run, corpus):

@@ -110,6 +110,7 @@ class Judge:
         if spec.method not in ("query-likelihood", "generate"):
             raise BackendError(f"unknown judge method {spec.method!r}: use query-likelihood or generate")
         self.spec = spec
+        self._version: JudgeVersion | None = None
 
     def baseline(self, query: str) -> float:
         """The query's score after an empty passage: what a candidate must beat to help."""
@@ -129,10 +130,13 @@ class Judge:
         return verdict(self.lift(query, score), self.spec.method)
 
     def version(self) -> JudgeVersion:
-        return self.store.ensure_judge(
-            self.spec.version_name(self.model), self.model.model_id, self.spec.method,
-            self.spec.template(),
-        )
+        """This judge's version row, created on first use and remembered."""
+        if self._version is None:
+            self._version = self.store.ensure_judge(
+                self.spec.version_name(self.model), self.model.model_id, self.spec.method,
+                self.spec.template(),
+            )
+        return self._version
 
     def candidate_text(self, chunk: Chunk, gloss: str | None) -> str:
         if self.spec.reads == "gloss" and gloss:
