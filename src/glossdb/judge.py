@@ -197,7 +197,9 @@ class Judge:
             answers = [f"The passage {a.strip()}" for a in answers]
         version = self.version()
         self.store.put_judgments(query, rep.id, version.id, [
-            Judgment(chunk.id, score, _sentence(a)) for (chunk, _, score), a in zip(items, answers)
+            Judgment(chunk.id, score, _sentence(a))
+            for (chunk, gloss, score), a in zip(items, answers)
+            if gloss or self.spec.reads != "gloss"  # same rule as judge(): no text-based rows
         ])
         return [_sentence(a) for a in answers]
 
