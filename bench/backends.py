@@ -11,38 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 
 from glossdb.backends.llamacpp import LlamaCppModel
 from glossdb.backends.openai_compat import OpenAICompatModel
 from glossdb.judge import ql_request, ql_score
-from glossdb.models import resolve_model
+from glossdb.backends.local_server import start_llama_cpp_server
 
 from . import scifact
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def start_server(port: int) -> subprocess.Popen:
-    _, path = resolve_model("gemma3-270m")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias",
-         "gemma3-270m", "--host", "127.0.0.1", "--port", str(port), "--logits_all", "true",
-         "--n_ctx", "512", "--verbose", "false"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(240):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def main() -> None:
@@ -57,9 +37,9 @@ def main() -> None:
     t = time.perf_counter()
     ours = [ql_score(x) for x in local.logprobs(requests)]
     local_s = time.perf_counter() - t
-    proc = start_server(args.port)
+    proc, url = start_llama_cpp_server("gemma3-270m", args.port)
     try:
-        remote = OpenAICompatModel("gemma3-270m", base_url=f"http://127.0.0.1:{args.port}",
+        remote = OpenAICompatModel("gemma3-270m", base_url=url,
                                    timeout_s=600, concurrency=1)
         t = time.perf_counter()
         theirs = [ql_score(x) for x in remote.logprobs(requests)]

@@ -9,11 +9,7 @@ few one-sentence documents.
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 
-import httpx
 import numpy as np
 import pytest
 
@@ -22,7 +18,7 @@ from glossdb.backends.llamacpp import LlamaCppModel
 from glossdb.backends.openai_compat import OpenAICompatModel
 from glossdb.errors import BackendError
 from glossdb.judge import Judge, JudgeSpec
-from glossdb.models import resolve_model
+from glossdb.backends.local_server import start_llama_cpp_server
 
 pytestmark = pytest.mark.model
 
@@ -46,25 +42,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    _, path = resolve_model("gemma3-270m")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path),
-         "--model_alias", "gemma3-270m", "--host", "127.0.0.1", "--port", str(port),
-         "--logits_all", "true", "--n_ctx", "512", "--verbose", "false"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start within 120 s")
+    proc, url = start_llama_cpp_server("gemma3-270m", free_port())
     yield url
     proc.terminate()
     proc.wait(timeout=30)
