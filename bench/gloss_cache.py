@@ -28,8 +28,8 @@ def load(representation: str) -> list[dict]:
         return [json.loads(line) for line in fh]
 
 
-def import_glosses(ix: Index) -> int:
-    return ix.import_glosses(load(ix.representation().name))
+def import_glosses(ix: Index, searchable: bool = True) -> int:
+    return ix.import_glosses(load(ix.representation().name), searchable=searchable)
 
 
 def export_glosses(ix: Index) -> Path:
@@ -41,3 +41,24 @@ def export_glosses(ix: Index) -> Path:
         for h in sorted(rows):
             raw.write((json.dumps(rows[h], ensure_ascii=False) + "\n").encode())
     return path
+
+
+def timing_file(representation: str) -> Path:
+    return CACHE / f"timing-{representation}.json"
+
+
+def record_timing(representation: str, seconds: float, glosses: int) -> None:
+    """Add measured glossing time to the version's running total (committed beside the cache)."""
+    path = timing_file(representation)
+    total = json.loads(path.read_text()) if path.exists() else {"seconds": 0.0, "glosses": 0}
+    total = {"seconds": round(total["seconds"] + seconds, 2), "glosses": total["glosses"] + glosses}
+    path.write_text(json.dumps(total) + "\n")
+
+
+def seconds_per_gloss(representation: str) -> float:
+    """Measured writer seconds per gloss, or 0.0 when this version was never timed here."""
+    path = timing_file(representation)
+    if not path.exists():
+        return 0.0
+    total = json.loads(path.read_text())
+    return total["seconds"] / total["glosses"] if total["glosses"] else 0.0

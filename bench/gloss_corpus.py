@@ -1,67 +1,60 @@
-"""Grow the SciFact gloss cache in the background, most useful documents first.
+"""Grow the SciFact gloss cache in the background, most useful chunks first.
 
     python -m bench.gloss_corpus --hours 1.5
 
-Order: for every query (test and train), BM25's top documents, interleaved by rank, so the
-documents a reranking benchmark reads first are glossed first. Works in slices: each slice is
-added to a scratch index, glossed, and exported to bench/cache/ before the next, so stopping
-at any moment loses at most one slice. Documents already in the cache are skipped.
+Order: query by query (test first, then train), the chunks that glossdb's prefilter puts in
+its top `--depth`, so each finished query can be re-ranked over glosses by
+`bench.scifact_eval`; then every other chunk. Works in batches of 16: each batch is glossed
+and exported to bench/cache/ before the next, so stopping at any moment loses at most one
+batch. Chunks already in the cache are skipped.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
-
-from glossdb import Index
 
 from . import gloss_cache, scifact
+from .scifact_eval import GlossdbRuns
 
 
-def priority_order(depth: int = 30) -> list[str]:
-    import bm25s
-
-    docs = scifact.corpus()
-    ids = list(docs)
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize([f"{d['title']} {d['text']}" for d in docs.values()],
-                                   stopwords="en", show_progress=False), show_progress=False)
-    queries = scifact.queries()
-    qids = list(scifact.qrels("test")) + list(scifact.qrels("train"))
-    tokens = bm25s.tokenize([queries[q] for q in qids], stopwords="en", show_progress=False)
-    results, _ = retriever.retrieve(tokens, k=depth, show_progress=False)
-    order: dict[str, None] = {}
-    for rank in range(depth):
-        for row in results:
-            order.setdefault(ids[int(row[rank])], None)
-    order.update({d: None for d in ids})
+def priority_order(g: GlossdbRuns, depth: int) -> list[int]:
+    texts = scifact.queries()
+    order: dict[int, None] = {}
+    for split in ("test", "train"):
+        for qid in scifact.qrels(split):
+            for cand in g.ix.prefilter.candidates(texts[qid], depth):
+                order.setdefault(cand.chunk_id, None)
+    order.update({cid: None for cid in g.ix.store.chunk_ids()})
     return list(order)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, default=1.0)
-    ap.add_argument("--slice", type=int, default=32)
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=16)
     args = ap.parse_args()
     deadline = time.monotonic() + args.hours * 3600
-    docs = scifact.corpus()
-    work = Path(tempfile.mkdtemp(prefix="glossdb-gloss-"))
-    ix = Index(work / "g.glossdb")
-    order = priority_order()
+    g = GlossdbRuns(scifact.corpus())
+    describer = g.ix.describer()
+    rep = describer.representation()
+    order = priority_order(g, args.depth)
+    chunks = g.ix.store.get_chunks(order)
+    have = set(g.ix.store.glosses(rep.id, chunks))
+    todo = [cid for cid in order if cid not in have]
+    print(f"{len(have)} chunks glossed, {len(todo)} to go", flush=True)
     done = 0
-    for start in range(0, len(order), args.slice):
+    for start in range(0, len(todo), args.batch):
         if time.monotonic() > deadline:
             break
-        part = [docs[d] for d in order[start : start + args.slice]]
-        src = scifact.write_jsonl(work / "slice.jsonl", part)
-        ix.add([src], gloss=False)
-        gloss_cache.import_glosses(ix)
-        done += ix.gloss()
-        gloss_cache.export_glosses(ix)
-        print(f"{start + len(part)} documents covered, {done} glosses written", flush=True)
-    ix.close()
+        batch = [chunks[c] for c in todo[start : start + args.batch]]
+        t = time.perf_counter()
+        done += describer.write(batch, searchable=False)
+        gloss_cache.record_timing(rep.name, time.perf_counter() - t, len(batch))
+        gloss_cache.export_glosses(g.ix)
+        print(f"{len(have) + done} chunks glossed ({done} this run)", flush=True)
+    g.ix.close()
 
 
 if __name__ == "__main__":

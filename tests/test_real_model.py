@@ -13,6 +13,7 @@ import pytest
 
 from glossdb import Index
 from glossdb.backends.base import GenerateRequest
+from glossdb.backends.kvstates import KVStates
 
 pytestmark = pytest.mark.model
 
@@ -100,3 +101,31 @@ def test_batched_generation_answers_every_prompt(real_index):
                for thing in ("colour", "fruit", "planet")]
     out = writer.generate(prompts)
     assert len(out) == 3 and all(o.strip() for o in out)
+
+
+def test_saved_kv_states_score_like_a_fresh_evaluation(real_index):
+    ix, _, _ = real_index
+    judge = ix.judge()
+    model = judge.model
+    rep = ix.representation()
+    chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())
+    glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
+    texts = [judge.candidate_text(c, glosses.get(c.id)) for c in chunks]
+    saved = model.kv_states
+    try:
+        model.kv_states = KVStates(64 << 20)
+        judge.score_uncached("Which library parses PDF files?", texts)
+        assert len(model.kv_states) == len(set(texts))
+        query = "How does SQLite stay durable after a power loss?"
+        before = model.tokens_evaluated
+        warm = np.array(judge.score_uncached(query, texts))
+        warm_tokens = model.tokens_evaluated - before
+        model.kv_states = KVStates(0)
+        before = model.tokens_evaluated
+        cold = np.array(judge.score_uncached(query, texts))
+        cold_tokens = model.tokens_evaluated - before
+    finally:
+        model.kv_states = saved
+    assert warm_tokens * 2 < cold_tokens
+    assert np.abs(warm - cold).max() <= BATCH_TOLERANCE
+    assert int(np.argmax(warm)) == int(np.argmax(cold))

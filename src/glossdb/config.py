@@ -25,11 +25,12 @@ class Config:
     concurrency: int = 4
     judge_method: str = "query-likelihood"
     judge_reads: str = "gloss"
-    candidates: int = 30
+    candidates: int = 10  # judged per search; the depth the fusion was tuned at (bench/README.md)
     fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)
     chunk_tokens: int = 400
     gloss_tokens: int = 48
     n_ctx: int = 8192
+    kv_cache_mb: int = 256  # saved KV states of judged glosses, reused by later queries
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def writer_model(self) -> str:

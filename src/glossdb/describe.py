@@ -120,11 +120,16 @@ class Describer:
             chunks = self.store.chunks_without_gloss(rep.id, batch_size)
             if not chunks:
                 return written
-            texts = self.model.generate([self.spec.request(self.model, c) for c in chunks])
-            self.store.put_glosses(
-                rep.id, [(c.id, clean_gloss(t)) for c, t in zip(chunks, texts)],
-                searchable=searchable,
-            )
-            written += len(chunks)
+            written += self.write(chunks, searchable=searchable)
             if progress is not None:
                 progress(len(chunks))
+
+    def write(self, chunks: list[Chunk], searchable: bool = True) -> int:
+        """Gloss these chunks in one batch and commit them, whether or not they had a gloss."""
+        rep = self.representation()
+        texts = self.model.generate([self.spec.request(self.model, c) for c in chunks])
+        self.store.put_glosses(
+            rep.id, [(c.id, clean_gloss(t)) for c, t in zip(chunks, texts)],
+            searchable=searchable,
+        )
+        return len(chunks)

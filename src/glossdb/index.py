@@ -121,7 +121,8 @@ class Index:
                                     timeout_s=self.config.timeout_s,
                                     max_retries=self.config.max_retries,
                                     concurrency=self.config.concurrency,
-                                    n_ctx=self.config.n_ctx)
+                                    n_ctx=self.config.n_ctx,
+                                    kv_cache_mb=self.config.kv_cache_mb)
         return self._models[key]
 
     def describer(self) -> Describer:
@@ -175,13 +176,15 @@ class Index:
         return [{"representation": rep.name, "content_hash": h, "gloss": rows[h]}
                 for h in sorted(rows)]
 
-    def import_glosses(self, rows: Iterable[dict[str, str]]) -> int:
-        """Attach exported glosses of the active version to chunks with the same text."""
+    def import_glosses(self, rows: Iterable[dict[str, str]], searchable: bool = True) -> int:
+        """Attach exported glosses of the active version to chunks with the same text.
+
+        ``searchable=False`` keeps them out of the prefilter's full-text index."""
         rep = self.representation()
         by_hash = self.store.chunk_ids_by_hash()
         pairs = [(cid, r["gloss"]) for r in rows if r.get("representation") == rep.name
                  for cid in by_hash.get(r["content_hash"], [])]
-        self.store.put_glosses(rep.id, pairs, searchable=True)
+        self.store.put_glosses(rep.id, pairs, searchable=searchable)
         return len(pairs)
 
     def _add_file(self, path: Path, report: AddReport) -> None:

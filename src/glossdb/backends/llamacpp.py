@@ -1,10 +1,12 @@
 """In-process llama.cpp through llama-cpp-python's low-level API.
 
 Many requests share one ``llama_decode``: each request is its own sequence id in a unified KV
-cache, a shared prompt prefix is evaluated once and attached to every sequence with
-``llama_memory_seq_cp``, and logits are requested only for the positions a score needs
-(never the whole vocabulary head for every token). Generation decodes all active sequences
-together, one token each per step.
+cache, a shared prompt prefix is evaluated once as tokens that belong to every sequence, and
+logits are requested only for the positions a score needs (never the whole vocabulary head
+for every token). The KV state of each scored context is saved (within ``kv_cache_mb``) and
+restored when the same context is scored again, so a hot gloss judged for a new query costs
+only the query's tokens. Generation decodes all active sequences together, one token each
+per step.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from ..errors import BackendError, ModelNotFound
 from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Model, ScoreRequest
+from .kvstates import KVStates
 
 _INIT_LOCK = threading.Lock()
 _INITIALISED = False
@@ -53,6 +56,9 @@ class LlamaCppModel(Model):
     can_score_logprobs = True
     supports_prefix_cache = True
     max_batch = 64
+    # Tokens per scoring decode. In a unified KV cache every token attends over all cells of
+    # the decode (masked), so attention grows with the square of the group: small groups.
+    group_tokens = 8192
 
     def __init__(
         self,
@@ -61,6 +67,7 @@ class LlamaCppModel(Model):
         n_ubatch: int = 512,
         n_threads: int | None = None,
         repeat_penalty: float = 1.15,
+        kv_cache_mb: int = 256,
         **_: object,
     ):
         import llama_cpp as lc
@@ -92,6 +99,7 @@ class LlamaCppModel(Model):
         self.repeat_penalty = repeat_penalty
         self._batch = lc.llama_batch_init(n_ctx, 0, self.max_batch + 1)
         self.tokens_evaluated = 0
+        self.kv_states = KVStates(kv_cache_mb << 20)
         embedded = EMBEDDED.get(self.model_id)
         self.is_chat = embedded.chat if embedded else self._chat_template() is not None
 
@@ -138,12 +146,12 @@ class LlamaCppModel(Model):
         )
 
     # batch plumbing ----------------------------------------------------------------------
-    def _add(self, n: int, token: int, pos: int, seq: int | range, logits: bool) -> None:
-        """Put one token in the batch; a range of sequence ids shares the token's KV cell."""
+    def _add(self, n: int, token: int, pos: int, seq: int | Sequence[int], logits: bool) -> None:
+        """Put one token in the batch; several sequence ids share the token's KV cell."""
         b = self._batch
         b.token[n] = token
         b.pos[n] = pos
-        seqs = seq if isinstance(seq, range) else (seq,)
+        seqs = (seq,) if isinstance(seq, int) else seq
         b.n_seq_id[n] = len(seqs)
         for k, s in enumerate(seqs):
             b.seq_id[n][k] = s
@@ -189,6 +197,7 @@ class LlamaCppModel(Model):
         groups = []
         for prefix, members in by_prefix.items():
             budget = self.context_size - len(prefix)
+            cap = max(self.group_tokens - len(prefix), 1)
             current: list[int] = []
             used = 0
             for i in members:
@@ -198,7 +207,7 @@ class LlamaCppModel(Model):
                         f"a judged pair needs {need + len(prefix)} tokens, over the context of "
                         f"{self.context_size}; shorten glosses or raise n_ctx"
                     )
-                if current and (used + need > budget or len(current) >= self.max_batch):
+                if current and (used + need > min(budget, cap) or len(current) >= self.max_batch):
                     groups.append(current)
                     current, used = [], 0
                 current.append(i)
@@ -210,31 +219,58 @@ class LlamaCppModel(Model):
     def _score_group(self, encoded, group: list[int], out: list[list[float]]) -> None:
         self._clear()
         prefix = encoded[group[0]][0]
-        everyone = range(1, len(group) + 1)
+        keys = [tuple(prefix + encoded[i][1][:-1]) for i in group]
+        restored = [self._restore(seq, key) for seq, key in enumerate(keys, start=1)]
+        fresh = [seq for seq, done in enumerate(restored, start=1) if not done]
         n = 0
-        for pos, tok in enumerate(prefix):
-            self._add(n, tok, pos, everyone, False)
+        for pos, tok in enumerate(prefix if fresh else []):
+            self._add(n, tok, pos, fresh, False)
             n += 1
         targets: list[int] = []
         for seq, i in enumerate(group, start=1):
             _, body, cont = encoded[i]
-            tokens = body + cont
-            first_scored = len(body) - 1 if body else -1
-            for j, tok in enumerate(tokens):
-                wants = first_scored <= j < len(tokens) - 1
-                self._add(n, tok, len(prefix) + j, seq, wants)
-                n += 1
             if not body:
                 raise BackendError("a score request needs a non-empty context")
+            tokens = body + cont
+            first_scored = len(body) - 1
+            for j in range(first_scored if restored[seq - 1] else 0, len(tokens)):
+                self._add(n, tokens[j], len(prefix) + j, seq, first_scored <= j < len(tokens) - 1)
+                n += 1
             targets.extend(cont)
         self._decode(n)
         logp = _log_softmax_pick(self._logits(len(targets)), np.asarray(targets))
         at = 0
-        for i in group:
+        for seq, i in enumerate(group, start=1):
             k = len(encoded[i][2])
             out[i] = logp[at : at + k].tolist()
             at += k
+            if not restored[seq - 1]:
+                self._save(seq, keys[seq - 1])
         self._clear()
+
+    def _restore(self, seq: int, key: tuple[int, ...]) -> bool:
+        """Load a saved KV state of ``key`` (context minus its last token) into ``seq``."""
+        data = self.kv_states.get(key)
+        if data is None:
+            return False
+        buf = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
+        if self._lc.llama_state_seq_set_data(self._ctx, buf, len(data), seq) == 0:
+            self.kv_states.discard(key)
+            return False
+        return True
+
+    def _save(self, seq: int, key: tuple[int, ...]) -> None:
+        """Keep ``seq``'s KV cells for ``key`` (its first len(key) positions) for later."""
+        if not self.kv_states.budget_bytes or key in self.kv_states:
+            return
+        self._lc.llama_memory_seq_rm(self._mem, seq, len(key), -1)
+        size = self._lc.llama_state_seq_get_size(self._ctx, seq)
+        if not size or size > self.kv_states.budget_bytes:
+            return
+        buf = (ctypes.c_ubyte * size)()
+        written = self._lc.llama_state_seq_get_data(self._ctx, buf, size, seq)
+        if written:
+            self.kv_states.put(key, ctypes.string_at(buf, written))
 
     # generation --------------------------------------------------------------------------
     def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:
