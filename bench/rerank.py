@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from glossdb import Index
+from glossdb.backends.base import ScoreRequest
 from glossdb.judge import Judge, JudgeSpec
 from glossdb.ranking import fused_scores
 
@@ -46,6 +47,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=30)
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--gloss-only", action="store_true", help="skip the raw-text judge")
+    ap.add_argument("--logodds", action="store_true",
+                    help="also try yes/no log-odds judging over glosses (query first)")
     ap.add_argument("--template", default=None,
                     help="query-likelihood template with {candidate} (default: glossdb's)")
     args = ap.parse_args()
@@ -71,6 +74,8 @@ def main() -> None:
     }
     if args.gloss_only:
         del variants["judge(text)"]
+    if args.logodds:
+        variants["logodds(title+gloss)"] = JudgeSpec(reads="gloss")
     runs: dict[str, list[tuple[str, list[tuple[str, float, float]]]]] = {v: [] for v in variants}
     cost: dict[str, list[float]] = {v: [] for v in variants}
     bm25_runs = []
@@ -82,7 +87,7 @@ def main() -> None:
         bm25 = [c.prefilter_score for c in cands]
         bm25_runs.append((qid, doc_of))
         for name, spec in variants.items():
-            judge = Judge(ix.store, model, spec)
+            judge = (LogOddsJudge if name.startswith("logodds") else Judge)(ix.store, model, spec)
             inputs = [judge.candidate_text(c, glossed.get(c.id)) for c in cand_chunks]
             before = model.tokens_evaluated
             t = time.perf_counter()
@@ -111,6 +116,21 @@ def main() -> None:
     out = RESULTS / f"rerank-depth{args.depth}{'-gloss' if args.gloss_only else ''}.json"
     out.write_text(json.dumps(rows, indent=2) + "\n")
     print(scifact.markdown_table(rows, ["system", "ndcg@10", "tokens_per_pair", "queries"]))
+
+
+LOGODDS = "Query: {query}\nPassage: {candidate}\nDoes the passage answer the query? Answer:"
+
+
+class LogOddsJudge(Judge):
+    """Yes/no log-odds: log p(" Yes") - log p(" No") after a query-first prompt, so the
+    instructions and the query form the prefix every candidate shares."""
+
+    def score_uncached(self, query, texts, progress=None):
+        prefix = LOGODDS.split("{candidate}")[0].format(query=query.strip()).rstrip(" ")
+        contexts = [LOGODDS.format(query=query.strip(), candidate=t) for t in texts]
+        answers = self.model.logprobs([ScoreRequest(c, word, prefix) for c in contexts
+                                       for word in (" Yes", " No")])
+        return [sum(answers[2 * i]) - sum(answers[2 * i + 1]) for i in range(len(texts))]
 
 
 def cascade_rows(runs, qrels, cost) -> list[dict]:

@@ -228,7 +228,7 @@ def save(rows: list[dict]) -> None:
     path = RESULTS / "scifact.json"
     old = json.loads(path.read_text()) if path.exists() else []
     def key(r):
-        return r["system"], r["split"], r["queries"], r.get("query_set", "")
+        return r["system"], r["split"], r.get("query_set", r["queries"])
 
     keep = [r for r in old if key(r) not in {key(n) for n in rows}]
     RESULTS.mkdir(exist_ok=True)
