@@ -260,5 +260,19 @@ def config(index_path, as_json) -> None:
         click.echo(f"{key} = {value!r}  # {cfg.sources.get(key, 'default')}")
 
 
+@cli.command()
+@index_option
+@model_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8700, show_default=True, help="Port to listen on.")
+def serve(index_path, model, gloss_model, backend, base_url, host, port) -> None:
+    """Serve the HTTP API and a page for inspecting glosses, judgments and explanations."""
+    from .server import serve as run_server
+
+    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
+        click.echo(f"glossdb: serving {ix.path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        run_server(ix, host=host, port=port)
+
+
 def main() -> None:
     cli(prog_name="glossdb")

@@ -1,0 +1,83 @@
+"""The inspection page: search, then read each hit's gloss, verdict, explanation and chunk."""
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>glossdb</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:15px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+form{display:flex;gap:.5em;flex-wrap:wrap;align-items:center}
+input[type=search]{flex:1;min-width:18em;font-size:1em;padding:.4em}
+.hit{border-top:1px solid #ddd;padding:.7em 0}.meta{color:#666;font-size:.9em}
+.gloss{margin:.3em 0}.why{background:#f6f6f0;padding:.3em .5em;margin:.3em 0}
+.verdict{font-weight:600}.strong.match,.match{color:#165}.no.match{color:#a22}
+pre{white-space:pre-wrap;background:#f4f4f4;padding:.6em}#error{color:#a22}
+button.link{background:none;border:none;color:#15c;cursor:pointer;padding:0;font:inherit}
+</style></head><body>
+<h1>glossdb</h1>
+<form id="f"><input type="search" id="q" placeholder="Ask a question or state a claim" required>
+<label>k <input type="number" id="k" value="10" min="1" max="100" style="width:4em"></label>
+<label><input type="checkbox" id="explain"> explain</label><button>Search</button></form>
+<p id="error"></p><p id="status" class="meta"></p><div id="hits"></div><div id="detail"></div>
+<script>
+const $ = (id) => document.getElementById(id);
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+async function api(path) {
+  const r = await fetch(path);
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || body.detail || r.statusText);
+  return body;
+}
+async function search(ev) {
+  ev.preventDefault();
+  $("error").textContent = ""; $("hits").replaceChildren(); $("detail").replaceChildren();
+  const q = $("q").value, started = performance.now();
+  $("status").textContent = "judging candidates…";
+  try {
+    const p = new URLSearchParams({q, k: $("k").value, explain: $("explain").checked});
+    const data = await api("/api/search?" + p);
+    $("status").textContent = data.hits.length + " hits in " +
+      ((performance.now() - started) / 1000).toFixed(1) + " s";
+    data.hits.forEach((h) => $("hits").append(hitView(q, h)));
+  } catch (e) { $("status").textContent = ""; $("error").textContent = e.message; }
+}
+function hitView(q, h) {
+  const d = el("div", "hit");
+  d.append(el("div", "", h.rank + ". " + (h.title || h.uri) + (h.heading ? " — " + h.heading : "")));
+  const m = el("div", "meta");
+  m.append(el("span", "verdict " + h.verdict, h.verdict),
+    " · judge " + h.score.toFixed(3) + " · prefilter #" + h.prefilter_rank +
+    (h.cached ? " · cached" : "") + " · chunk " + h.chunk_id + " · " + h.uri);
+  d.append(m, el("div", "gloss", "gloss: " + (h.gloss || "(none yet)")));
+  if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
+  const show = el("button", "link", "chunk, glosses, judgments");
+  show.onclick = () => detail(h.chunk_id);
+  const why = el("button", "link", "why?");
+  why.onclick = async () => {
+    why.textContent = "explaining…";
+    try { const w = await api("/api/why?" + new URLSearchParams({q, chunk_id: h.chunk_id}));
+          why.replaceWith(el("div", "why", "why: " + w.explanation)); }
+    catch (e) { why.textContent = e.message; }
+  };
+  d.append(show, " · ", why);
+  return d;
+}
+async function detail(id) {
+  const box = $("detail");
+  box.replaceChildren(el("h2", "", "chunk " + id));
+  try {
+    const data = await api("/api/chunks/" + id);
+    box.append(el("div", "meta", data.chunk.uri), el("pre", "", data.chunk.text));
+    data.glosses.forEach((g) => box.append(el("div", "gloss", "[" + g.representation + "] " + g.text)));
+    data.judgments.forEach((j) => box.append(el("div", "meta", j.score.toFixed(3) + " for “" +
+      j.query + "” [" + j.judge + "]" + (j.explanation ? " — " + j.explanation : ""))));
+    box.scrollIntoView();
+  } catch (e) { box.append(el("p", "", e.message)); }
+}
+$("f").addEventListener("submit", search);
+</script></body></html>
+"""

@@ -1,0 +1,55 @@
+"""The HTTP API and inspection page, over the fake model: routes, JSON shapes, error mapping."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from glossdb.errors import BackendError, GlossdbError, InvalidQuery, UnknownChunk
+from glossdb.server import create_app, status_of
+
+
+@pytest.fixture
+def client(index, corpus):
+    index.add([corpus])
+    with TestClient(create_app(index)) as c:
+        yield c
+
+
+def test_page_has_a_search_form(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'id="q"' in page.text and "/api/search" in page.text
+
+
+def test_search_returns_hits_with_gloss_and_explanation(client):
+    body = client.get("/api/search", params={"q": "yeast dough", "k": 2,
+                                             "explain": "true"}).json()
+    assert body["query"] == "yeast dough" and len(body["hits"]) == 2
+    top = body["hits"][0]
+    assert {"chunk_id", "score", "verdict", "gloss", "explanation", "prefilter_rank"} <= set(top)
+    assert top["explanation"]
+
+
+def test_chunk_why_and_stats_routes(client):
+    hit = client.get("/api/search", params={"q": "rocket thrust", "k": 1}).json()["hits"][0]
+    shown = client.get(f"/api/chunks/{hit['chunk_id']}").json()
+    assert shown["chunk"]["id"] == hit["chunk_id"] and shown["judgments"]
+    why = client.get("/api/why", params={"q": "rocket thrust", "chunk_id": hit["chunk_id"]})
+    assert why.status_code == 200 and why.json()["explanation"]
+    assert client.get("/api/stats").json()["chunks"] >= 3
+
+
+def test_errors_become_statuses_with_a_one_line_message(client):
+    missing = client.get("/api/chunks/99999")
+    assert missing.status_code == 404 and "99999" in missing.json()["error"]
+    empty = client.get("/api/search", params={"q": "   "})
+    assert empty.status_code == 400 and empty.json()["error"]
+    assert client.get("/api/search", params={"q": "x", "k": 0}).status_code == 422
+
+
+def test_status_follows_the_error_class():
+    assert status_of(InvalidQuery("x")) == 400
+    assert status_of(UnknownChunk("x")) == 404
+    assert status_of(BackendError("x")) == 502
+    assert status_of(GlossdbError("x")) == 500
