@@ -129,3 +129,30 @@ def test_saved_kv_states_score_like_a_fresh_evaluation(real_index):
     assert warm_tokens * 2 < cold_tokens
     assert np.abs(warm - cold).max() <= BATCH_TOLERANCE
     assert int(np.argmax(warm)) == int(np.argmax(cold))
+
+
+def test_http_api_searches_with_the_real_models(real_index):
+    from fastapi.testclient import TestClient
+
+    from glossdb.server import create_app
+
+    ix, _, _ = real_index
+    with TestClient(create_app(ix)) as client:
+        body = client.get("/api/search", params={"q": "What does the write-ahead log do?",
+                                                 "k": 2}).json()
+    assert len(body["hits"]) == 2 and all(h["gloss"] for h in body["hits"])
+
+
+def test_a_new_gloss_version_diffs_and_passes_a_regression_check(real_index):
+    ix, docs, _ = real_index
+    ix.search("How does SQLite stay durable after a power loss?", k=3)
+    old = ix.representation().name
+    with Index(ix.path, gloss_model="gemma3-270m") as other:
+        other.add([docs])
+        new = other.representation().name
+        result = other.diff()
+        checks = other.check(k=3)
+    assert (result.old, result.new) == (old, new) and new != old
+    assert result.changed + result.same == ix.store.counts()["chunks"]
+    assert result.changed > 0 and ("{+" in result.changes[0].diff or "[-" in result.changes[0].diff)
+    assert checks and all(0.0 <= c.overlap <= 1.0 for c in checks)

@@ -46,6 +46,8 @@ def test_errors_become_statuses_with_a_one_line_message(client):
     empty = client.get("/api/search", params={"q": "   "})
     assert empty.status_code == 400 and empty.json()["error"]
     assert client.get("/api/search", params={"q": "x", "k": 0}).status_code == 422
+    one_version = client.get("/api/diff")
+    assert one_version.status_code == 404 and "glossdb add" in one_version.json()["error"]
 
 
 def test_status_follows_the_error_class():

@@ -261,6 +261,40 @@ def config(index_path, as_json) -> None:
 
 
 @cli.command()
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@index_option
+@click.option("--limit", default=20, show_default=True, help="Changed glosses to print.")
+@click.option("--check", is_flag=True,
+              help="Also re-rank the latest logged queries under both versions.")
+@click.option("--queries", "recent", default=20, show_default=True,
+              help="How many logged queries --check re-ranks.")
+@model_options
+@json_option
+def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend, base_url,
+         as_json) -> None:
+    """Diff the glosses of two representation versions (default: the two latest)."""
+    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
+        result = ix.diff(old, new, limit)
+        checks = ix.check(result.old, result.new, recent=recent) if check else []
+    if as_json:
+        echo_json({**result.to_dict(), "checks": [c.to_dict() for c in checks]})
+        return
+    click.echo(f"{result.old} -> {result.new}: {result.changed} changed, {result.same} same, "
+               f"{result.only_new} only in new, {result.only_old} only in old")
+    for c in result.changes:
+        click.echo(f"\nchunk {c.chunk_id} ({c.uri})\n  {c.diff}")
+    if checks:
+        kept = sum(c.overlap for c in checks) / len(checks)
+        moved = sum(not c.same_top1 for c in checks)
+        click.echo(f"\nregression check on {len(checks)} logged queries: mean top-k overlap "
+                   f"{kept:.2f}, top hit changed for {moved}")
+        for c in checks:
+            flag = "" if c.same_top1 else "  <- top hit changed"
+            click.echo(f"  {c.overlap:.2f}  {c.query}{flag}")
+
+
+@cli.command()
 @index_option
 @model_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")

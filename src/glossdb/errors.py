@@ -25,6 +25,10 @@ class UnknownDocument(GlossdbError):
     exit_code = 3
 
 
+class UnknownRepresentation(GlossdbError):
+    exit_code = 3
+
+
 class ModelNotFound(GlossdbError):
     exit_code = 4
 

@@ -17,12 +17,14 @@ from typing import Any, Callable, Iterable
 from .backends import Model, backend_class
 from .config import Config, load_config
 from .describe import Describer, GlossSpec
-from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument
+from .errors import (GlossdbError, IngestError, InvalidQuery, UnknownDocument,
+                     UnknownRepresentation)
 from .ingest import chunk_text, load, walk
 from .judge import Judge, JudgeSpec
 from .prefilter import Prefilter
 from .ranking import rank
 from .store import Chunk, Representation, Store, content_hash
+from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
@@ -318,6 +320,39 @@ class Index:
             raise InvalidQuery(f"SQL error: {exc}") from None
         columns = [d[0] for d in cursor.description or []]
         return columns, rows
+
+    # versions ----------------------------------------------------------------------------
+    def versions(self, old: str | None = None, new: str | None = None
+                 ) -> tuple[Representation, Representation]:
+        """Two representation versions by name; by default the two latest that have glosses."""
+        reps = [r for r, n in self.store.representations() if n]
+        known = {r.name: r for r, _ in self.store.representations()}
+        for name in (old, new):
+            if name is not None and name not in known:
+                raise UnknownRepresentation(
+                    f"no representation version {name!r}; known: {', '.join(known) or 'none'} "
+                    "(glossdb stats lists them)")
+        if (old is None or new is None) and len(reps) < 2:
+            raise UnknownRepresentation(
+                "the index has fewer than two representation versions with glosses: write "
+                "glosses with another model or prompt first (glossdb add PATH --gloss-model M)")
+        new_rep = known[new] if new else reps[-1]
+        old_rep = known[old] if old else next(r for r in reversed(reps) if r.id != new_rep.id)
+        return old_rep, new_rep
+
+    def diff(self, old: str | None = None, new: str | None = None, limit: int = 20) -> GlossDiff:
+        """How the glosses of version ``new`` differ from ``old``, chunk by chunk."""
+        return diff_glosses(self.store, *self.versions(old, new), limit=limit)
+
+    def check(self, old: str | None = None, new: str | None = None,
+              queries: list[str] | None = None, recent: int = 20, k: int = 10
+              ) -> list[QueryCheck]:
+        """Regression check: re-rank logged (or given) queries under both versions."""
+        old_rep, new_rep = self.versions(old, new)
+        queries = [validate_query(q) for q in queries] if queries else \
+            self.store.recent_queries(recent)
+        return regression_check(self.store, self.prefilter, self.judge(), old_rep, new_rep,
+                                queries, k, self.config.candidates, self.config.fusion_weight)
 
     # inspection --------------------------------------------------------------------------
     def show(self, chunk_id: int) -> dict[str, Any]:

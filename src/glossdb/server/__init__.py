@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import (BackendError, ConfigError, GlossdbError, IndexCorrupt, IngestError,
-                      InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument)
+                      InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
+                      UnknownRepresentation)
 from ..index import Index
 from .page import PAGE
 
 STATUS = {
     InvalidQuery: 400, ConfigError: 400, IngestError: 422, UnknownChunk: 404,
-    UnknownDocument: 404, ModelNotFound: 503, BackendError: 502, IndexCorrupt: 500,
+    UnknownDocument: 404, UnknownRepresentation: 404, ModelNotFound: 503, BackendError: 502, IndexCorrupt: 500,
 }
 
 
@@ -71,6 +72,11 @@ def create_app(index: Index) -> Any:
     @app.get("/api/chunks/{chunk_id}")
     async def chunk(chunk_id: int) -> dict:
         return index.show(chunk_id)
+
+    @app.get("/api/diff")
+    async def diff(old: str | None = None, new: str | None = None,
+                   limit: int = Query(20, ge=0, le=1000)) -> dict:
+        return index.diff(old, new, limit).to_dict()
 
     @app.get("/api/stats")
     async def stats() -> dict:

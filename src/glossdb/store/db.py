@@ -403,6 +403,13 @@ class Store:
             (query, k, candidates, judged, cached, seconds, json.dumps(results), *tokens),
         )
 
+    def recent_queries(self, limit: int) -> list[str]:
+        """The latest distinct queries searched, newest first."""
+        rows = self.db.execute(
+            "SELECT query FROM query_log GROUP BY query ORDER BY max(id) DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def query_log_summary(self) -> dict[str, Any]:
         n, p50, prompt, cached = self.db.execute(
             "SELECT count(*), (SELECT seconds FROM query_log ORDER BY seconds LIMIT 1"
