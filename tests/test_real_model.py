@@ -156,3 +156,11 @@ def test_a_new_gloss_version_diffs_and_passes_a_regression_check(real_index):
     assert result.changed + result.same == ix.store.counts()["chunks"]
     assert result.changed > 0 and ("{+" in result.changes[0].diff or "[-" in result.changes[0].diff)
     assert checks and all(0.0 <= c.overlap <= 1.0 for c in checks)
+
+
+def test_tune_recommends_a_cutoff_from_logged_real_searches(real_index):
+    ix, _, _ = real_index
+    ix.search("Which library parses PDF files?", k=2)
+    report = ix.tune(recent=1, deep=6, k=2, target=1.0)
+    assert report.queries == 1 and 1 <= report.recommended <= 6
+    assert dict(report.curve)[6] == 1.0

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import click
 
-from .config import config_path, load_config
+from .config import config_path, load_config, save_setting
 from .errors import GlossdbError
 from .index import Hit, Index, validate_query
 
@@ -292,6 +292,36 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
         for c in checks:
             flag = "" if c.same_top1 else "  <- top hit changed"
             click.echo(f"  {c.overlap:.2f}  {c.query}{flag}")
+
+
+@cli.command()
+@index_option
+@click.option("--queries", "recent", default=20, show_default=True,
+              help="How many of the latest logged queries to tune on.")
+@click.option("--deep", default=50, show_default=True, help="Candidates judged per query.")
+@click.option("-k", default=10, show_default=True, help="Top hits that must survive.")
+@click.option("--target", default=0.95, show_default=True,
+              help="Share of the deep top-k hits the cut-off must keep.")
+@click.option("--write", is_flag=True, help="Save the recommended cut-off to glossdb.toml.")
+@model_options
+@json_option
+def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend, base_url,
+         as_json) -> None:
+    """Tune the prefilter cut-off (candidates) from logged queries."""
+    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
+        with progress_bars() as bars:
+            report = ix.tune(recent=recent, deep=deep, k=k, target=target, progress=bars)
+    saved = save_setting(index_path, "candidates", report.recommended) if write else None
+    if as_json:
+        echo_json({**report.to_dict(), "saved_to": str(saved) if saved else None})
+        return
+    click.echo(f"{report.queries} logged queries, {report.deep} candidates judged each; "
+               f"share of that top {report.k} kept by a cut-off of:")
+    for cutoff, recall in report.curve:
+        click.echo(f"  {cutoff:>4}  {recall:.3f}")
+    click.echo(f"recommended candidates = {report.recommended} (target {report.target}, "
+               f"now {report.current})" + (f"; saved to {saved}" if saved else
+                                          "; --write saves it"))
 
 
 @cli.command()

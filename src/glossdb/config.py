@@ -78,3 +78,22 @@ def load_config(index_path: str | Path, **overrides: Any) -> Config:
             raise ConfigError(f"unknown setting {key!r}")
         values[key], sources[key] = _coerce(key, value), "argument"
     return replace(Config(), **values, sources=sources)
+
+
+def save_setting(index_path: str | Path, key: str, value: int | float | str) -> Path:
+    """Set one top-level ``key = value`` in ``glossdb.toml`` beside the index, keeping the
+    file's other lines (and comments) as they are."""
+    if key not in {f.name for f in fields(Config)} - {"sources"}:
+        raise ConfigError(f"unknown setting {key!r}")
+    path = config_path(index_path)
+    line = f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}"
+    lines = path.read_text().splitlines() if path.exists() else []
+    for i, old in enumerate(lines):
+        if old.split("=", 1)[0].strip() == key and not old.lstrip().startswith("#"):
+            lines[i] = line
+            break
+    else:
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
+    load_config(index_path)
+    return path

@@ -21,7 +21,7 @@ from .errors import (GlossdbError, IngestError, InvalidQuery, UnknownDocument,
                      UnknownRepresentation)
 from .ingest import chunk_text, load, walk
 from .judge import Judge, JudgeSpec
-from .prefilter import Prefilter
+from .prefilter import Prefilter, cutoff_recall, needed_cutoff
 from .ranking import rank
 from .store import Chunk, Representation, Store, content_hash
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
@@ -74,6 +74,20 @@ class Why:
     prefilter_rank: int | None
     gloss: str | None
     explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TuneReport:
+    queries: int
+    deep: int
+    k: int
+    target: float
+    current: int
+    recommended: int
+    curve: list[tuple[int, float]]  # (cut-off, recall of the deep top k)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -353,6 +367,37 @@ class Index:
             self.store.recent_queries(recent)
         return regression_check(self.store, self.prefilter, self.judge(), old_rep, new_rep,
                                 queries, k, self.config.candidates, self.config.fusion_weight)
+
+    # tuning ------------------------------------------------------------------------------
+    def tune(self, queries: list[str] | None = None, recent: int = 20, deep: int = 50,
+             k: int = 10, target: float = 0.95,
+             progress: ProgressFactory | None = None) -> TuneReport:
+        """Tune the prefilter cut-off from usage: judge logged (or given) queries over a deep
+        candidate list, and find the fewest candidates that keep ``target`` of its top k."""
+        if not 0.0 < target <= 1.0 or deep < 1 or k < 1:
+            raise InvalidQuery("tune needs 0 < target <= 1, deep >= 1 and k >= 1")
+        queries = [validate_query(q) for q in queries] if queries else \
+            self.store.recent_queries(recent)
+        if not queries:
+            raise InvalidQuery("no logged queries to tune on: run some searches first, "
+                               "or pass queries explicitly")
+        judge, rep = self.judge(), self.representation()
+        tick = progress("judging", len(queries)) if progress else None
+        top_ranks = []
+        for query in queries:
+            found = self.prefilter.candidates(query, deep)
+            chunks = self.store.get_chunks(c.chunk_id for c in found)
+            judged = judge.judge(query, [chunks[c.chunk_id] for c in found], rep)
+            order = rank(found, {cid: j.score for cid, j in judged.items()},
+                         self.config.fusion_weight)
+            pre = {c.chunk_id: c.prefilter_rank for c in found}
+            top_ranks.append([pre[cid] for cid in order[:k]])
+            if tick:
+                tick(1)
+        curve = [(n, round(cutoff_recall(top_ranks, n), 4))
+                 for n in sorted({1, 3, 5, 10, 15, 20, 30, 40, 50, deep}) if n <= deep]
+        return TuneReport(len(queries), deep, k, target, self.config.candidates,
+                          needed_cutoff(top_ranks, target, deep), curve)
 
     # inspection --------------------------------------------------------------------------
     def show(self, chunk_id: int) -> dict[str, Any]:

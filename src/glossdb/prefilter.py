@@ -2,6 +2,11 @@
 
 It lives inside the database and never decides a ranking on its own: it only discards
 candidates that share nothing with the query. FTS5's BM25 runs over chunk text and gloss.
+
+Its cut-off (how many candidates the judge reads) is tuned from observed usage:
+:func:`cutoff_recall` and :func:`needed_cutoff` are the pure part of ``glossdb tune``, which
+judges logged queries with a deep candidate list and finds the shallowest cut-off that still
+keeps the deep ranking's top hits.
 """
 
 from __future__ import annotations
@@ -63,3 +68,18 @@ class Prefilter:
         """The statement the prefilter runs, for ``--sql`` style inspection."""
         expr = "'" + fts_expression(query).replace("'", "''") + "'"
         return FTS_SQL.replace("?", expr, 1).replace("?", str(limit), 1)
+
+
+def cutoff_recall(top_ranks: list[list[int]], cutoff: int) -> float:
+    """Share of the deep ranking's top hits (given by their prefilter ranks, one list per
+    query) that a prefilter cut-off of ``cutoff`` candidates would have kept."""
+    kept = [sum(r <= cutoff for r in ranks) / len(ranks) for ranks in top_ranks if ranks]
+    return sum(kept) / len(kept) if kept else 1.0
+
+
+def needed_cutoff(top_ranks: list[list[int]], target: float, deep: int) -> int:
+    """The smallest cut-off whose recall of the deep top hits reaches ``target``."""
+    for cutoff in range(1, deep + 1):
+        if cutoff_recall(top_ranks, cutoff) >= target:
+            return cutoff
+    return deep
