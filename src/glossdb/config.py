@@ -30,7 +30,7 @@ class Config:
     chunk_tokens: int = 400
     gloss_tokens: int = 48
     n_ctx: int = 8192
-    kv_cache_mb: int = 256  # saved KV states of judged glosses, reused by later queries
+    kv_cache_mb: int = 0  # KV states of judged glosses kept for later queries (0: off)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def writer_model(self) -> str:

@@ -67,7 +67,7 @@ class LlamaCppModel(Model):
         n_ubatch: int = 512,
         n_threads: int | None = None,
         repeat_penalty: float = 1.15,
-        kv_cache_mb: int = 256,
+        kv_cache_mb: int = 0,
         **_: object,
     ):
         import llama_cpp as lc
