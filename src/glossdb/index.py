@@ -339,8 +339,9 @@ class Index:
     def versions(self, old: str | None = None, new: str | None = None
                  ) -> tuple[Representation, Representation]:
         """Two representation versions by name; by default the two latest that have glosses."""
-        reps = [r for r, n in self.store.representations() if n]
-        known = {r.name: r for r, _ in self.store.representations()}
+        every = self.store.representations()
+        reps = [r for r, n in every if n]
+        known = {r.name: r for r, _ in every}
         for name in (old, new):
             if name is not None and name not in known:
                 raise UnknownRepresentation(
