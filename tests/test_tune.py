@@ -37,7 +37,9 @@ def test_tune_judges_logged_queries_deep(index, corpus, fake):
     report = index.tune(deep=6, k=2, target=1.0)
     assert report.queries == 2 and report.deep == 6
     assert 1 <= report.recommended <= 6
-    assert dict(report.curve)[6] == 1.0
+    recalls = [r for _, r in report.curve]
+    assert recalls == sorted(recalls) and recalls[-1] == 1.0
+    assert report.recommended == 6 or dict(report.curve).get(report.recommended, 1.0) == 1.0
 
 
 def test_save_setting_keeps_other_lines(tmp_path):

@@ -56,9 +56,6 @@ class LlamaCppModel(Model):
     can_score_logprobs = True
     supports_prefix_cache = True
     max_batch = 64
-    # Tokens per scoring decode. In a unified KV cache every token attends over all cells of
-    # the decode (masked), so attention grows with the square of the group: small groups.
-    group_tokens = 8192
 
     def __init__(
         self,
@@ -197,7 +194,6 @@ class LlamaCppModel(Model):
         groups = []
         for prefix, members in by_prefix.items():
             budget = self.context_size - len(prefix)
-            cap = max(self.group_tokens - len(prefix), 1)
             current: list[int] = []
             used = 0
             for i in members:
@@ -207,7 +203,7 @@ class LlamaCppModel(Model):
                         f"a judged pair needs {need + len(prefix)} tokens, over the context of "
                         f"{self.context_size}; shorten glosses or raise n_ctx"
                     )
-                if current and (used + need > min(budget, cap) or len(current) >= self.max_batch):
+                if current and (used + need > budget or len(current) >= self.max_batch):
                     groups.append(current)
                     current, used = [], 0
                 current.append(i)
