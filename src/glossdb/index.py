@@ -364,10 +364,15 @@ class Index:
               ) -> list[QueryCheck]:
         """Regression check: re-rank logged (or given) queries under both versions."""
         old_rep, new_rep = self.versions(old, new)
-        queries = [validate_query(q) for q in queries] if queries else \
-            self.store.recent_queries(recent)
+        queries = self._queries_or_recent(queries, recent)
         return regression_check(self.store, self.prefilter, self.judge(), old_rep, new_rep,
                                 queries, k, self.config.candidates, self.config.fusion_weight)
+
+    def _queries_or_recent(self, queries: list[str] | None, recent: int) -> list[str]:
+        """The given queries, validated, or the latest ``recent`` distinct logged ones."""
+        if queries:
+            return [validate_query(q) for q in queries]
+        return self.store.recent_queries(recent)
 
     # tuning ------------------------------------------------------------------------------
     def tune(self, queries: list[str] | None = None, recent: int = 20, deep: int = 50,
@@ -377,8 +382,7 @@ class Index:
         candidate list, and find the fewest candidates that keep ``target`` of its top k."""
         if not 0.0 < target <= 1.0 or deep < 1 or k < 1:
             raise InvalidQuery("tune needs 0 < target <= 1, deep >= 1 and k >= 1")
-        queries = [validate_query(q) for q in queries] if queries else \
-            self.store.recent_queries(recent)
+        queries = self._queries_or_recent(queries, recent)
         if not queries:
             raise InvalidQuery("no logged queries to tune on: run some searches first, "
                                "or pass queries explicitly")
