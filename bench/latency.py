@@ -57,7 +57,7 @@ def main() -> None:
     covered = g.covered(cands, candidates)
     queries = {q: texts[q] for q in qrels if q in covered}
     queries = dict(list(queries.items())[: args.queries])
-    chunks = g.ix.stats()["chunks"]
+    chunks = g.ix.store.counts()["chunks"]
     source = Path(g.ix.store.path)
     g.ix.close()
     rows = []
