@@ -25,6 +25,7 @@ class Config:
     concurrency: int = 4
     judge_method: str = "query-likelihood"
     judge_reads: str = "gloss"
+    judge_tokens: str = "content"  # query tokens the judge scores: content (words) | all
     candidates: int = 10  # judged per search; the depth the fusion was tuned at (bench/README.md)
     fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)
     chunk_tokens: int = 400

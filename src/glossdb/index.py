@@ -145,7 +145,8 @@ class Index:
         return Describer(self.store, self.model("writer"), GlossSpec(self.config.gloss_tokens))
 
     def judge(self) -> Judge:
-        spec = JudgeSpec(self.config.judge_method, self.config.judge_reads)
+        spec = JudgeSpec(self.config.judge_method, self.config.judge_reads,
+                         ql_tokens=self.config.judge_tokens)
         return Judge(self.store, self.model("judge"), spec, explainer=self.model("writer"))
 
     def representation(self) -> Representation:

@@ -40,12 +40,24 @@ class ScoreRequest:
     """Score ``continuation`` after ``context``; ``shared_prefix`` is a hint only.
 
     ``shared_prefix`` marks a leading part of ``context`` that many requests repeat, so a
-    backend with a prefix cache can evaluate it once.
+    backend with a prefix cache can evaluate it once. ``select`` picks which of the
+    continuation's tokens count, given their text pieces (None: all of them); a backend
+    returns log-probabilities for the picked tokens only, and may skip computing the rest.
     """
 
     context: str
     continuation: str
     shared_prefix: str = ""
+    select: Callable[[Sequence[str]], Sequence[bool]] | None = None
+
+    def picked(self, pieces: Sequence[str]) -> list[bool]:
+        """Which continuation tokens count, as one flag per piece."""
+        if self.select is None:
+            return [True] * len(pieces)
+        flags = list(self.select(pieces))
+        if len(flags) != len(pieces):
+            raise BackendError("a score request's select returned the wrong number of flags")
+        return flags
 
 
 class Model(ABC):

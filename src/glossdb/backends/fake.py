@@ -1,8 +1,8 @@
 """A deterministic model for tests of plumbing: no weights, no network.
 
 Generation returns queued answers (``enqueue``) or an echo of the prompt's last line;
-scoring gives each continuation word 0.0 when the context contains it and -5.0 otherwise,
-so rankings behave like a crude word-overlap judge. Every request lands in ``history``.
+scoring gives each continuation word (the words a request's ``select`` picks) 0.0 when the
+context contains it and -5.0 otherwise, so rankings behave like a crude word-overlap judge. Every request lands in ``history``.
 """
 
 from __future__ import annotations
@@ -50,5 +50,8 @@ class FakeModel(Model):
         for r in requests:
             self.history.append(r)
             seen = set(_words(r.context))
-            out.append([0.0 if w in seen else -5.0 for w in _words(r.continuation)] or [-5.0])
+            words = _words(r.continuation)
+            pieces = [" " + w for w in words]
+            scores = [0.0 if w in seen else -5.0 for w, keep in zip(words, r.picked(pieces)) if keep]
+            out.append(scores or [-5.0])
         return out

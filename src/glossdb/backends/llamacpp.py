@@ -169,14 +169,17 @@ class LlamaCppModel(Model):
         self._lc.llama_memory_clear(self._mem, True)
 
     # scoring -----------------------------------------------------------------------------
-    def _encode_score(self, r: ScoreRequest) -> tuple[list[int], list[int], list[int]]:
-        """Canonical tokens: BOS+prefix, rest of context, continuation (never re-merged)."""
+    def _encode_score(self, r: ScoreRequest) -> tuple[list[int], list[int], list[int], list[bool]]:
+        """Canonical tokens: BOS+prefix, rest of context, continuation (never re-merged), and
+        which continuation tokens the request picks."""
         if r.shared_prefix and not r.context.startswith(r.shared_prefix):
             raise BackendError("shared_prefix must be a prefix of context")
         prefix = self.tokenize(r.shared_prefix, add_special=True) if r.shared_prefix else []
         rest = r.context[len(r.shared_prefix):]
         body = self.tokenize(rest, add_special=not prefix)
-        return prefix, body, self.tokenize(r.continuation)
+        cont = self.tokenize(r.continuation)
+        picked = r.picked([self.token_bytes(t).decode("utf-8", "replace") for t in cont])
+        return prefix, body, cont, picked
 
     def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
         encoded = [self._encode_score(r) for r in requests]
@@ -189,7 +192,7 @@ class LlamaCppModel(Model):
     def _groups(self, encoded) -> list[list[int]]:
         """Pack requests with the same prefix into decodes that fit the context."""
         by_prefix: dict[tuple[int, ...], list[int]] = {}
-        for i, (prefix, _, _) in enumerate(encoded):
+        for i, (prefix, *_) in enumerate(encoded):
             by_prefix.setdefault(tuple(prefix), []).append(i)
         groups = []
         for prefix, members in by_prefix.items():
@@ -224,20 +227,21 @@ class LlamaCppModel(Model):
             n += 1
         targets: list[int] = []
         for seq, i in enumerate(group, start=1):
-            _, body, cont = encoded[i]
+            _, body, cont, picked = encoded[i]
             if not body:
                 raise BackendError("a score request needs a non-empty context")
             tokens = body + cont
             first_scored = len(body) - 1
             for j in range(first_scored if restored[seq - 1] else 0, len(tokens)):
-                self._add(n, tokens[j], len(prefix) + j, seq, first_scored <= j < len(tokens) - 1)
+                wanted = first_scored <= j < len(tokens) - 1 and picked[j - first_scored]
+                self._add(n, tokens[j], len(prefix) + j, seq, wanted)
                 n += 1
-            targets.extend(cont)
+            targets.extend(t for t, keep in zip(cont, picked) if keep)
         self._decode(n)
         logp = _log_softmax_pick(self._logits(len(targets)), np.asarray(targets))
         at = 0
         for seq, i in enumerate(group, start=1):
-            k = len(encoded[i][2])
+            k = sum(encoded[i][3])
             out[i] = logp[at : at + k].tolist()
             at += k
             if not restored[seq - 1]:

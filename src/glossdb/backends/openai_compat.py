@@ -152,10 +152,12 @@ class OpenAICompatModel(Model):
         if not offsets or not values:
             raise _NoPromptLogprobs()
         start, end = len(r.context), len(prompt)
-        picked = [v for off, v in zip(offsets, values) if start <= off < end and v is not None]
-        if not picked:
+        inside = [k for k, off in enumerate(offsets) if start <= off < end]
+        if not inside or any(values[k] is None for k in inside):
             raise _NoPromptLogprobs()
-        return [float(v) for v in picked]
+        bounds = [offsets[k] for k in inside] + [end]
+        pieces = [prompt[a:b] for a, b in zip(bounds, bounds[1:])]
+        return [float(values[k]) for k, keep in zip(inside, r.picked(pieces)) if keep]
 
     def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
         try:
