@@ -20,8 +20,13 @@ pytestmark = pytest.mark.model
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
 
 # llama.cpp's CPU kernels are not batch-invariant: the same pair scored beside other
-# sequences moves by up to ~0.1 nats/token (measured on 30 SciFact abstracts, mean 0.04).
-BATCH_TOLERANCE = 0.15
+# sequences moves by up to ~0.1 nats/token (measured on 30 SciFact abstracts, mean 0.04,
+# averaging every query token). The judge averages content words only, about half as many
+# tokens, so the mean moves more: up to 0.16 measured on these documents.
+BATCH_TOLERANCE = 0.2
+# The softmax shortlist against the full softmax on these documents (K = 4096): mean 0.05,
+# at most 0.27 nats/token (bench/README.md has the SciFact numbers).
+SHORTLIST_TOLERANCE = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +97,27 @@ def test_batched_scores_equal_one_at_a_time(real_index):
     single = np.array([judge.score_uncached(query, [t])[0] for t in texts])
     assert np.abs(batched - single).max() <= BATCH_TOLERANCE
     assert int(np.argmax(batched)) == int(np.argmax(single))
+
+
+def test_shortlist_softmax_scores_like_the_full_softmax(real_index):
+    ix, _, _ = real_index
+    judge = ix.judge()
+    model = judge.model
+    rep = ix.representation()
+    chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())
+    glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
+    texts = [judge.candidate_text(c, glosses.get(c.id)) for c in chunks]
+    query = "Which library parses PDF files?"
+    assert model._shortlist_ready(), "the default judge should take the shortlist path"
+    shortlisted = np.array(judge.score_uncached(query, texts))
+    head, model._head = model._head, False
+    try:
+        full = np.array(judge.score_uncached(query, texts))
+    finally:
+        model._head = head
+    assert np.abs(shortlisted - full).max() <= SHORTLIST_TOLERANCE
+    assert np.abs(shortlisted - full).mean() <= 0.1
+    assert int(np.argmax(shortlisted)) == int(np.argmax(full))
 
 
 def test_batched_generation_answers_every_prompt(real_index):

@@ -32,6 +32,7 @@ class Config:
     gloss_tokens: int = 48
     n_ctx: int = 8192
     kv_cache_mb: int = 0  # KV states of judged glosses kept for later queries (0: off)
+    judge_shortlist: int = 4096  # softmax shortlist per query token (0: full softmax everywhere)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def writer_model(self) -> str:

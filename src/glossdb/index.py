@@ -138,7 +138,8 @@ class Index:
                                     max_retries=self.config.max_retries,
                                     concurrency=self.config.concurrency,
                                     n_ctx=self.config.n_ctx,
-                                    kv_cache_mb=self.config.kv_cache_mb)
+                                    kv_cache_mb=self.config.kv_cache_mb,
+                                    shortlist=self.config.judge_shortlist)
         return self._models[key]
 
     def describer(self) -> Describer:

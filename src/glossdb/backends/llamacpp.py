@@ -21,7 +21,9 @@ import numpy as np
 from ..errors import BackendError, ModelNotFound
 from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Model, ScoreRequest
+from .capture import HiddenCapture
 from .kvstates import KVStates
+from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
 
 _INIT_LOCK = threading.Lock()
 _INITIALISED = False
@@ -65,6 +67,7 @@ class LlamaCppModel(Model):
         n_threads: int | None = None,
         repeat_penalty: float = 1.15,
         kv_cache_mb: int = 0,
+        shortlist: int = 4096,
         **_: object,
     ):
         import llama_cpp as lc
@@ -88,6 +91,13 @@ class LlamaCppModel(Model):
         cparams.kv_unified = True
         cparams.n_threads = threads
         cparams.n_threads_batch = threads
+        self.shortlist = max(0, shortlist)
+        self._capture = HiddenCapture(lc) if self.shortlist else None
+        if self._capture is not None and self._capture.callback is not None:
+            cparams.cb_eval = self._capture.callback
+        self._head: OutputHead | None | bool = None  # None: not tried yet; False: unusable
+        # shortlists of the last reference: a search's judge call and its baseline share them
+        self._last_support: tuple[tuple | None, list[Support]] = (None, [])
         self._ctx = lc.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             raise BackendError(f"llama.cpp could not create a context of {n_ctx} tokens")
@@ -185,15 +195,40 @@ class LlamaCppModel(Model):
         encoded = [self._encode_score(r) for r in requests]
         out: list[list[float]] = [[] for _ in requests]
         with self._lock:
-            for group in self._groups(encoded):
-                self._score_group(encoded, group, out)
+            todo = list(range(len(encoded)))
+            supports: dict[tuple, list[Support]] = {}
+            if self._shortlist_ready():
+                supports = self._references(requests, encoded)
+            for group in self._groups(encoded, todo):
+                self._score_group(encoded, group, out, supports=supports)
         return out
 
-    def _groups(self, encoded) -> list[list[int]]:
+    def _references(self, requests, encoded) -> dict[tuple, list[Support]]:
+        """Shortlists per distinct continuation, from a reference that is none of the
+        candidates: the continuation right after the shared prefix, through the full softmax.
+        Every candidate is then scored the same way, none of them exactly."""
+        supports: dict[tuple, list[Support]] = {}
+        for r, item in zip(requests, encoded):
+            key = self._cont_key(item)
+            if key in supports:
+                continue
+            ref = ScoreRequest(r.shared_prefix or " ", r.continuation, select=r.select)
+            if self._last_support[0] == (ref.context, key):
+                supports[key] = self._last_support[1]
+                continue
+            supports[key] = self._score_group([self._encode_score(ref)], [0], [[]], collect=True)
+            self._last_support = ((ref.context, key), supports[key])
+        return supports
+
+    @staticmethod
+    def _cont_key(item) -> tuple:
+        return tuple(item[2]), tuple(item[3])
+
+    def _groups(self, encoded, indices: list[int]) -> list[list[int]]:
         """Pack requests with the same prefix into decodes that fit the context."""
         by_prefix: dict[tuple[int, ...], list[int]] = {}
-        for i, (prefix, *_) in enumerate(encoded):
-            by_prefix.setdefault(tuple(prefix), []).append(i)
+        for i in indices:
+            by_prefix.setdefault(tuple(encoded[i][0]), []).append(i)
         groups = []
         for prefix, members in by_prefix.items():
             budget = self.context_size - len(prefix)
@@ -215,11 +250,40 @@ class LlamaCppModel(Model):
                 groups.append(current)
         return groups
 
-    def _score_group(self, encoded, group: list[int], out: list[list[float]]) -> None:
+    def _score_group(self, encoded, group: list[int], out: list[list[float]],
+                     supports: dict | None = None, collect: bool = False) -> list[Support]:
+        """Decode one group and fill ``out``. With ``supports`` for every member's
+        continuation, read final hidden states and score over the shortlists; otherwise read
+        full logits (and, with ``collect``, return the shortlists of the one member)."""
         self._clear()
         prefix = encoded[group[0]][0]
         keys = [tuple(prefix + encoded[i][1][:-1]) for i in group]
         restored = [self._restore(seq, key) for seq, key in enumerate(keys, start=1)]
+        n, targets = self._fill(encoded, group, prefix, restored)
+        shortlisted = bool(supports) and all(self._cont_key(encoded[i]) in supports for i in group)
+        made: list[Support] = []
+        if shortlisted:
+            logp = self._shortlist_scores(encoded, group, n, supports)
+        else:
+            self._decode(n)
+            rows = self._logits(len(targets))
+            logp = _log_softmax_pick(rows, np.asarray(targets))
+            if collect:
+                made = [make_support(self._head, rows[j], t, self.shortlist)
+                        for j, t in enumerate(targets)]
+        at = 0
+        for seq, i in enumerate(group, start=1):
+            k = sum(encoded[i][3])
+            out[i] = logp[at : at + k].tolist()
+            at += k
+            if not restored[seq - 1]:
+                self._save(seq, keys[seq - 1])
+        self._clear()
+        return made
+
+    def _fill(self, encoded, group, prefix, restored) -> tuple[int, list[int]]:
+        """Put a group's tokens in the batch: the shared prefix once for the fresh sequences,
+        then each sequence's own tokens, flagging the positions whose next token is scored."""
         fresh = [seq for seq, done in enumerate(restored, start=1) if not done]
         n = 0
         for pos, tok in enumerate(prefix if fresh else []):
@@ -237,16 +301,69 @@ class LlamaCppModel(Model):
                 self._add(n, tokens[j], len(prefix) + j, seq, wanted)
                 n += 1
             targets.extend(t for t, keep in zip(cont, picked) if keep)
-        self._decode(n)
-        logp = _log_softmax_pick(self._logits(len(targets)), np.asarray(targets))
+        return n, targets
+
+    def _shortlist_scores(self, encoded, group, n: int, supports) -> np.ndarray:
+        """Decode without the output head and score each position over its shortlist."""
+        hidden = self._capture.run(lambda: self._decode(n), self._head.n_embd)
+        logp = np.empty(len(hidden))
+        slots: dict[tuple[tuple, int], list[int]] = {}
+        owner: dict[int, int] = {}
         at = 0
-        for seq, i in enumerate(group, start=1):
-            k = sum(encoded[i][3])
-            out[i] = logp[at : at + k].tolist()
-            at += k
-            if not restored[seq - 1]:
-                self._save(seq, keys[seq - 1])
+        for i in group:
+            key = self._cont_key(encoded[i])
+            for p in range(sum(encoded[i][3])):
+                slots.setdefault((key, p), []).append(at + p)
+                owner[at + p] = i
+            at += sum(encoded[i][3])
+        if at != len(hidden):
+            raise BackendError(f"captured {len(hidden)} hidden states for {at} scored tokens")
+        extras = {i: make_extra(self._head, set(encoded[i][0] + encoded[i][1] + encoded[i][2]))
+                  for i in group}
+        for (key, p), rows in slots.items():
+            owners = [owner[r] for r in rows]
+            logp[rows] = shortlist_logprobs(hidden[rows], supports[key][p],
+                                            [extras[i] for i in owners])
+        return logp
+
+    def _shortlist_ready(self) -> bool:
+        """Load the output head once and check it reproduces llama.cpp's own log-probabilities
+        on a probe sentence; any mismatch (another head layout, logit scaling, offloaded
+        layers) keeps the exact path."""
+        if self._head is None:
+            self._head = False
+            if self._capture is not None and self._capture.callback is not None:
+                try:
+                    head = OutputHead(self.path)
+                    if head.n_vocab == self.n_vocab and self._probe_head(head):
+                        self._head = head
+                except Exception:  # noqa: BLE001 - any failure just keeps the exact path
+                    self._head = False
+        return bool(self._head)
+
+    def _probe_head(self, head: OutputHead) -> bool:
+        text = "The capital of France is Paris, and the capital of Italy is Rome."
+        tokens = self.tokenize(text, add_special=True)
+        targets = np.asarray(tokens[-3:] + [0])
+
+        def fill() -> int:
+            self._clear()
+            for pos, tok in enumerate(tokens):
+                self._add(pos, tok, pos, 0, pos >= len(tokens) - 4)
+            return len(tokens)
+
+        n = fill()
+        self._decode(n)
+        rows = self._logits(4).copy()
+        exact = _log_softmax_pick(rows, targets)
+        n = fill()
+        hidden = self._capture.run(lambda: self._decode(n), head.n_embd)
         self._clear()
+        if len(hidden) != 4:
+            return False
+        mine = [shortlist_logprobs(hidden[j : j + 1], make_support(head, rows[j], t, self.shortlist))[0]
+                for j, t in enumerate(targets)]
+        return bool(np.max(np.abs(np.asarray(mine) - exact)) < 0.25)
 
     def _restore(self, seq: int, key: tuple[int, ...]) -> bool:
         """Load a saved KV state of ``key`` (context minus its last token) into ``seq``."""

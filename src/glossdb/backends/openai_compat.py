@@ -19,6 +19,7 @@ import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any, Sequence
 
 import httpx
@@ -156,7 +157,7 @@ class OpenAICompatModel(Model):
         if not inside or any(values[k] is None for k in inside):
             raise _NoPromptLogprobs()
         bounds = [offsets[k] for k in inside] + [end]
-        pieces = [prompt[a:b] for a, b in zip(bounds, bounds[1:])]
+        pieces = [prompt[a:b] for a, b in pairwise(bounds)]
         return [float(values[k]) for k, keep in zip(inside, r.picked(pieces)) if keep]
 
     def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
