@@ -10,12 +10,14 @@ query's top 10 is judged twice:
 * the way glossdb judges by default: content words only, softmax shortlist.
 
 Rows: nDCG@10 alone and fused with BM25, and scored positions per query. Writes
-bench/results/query-tokens.json.
+bench/results/query-tokens.json. The exact per-token numbers are kept in
+bench/cache/query-tokens-exact-<model>.json.gz, so a rerun judges only the default way.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import time
@@ -29,14 +31,34 @@ from . import scifact
 from .scifact_eval import GlossdbRuns, metrics
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CACHE = Path(__file__).resolve().parent / "cache"
 WEIGHTS = (0.0, 1.0, 2.0, 3.0)
 
 
-def exact_token_logprobs(g: GlossdbRuns, model, judge: Judge, query: str, top) -> tuple:
-    """Per-candidate log-probabilities of every query token (full softmax) and the pieces."""
+def cache_file(model_id: str) -> Path:
+    """Exact per-token log-probabilities, kept so a rerun only judges the default way."""
+    return CACHE / f"query-tokens-exact-{model_id}.json.gz"
+
+
+def load_exact(model_id: str) -> dict:
+    path = cache_file(model_id)
+    return json.loads(gzip.decompress(path.read_bytes())) if path.exists() else {}
+
+
+def save_exact(model_id: str, data: dict) -> None:
+    CACHE.mkdir(exist_ok=True)
+    cache_file(model_id).write_bytes(gzip.compress(json.dumps(data).encode()))
+
+
+def candidate_texts(g: GlossdbRuns, judge: Judge, top) -> list[str]:
     chunks = g.ix.store.get_chunks(c.chunk_id for c in top)
     glosses = g.ix.store.glosses(g.rep.id, chunks)
-    texts = [judge.candidate_text(chunks[c.chunk_id], glosses[c.chunk_id]) for c in top]
+    return [judge.candidate_text(chunks[c.chunk_id], glosses[c.chunk_id]) for c in top]
+
+
+def exact_token_logprobs(model, query: str, texts: list[str]) -> tuple:
+    """Per-candidate log-probabilities of every query token (full softmax) and the pieces."""
+    model._shortlist_ready()
     head, model._head = model._head, False
     try:
         lps = model.logprobs([ql_request(t, query, tokens="all") for t in texts])
@@ -44,7 +66,7 @@ def exact_token_logprobs(g: GlossdbRuns, model, judge: Judge, query: str, top) -
         model._head = head
     pieces = [model.token_bytes(t).decode("utf-8", "replace")
               for t in model.tokenize(" " + query.strip())]
-    return texts, lps, pieces
+    return lps, pieces
 
 
 def ranked(g: GlossdbRuns, cands, scores: dict[str, list[float]], weight: float) -> dict:
@@ -72,8 +94,16 @@ def main() -> None:
                                                    "content words, shortlist (default)": {}}
     scored: dict[str, list[int]] = {k: [] for k in variants}
     seconds = []
+    exact = load_exact(model.model_id)
     for qid in qids:
-        texts_, lps, pieces = exact_token_logprobs(g, model, judge, texts[qid], cands[qid][:10])
+        top = cands[qid][:10]
+        texts_ = candidate_texts(g, judge, top)
+        ids = [c.chunk_id for c in top]
+        if exact.get(qid, {}).get("cids") != ids:
+            lps, pieces = exact_token_logprobs(model, texts[qid], texts_)
+            exact[qid] = {"cids": ids, "lps": lps, "pieces": pieces}
+            save_exact(model.model_id, exact)
+        lps, pieces = exact[qid]["lps"], exact[qid]["pieces"]
         keep = content_tokens(pieces)
         variants["all tokens, full softmax"][qid] = [statistics.fmean(x) for x in lps]
         variants["content words, full softmax"][qid] = [

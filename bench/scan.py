@@ -60,10 +60,11 @@ def latency() -> dict:
     """p50 search seconds, chunks and nDCG@10 with the default settings (bench.latency)."""
     path = RESULTS / "latency.json"
     if not path.exists():
-        return {"p50_search_s": None, "chunks": None, "ndcg@10": None}
+        return {"p50_search_s": None, "chunks": None, "ndcg@10": None, "search_candidates": None}
     rows = json.loads(path.read_text())["rows"]
     row = next((r for r in rows if "default" in r["setting"]), rows[0])
-    return {k: row[k] for k in ("p50_search_s", "chunks", "ndcg@10", "candidates")}
+    out = {k: row[k] for k in ("p50_search_s", "chunks", "ndcg@10")}
+    return {**out, "search_candidates": row["candidates"]}
 
 
 def timed_scores(model, judge: Judge, query: str, texts: list[str], one_by_one: bool):
@@ -121,7 +122,13 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=350)
     ap.add_argument("--gloss-sample", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--refresh-latency", action="store_true",
+                    help="only copy the latest bench.latency numbers into scan.json")
     args = ap.parse_args()
+    if args.refresh_latency:
+        path = RESULTS / "scan.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **latency()}, indent=2) + "\n")
+        return
     work = Path(tempfile.mkdtemp(prefix="glossdb-scan-"))
     ix = Index(work / "scan.glossdb")
     ix.add([scifact.write_jsonl(work / "d.jsonl", pick_docs(args.docs))], gloss=False)

@@ -85,13 +85,18 @@ def test_why_explains_a_non_match(real_index):
     assert why.explanation and why.verdict in {"no match", "weak match", "match", "strong match"}
 
 
-def test_batched_scores_equal_one_at_a_time(real_index):
-    ix, _, _ = real_index
-    judge = ix.judge()
+def candidate_texts(ix, judge) -> list[str]:
+    """What the judge reads for every chunk of the index."""
     rep = ix.representation()
     chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())
     glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
-    texts = [judge.candidate_text(c, glosses.get(c.id)) for c in chunks]
+    return [judge.candidate_text(c, glosses.get(c.id)) for c in chunks]
+
+
+def test_batched_scores_equal_one_at_a_time(real_index):
+    ix, _, _ = real_index
+    judge = ix.judge()
+    texts = candidate_texts(ix, judge)
     query = "How does SQLite stay durable after a power loss?"
     batched = np.array(judge.score_uncached(query, texts))
     single = np.array([judge.score_uncached(query, [t])[0] for t in texts])
@@ -103,10 +108,7 @@ def test_shortlist_softmax_scores_like_the_full_softmax(real_index):
     ix, _, _ = real_index
     judge = ix.judge()
     model = judge.model
-    rep = ix.representation()
-    chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())
-    glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
-    texts = [judge.candidate_text(c, glosses.get(c.id)) for c in chunks]
+    texts = candidate_texts(ix, judge)
     query = "Which library parses PDF files?"
     assert model._shortlist_ready(), "the default judge should take the shortlist path"
     shortlisted = np.array(judge.score_uncached(query, texts))
@@ -133,10 +135,7 @@ def test_saved_kv_states_score_like_a_fresh_evaluation(real_index):
     ix, _, _ = real_index
     judge = ix.judge()
     model = judge.model
-    rep = ix.representation()
-    chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())
-    glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
-    texts = [judge.candidate_text(c, glosses.get(c.id)) for c in chunks]
+    texts = candidate_texts(ix, judge)
     saved = model.kv_states
     try:
         model.kv_states = KVStates(64 << 20)

@@ -439,6 +439,8 @@ class Index:
             "gloss_model": self.config.writer_model(),
             "judge_method": method,
             "judge_reads": self.config.judge_reads,
+            "judge_tokens": self.config.judge_tokens,
+            "judge_shortlist": self.config.judge_shortlist,
             "candidates": self.config.candidates,
         }
 
