@@ -116,28 +116,21 @@ def scan_rounds(model, judge: Judge, query: str, texts: list[str], rounds: int) 
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--candidates", type=int, default=100)
-    ap.add_argument("--docs", type=int, default=350)
-    ap.add_argument("--gloss-sample", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--refresh-latency", action="store_true",
-                    help="only copy the latest bench.latency numbers into scan.json")
-    args = ap.parse_args()
-    if args.refresh_latency:
-        path = RESULTS / "scan.json"
-        path.write_text(json.dumps({**json.loads(path.read_text()), **latency()}, indent=2) + "\n")
-        return
+def build(args) -> tuple[Index, list, dict]:
+    """An index of the bench documents with their cached glosses; the first candidates."""
     work = Path(tempfile.mkdtemp(prefix="glossdb-scan-"))
     ix = Index(work / "scan.glossdb")
     ix.add([scifact.write_jsonl(work / "d.jsonl", pick_docs(args.docs))], gloss=False)
     gloss_cache.import_glosses(ix)
-    rep = ix.representation()
     chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())[: args.candidates]
-    glosses = ix.store.glosses(rep.id, [c.id for c in chunks])
+    glosses = ix.store.glosses(ix.representation().id, [c.id for c in chunks])
     if len(glosses) < len(chunks):
         raise SystemExit("glosses missing from bench/cache/: run python -m bench.core first")
+    return ix, chunks, glosses
+
+
+def measure(ix: Index, chunks, glosses, rounds: int) -> dict:
+    """Naive one-at-a-time scoring of raw text, the scan rounds, and a warm scan."""
     model = ix.model("judge")
     query = scifact.queries()["13"]
     naive_judge = Judge(ix.store, model, JudgeSpec(reads="text", ql_tokens="all"))
@@ -147,37 +140,59 @@ def main() -> None:
     model.kv_states = KVStates(0)
     _, naive_tokens, naive_s = timed_scores(model, naive_judge, query, naive_texts, True)
     naive_roof = statistics.median(roofline(model) for _ in range(2))
-    rounds = scan_rounds(model, scan_judge, query, scan_texts, args.rounds)
+    m = scan_rounds(model, scan_judge, query, scan_texts, rounds)
     model.kv_states = KVStates(256 << 20)
     timed_scores(model, scan_judge, query, scan_texts, False)
     _, warm_tokens, warm_s = timed_scores(model, scan_judge, scifact.queries()["3"], scan_texts,
                                           False)
-    batched, single = gloss_rates(ix, args.gloss_sample)
-    scan_tokens, scan_s = rounds["scan_tokens"][0], statistics.median(rounds["scan_s"])
-    roof = statistics.median(rounds["roof"])
+    return {**m, "naive_tokens": naive_tokens, "naive_s": naive_s, "naive_roof": naive_roof,
+            "warm_tokens": warm_tokens, "warm_s": warm_s}
+
+
+def result_row(ix: Index, n: int, m: dict, batched: float, single: float) -> dict:
+    scan_tokens, scan_s = m["scan_tokens"][0], statistics.median(m["scan_s"])
     row = {
-        "model": ix.config.model, "representation": rep.name, "candidates": len(chunks),
-        "roofline_tokens_per_s": round(roof, 1),
-        "naive_tokens_per_pair": round(naive_tokens / len(chunks), 1),
-        "naive_pairs_per_s": round(len(chunks) / naive_s, 2),
-        "naive_tokens_per_s": round(naive_tokens / naive_s, 1),
-        "naive_vs_roofline": round(naive_tokens / naive_s / naive_roof, 3),
-        "scan_tokens_per_pair": round(scan_tokens / len(chunks), 1),
-        "scan_pairs_per_s": round(len(chunks) / scan_s, 2),
+        "model": ix.config.model, "representation": ix.representation().name, "candidates": n,
+        "roofline_tokens_per_s": round(statistics.median(m["roof"]), 1),
+        "naive_tokens_per_pair": round(m["naive_tokens"] / n, 1),
+        "naive_pairs_per_s": round(n / m["naive_s"], 2),
+        "naive_tokens_per_s": round(m["naive_tokens"] / m["naive_s"], 1),
+        "naive_vs_roofline": round(m["naive_tokens"] / m["naive_s"] / m["naive_roof"], 3),
+        "scan_tokens_per_pair": round(scan_tokens / n, 1),
+        "scan_pairs_per_s": round(n / scan_s, 2),
         "scan_tokens_per_s": round(scan_tokens / scan_s, 1),
-        "scan_vs_roofline": round(statistics.median(rounds["scan"]), 3),
-        "scan_vs_roofline_rounds": [round(x, 3) for x in rounds["scan"]],
-        "exact_scan_vs_roofline": round(statistics.median(rounds["exact"]), 3),
-        "exact_scan_vs_roofline_rounds": [round(x, 3) for x in rounds["exact"]],
-        "warm_scan_tokens_per_pair": round(warm_tokens / len(chunks), 1),
-        "warm_scan_pairs_per_s": round(len(chunks) / warm_s, 2),
+        "scan_vs_roofline": round(statistics.median(m["scan"]), 3),
+        "scan_vs_roofline_rounds": [round(x, 3) for x in m["scan"]],
+        "exact_scan_vs_roofline": round(statistics.median(m["exact"]), 3),
+        "exact_scan_vs_roofline_rounds": [round(x, 3) for x in m["exact"]],
+        "warm_scan_tokens_per_pair": round(m["warm_tokens"] / n, 1),
+        "warm_scan_pairs_per_s": round(n / m["warm_s"], 2),
         "glosses_per_s_batched": round(batched, 3), "glosses_per_s_single": round(single, 3),
         "gloss_model": ix.config.writer_model(), **latency(),
         "machine": scifact.machine(), "date": scifact.today(),
     }
-    row["tokens_per_pair_reduction"] = round(naive_tokens / max(1, scan_tokens), 2)
+    row["tokens_per_pair_reduction"] = round(m["naive_tokens"] / max(1, scan_tokens), 2)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--candidates", type=int, default=100)
+    ap.add_argument("--docs", type=int, default=350)
+    ap.add_argument("--gloss-sample", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--refresh-latency", action="store_true",
+                    help="only copy the latest bench.latency numbers into scan.json")
+    args = ap.parse_args()
+    path = RESULTS / "scan.json"
+    if args.refresh_latency:
+        path.write_text(json.dumps({**json.loads(path.read_text()), **latency()}, indent=2) + "\n")
+        return
+    ix, chunks, glosses = build(args)
+    m = measure(ix, chunks, glosses, args.rounds)
+    row = result_row(ix, len(chunks), m, *gloss_rates(ix, args.gloss_sample))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scan.json").write_text(json.dumps(row, indent=2) + "\n")
+    path.write_text(json.dumps(row, indent=2) + "\n")
     print(scifact.markdown_table([row], [
         "roofline_tokens_per_s", "naive_tokens_per_pair", "scan_tokens_per_pair",
         "naive_pairs_per_s", "scan_pairs_per_s", "scan_tokens_per_s", "scan_vs_roofline",

@@ -111,3 +111,13 @@ def test_prefix_cache_hits_reach_the_query_log(tmp_path, corpus):
     log = ix.stats()["searches"]
     assert log["searches"] == 1 and 0 < log["prefix_cached_tokens"] < log["prompt_tokens"]
     ix.close()
+
+
+def test_scoring_returns_only_the_tokens_a_request_selects():
+    from glossdb.judge import content_tokens
+
+    body = {"choices": [{"text": "ab the cats!", "logprobs": {
+        "text_offset": [0, 2, 6, 11, 12], "token_logprobs": [None, -1.0, -0.5, -0.2, -0.1]}}]}
+    model, _ = scripted((200, body))
+    request = ScoreRequest("ab", " the cats", select=content_tokens)
+    assert model.logprobs([request]) == [[-0.5]]
