@@ -109,7 +109,8 @@ def main() -> None:
         variants["content words, full softmax"][qid] = [
             statistics.fmean(v for v, k in zip(x, keep) if k) for x in lps]
         t = time.perf_counter()
-        variants["content words, shortlist (default)"][qid] = judge.score_uncached(texts[qid], texts_)
+        default = judge.score_uncached(texts[qid], texts_)
+        variants["content words, shortlist (default)"][qid] = default
         seconds.append(time.perf_counter() - t)
         scored["all tokens, full softmax"].append(len(pieces))
         for name in list(variants)[1:]:

@@ -2,7 +2,8 @@
 
 Generation returns queued answers (``enqueue``) or an echo of the prompt's last line;
 scoring gives each continuation word (the words a request's ``select`` picks) 0.0 when the
-context contains it and -5.0 otherwise, so rankings behave like a crude word-overlap judge. Every request lands in ``history``.
+context contains it and -5.0 otherwise, so rankings behave like a crude word-overlap judge.
+Every request lands in ``history``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class FakeModel(Model):
             seen = set(_words(r.context))
             words = _words(r.continuation)
             pieces = [" " + w for w in words]
-            scores = [0.0 if w in seen else -5.0 for w, keep in zip(words, r.picked(pieces)) if keep]
+            picked = r.picked(pieces)
+            scores = [0.0 if w in seen else -5.0 for w, keep in zip(words, picked) if keep]
             out.append(scores or [-5.0])
         return out

@@ -195,11 +195,8 @@ class LlamaCppModel(Model):
         encoded = [self._encode_score(r) for r in requests]
         out: list[list[float]] = [[] for _ in requests]
         with self._lock:
-            todo = list(range(len(encoded)))
-            supports: dict[tuple, list[Support]] = {}
-            if self._shortlist_ready():
-                supports = self._references(requests, encoded)
-            for group in self._groups(encoded, todo):
+            supports = self._references(requests, encoded) if self._shortlist_ready() else {}
+            for group in self._groups(encoded, range(len(encoded))):
                 self._score_group(encoded, group, out, supports=supports)
         return out
 
@@ -224,7 +221,7 @@ class LlamaCppModel(Model):
     def _cont_key(item) -> tuple:
         return tuple(item[2]), tuple(item[3])
 
-    def _groups(self, encoded, indices: list[int]) -> list[list[int]]:
+    def _groups(self, encoded, indices: Sequence[int]) -> list[list[int]]:
         """Pack requests with the same prefix into decodes that fit the context."""
         by_prefix: dict[tuple[int, ...], list[int]] = {}
         for i in indices:
@@ -361,8 +358,8 @@ class LlamaCppModel(Model):
         self._clear()
         if len(hidden) != 4:
             return False
-        mine = [shortlist_logprobs(hidden[j : j + 1], make_support(head, rows[j], t, self.shortlist))[0]
-                for j, t in enumerate(targets)]
+        mine = [shortlist_logprobs(hidden[j : j + 1], make_support(head, row, t, self.shortlist))[0]
+                for j, (row, t) in enumerate(zip(rows, targets))]
         return bool(np.max(np.abs(np.asarray(mine) - exact)) < 0.25)
 
     def _restore(self, seq: int, key: tuple[int, ...]) -> bool:
