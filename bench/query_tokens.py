@@ -58,12 +58,11 @@ def candidate_texts(g: GlossdbRuns, judge: Judge, top) -> list[str]:
 
 def exact_token_logprobs(model, query: str, texts: list[str]) -> tuple:
     """Per-candidate log-probabilities of every query token (full softmax) and the pieces."""
-    model._shortlist_ready()
-    head, model._head = model._head, False
+    saved, model.shortlist = model.shortlist, 0
     try:
         lps = model.logprobs([ql_request(t, query, tokens="all") for t in texts])
     finally:
-        model._head = head
+        model.shortlist = saved
     pieces = [model.token_bytes(t).decode("utf-8", "replace")
               for t in model.tokenize(" " + query.strip())]
     return lps, pieces

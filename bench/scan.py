@@ -36,8 +36,9 @@ from glossdb import Index
 from glossdb.backends.kvstates import KVStates
 from glossdb.judge import Judge, JudgeSpec
 
-from . import gloss_cache, scifact
+from . import scifact
 from .core import pick_docs
+from .rerank import build_index
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -101,11 +102,11 @@ def scan_rounds(model, judge: Judge, query: str, texts: list[str], rounds: int) 
     for _ in range(rounds):
         before = statistics.median(roofline(model) for _ in range(2))
         _, tokens, seconds = timed_scores(model, judge, query, texts, False)
-        head, model._head = model._head, False
+        saved, model.shortlist = model.shortlist, 0
         try:
             _, exact_tokens, exact_s = timed_scores(model, exact, query, texts, False)
         finally:
-            model._head = head
+            model.shortlist = saved
         after = statistics.median(roofline(model) for _ in range(2))
         roof = (before + after) / 2
         out["roof"].append(roof)
@@ -118,10 +119,7 @@ def scan_rounds(model, judge: Judge, query: str, texts: list[str], rounds: int) 
 
 def build(args) -> tuple[Index, list, dict]:
     """An index of the bench documents with their cached glosses; the first candidates."""
-    work = Path(tempfile.mkdtemp(prefix="glossdb-scan-"))
-    ix = Index(work / "scan.glossdb")
-    ix.add([scifact.write_jsonl(work / "d.jsonl", pick_docs(args.docs))], gloss=False)
-    gloss_cache.import_glosses(ix)
+    ix = build_index(Path(tempfile.mkdtemp(prefix="glossdb-scan-")), pick_docs(args.docs))
     chunks = list(ix.store.get_chunks(ix.store.chunk_ids()).values())[: args.candidates]
     glosses = ix.store.glosses(ix.representation().id, [c.id for c in chunks])
     if len(glosses) < len(chunks):

@@ -60,6 +60,14 @@ def test_judge_version_depends_on_the_scored_tokens(tmp_path):
     assert content != every
 
 
+def test_judge_version_depends_on_how_the_backend_scores():
+    class Approximate(FakeModel):
+        def scoring_variant(self) -> str:
+            return "shortlist-4096"
+
+    assert JudgeSpec().version_name(Approximate()) != JudgeSpec().version_name(FakeModel())
+
+
 def test_unknown_token_policy_is_a_config_error(tmp_path):
     from glossdb.store import Store
 

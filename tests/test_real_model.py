@@ -110,13 +110,14 @@ def test_shortlist_softmax_scores_like_the_full_softmax(real_index):
     model = judge.model
     texts = candidate_texts(ix, judge)
     query = "Which library parses PDF files?"
-    assert model._shortlist_ready(), "the default judge should take the shortlist path"
+    assert model.scoring_variant() == "shortlist-4096", "the default judge takes the shortlist"
     shortlisted = np.array(judge.score_uncached(query, texts))
-    head, model._head = model._head, False
+    saved, model.shortlist = model.shortlist, 0
     try:
         full = np.array(judge.score_uncached(query, texts))
     finally:
-        model._head = head
+        model.shortlist = saved
+    assert np.abs(shortlisted - full).max() > 0, "shortlist = 0 should take the exact path"
     assert np.abs(shortlisted - full).max() <= SHORTLIST_TOLERANCE
     assert np.abs(shortlisted - full).mean() <= 0.1
     assert int(np.argmax(shortlisted)) == int(np.argmax(full))

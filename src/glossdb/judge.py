@@ -132,6 +132,8 @@ class JudgeSpec:
                  self.max_candidate_chars]
         if self.method == "query-likelihood" and self.ql_tokens != "all":
             parts.append(self.ql_tokens)
+        if self.method == "query-likelihood" and model.scoring_variant():
+            parts.append(model.scoring_variant())
         payload = json.dumps(parts)
         return f"judge-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 

@@ -110,6 +110,11 @@ class Model(ABC):
                 progress(len(part))
         return out
 
+    def scoring_variant(self) -> str:
+        """How this backend computes log-probabilities beyond the model itself, when that can
+        change a score (e.g. an approximate softmax); "" for exact. Part of the judge version."""
+        return ""
+
     def token_usage(self) -> tuple[int, int]:
         """(prompt tokens sent so far, of which the backend served from a prefix cache)."""
         return getattr(self, "tokens_evaluated", 0), 0

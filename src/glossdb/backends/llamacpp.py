@@ -188,6 +188,8 @@ class LlamaCppModel(Model):
         rest = r.context[len(r.shared_prefix):]
         body = self.tokenize(rest, add_special=not prefix)
         cont = self.tokenize(r.continuation)
+        if r.select is None:
+            return prefix, body, cont, [True] * len(cont)
         picked = r.picked([self.token_bytes(t).decode("utf-8", "replace") for t in cont])
         return prefix, body, cont, picked
 
@@ -210,11 +212,12 @@ class LlamaCppModel(Model):
             if key in supports:
                 continue
             ref = ScoreRequest(r.shared_prefix or " ", r.continuation, select=r.select)
-            if self._last_support[0] == (ref.context, key):
+            cache_key = (ref.context, key, self.shortlist)
+            if self._last_support[0] == cache_key:
                 supports[key] = self._last_support[1]
                 continue
             supports[key] = self._score_group([self._encode_score(ref)], [0], [[]], collect=True)
-            self._last_support = ((ref.context, key), supports[key])
+            self._last_support = (cache_key, supports[key])
         return supports
 
     @staticmethod
@@ -323,10 +326,17 @@ class LlamaCppModel(Model):
                                             [extras[i] for i in owners])
         return logp
 
+    def scoring_variant(self) -> str:
+        with self._lock:
+            return f"shortlist-{self.shortlist}" if self._shortlist_ready() else ""
+
     def _shortlist_ready(self) -> bool:
-        """Load the output head once and check it reproduces llama.cpp's own log-probabilities
-        on a probe sentence; any mismatch (another head layout, logit scaling, offloaded
-        layers) keeps the exact path."""
+        """Whether scoring takes the shortlist path (``shortlist`` > 0, set at construction
+        or later). Loads the output head once and checks it reproduces llama.cpp's own
+        log-probabilities on a probe sentence; any mismatch (another head layout, logit
+        scaling, offloaded layers) keeps the exact path."""
+        if self.shortlist <= 0:
+            return False
         if self._head is None:
             self._head = False
             if self._capture is not None and self._capture.callback is not None:
