@@ -26,13 +26,14 @@ class Config:
     judge_method: str = "query-likelihood"
     judge_reads: str = "gloss"
     judge_tokens: str = "content"  # query tokens the judge scores: content (words) | all
-    candidates: int = 10  # judged per search; the depth the fusion was tuned at (bench/README.md)
+    candidates: int = 10  # judged per search at first; adapts from usage unless set (cutoff.py)
     fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)
     chunk_tokens: int = 400
     gloss_tokens: int = 48
     n_ctx: int = 8192
     kv_cache_mb: int = 0  # KV states of judged glosses kept for later queries (0: off)
     judge_shortlist: int = 4096  # softmax shortlist per query token (0: full softmax everywhere)
+    embedder: str = "minilm-l6"  # internal vectors for the hybrid prefilter ("": lexical only)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def writer_model(self) -> str:

@@ -1,7 +1,9 @@
-"""The prefilter: cheap lexical retrieval that proposes candidates for the LLM judge.
+"""The prefilter: cheap retrieval that proposes candidates for the LLM judge.
 
-It lives inside the database and never decides a ranking on its own: it only discards
-candidates that share nothing with the query. FTS5's BM25 runs over chunk text and gloss.
+It lives inside the database and never decides a ranking on its own: it only discards the
+least promising chunks. FTS5's BM25 runs over chunk text and gloss; when the index has
+internal vectors, their nearest neighbours join by reciprocal rank fusion, so a chunk that
+shares no word with the query can still be judged. Vectors never leave the database.
 
 Its cut-off (how many candidates the judge reads) is tuned from observed usage:
 :func:`cutoff_recall` and :func:`needed_cutoff` are the pure part of ``glossdb tune``, which
@@ -17,6 +19,9 @@ from dataclasses import dataclass
 from .errors import InvalidQuery
 from .store import Store
 from .store.db import FTS_SQL
+
+RRF_K = 60  # reciprocal rank fusion's constant (bench/README.md: tuned on SciFact train)
+POOL_FACTOR = 3  # each list's depth, as a multiple of the candidates judged
 
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i if in
@@ -45,29 +50,79 @@ def fts_expression(query: str) -> str:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A chunk the prefilter proposes. ``prefilter_score`` is the fused prior (higher is
+    better); ``lexical_rank`` and ``vector_rank`` say where each list put it (None: not in
+    that list's top ``pool``)."""
+
     chunk_id: int
     prefilter_score: float
     prefilter_rank: int
+    lexical_rank: int | None = None
+    vector_rank: int | None = None
+
+
+def rrf(lists: list[list[int]], k0: float = RRF_K, weights: list[float] | None = None
+        ) -> list[tuple[int, float, list[int | None]]]:
+    """Reciprocal rank fusion: (id, score, rank in each list), best first.
+
+    Score = sum over lists of weight / (k0 + rank). Ties keep the order in which ids first
+    appear (first list first), so the result is deterministic."""
+    weights = weights or [1.0] * len(lists)
+    ranks: dict[int, list[int | None]] = {}
+    for li, ids in enumerate(lists):
+        for r, cid in enumerate(ids, start=1):
+            ranks.setdefault(cid, [None] * len(lists))
+            if ranks[cid][li] is None:
+                ranks[cid][li] = r
+    scored = [(cid, sum(w / (k0 + r) for w, r in zip(weights, rs) if r is not None), rs)
+              for cid, rs in ranks.items()]
+    return sorted(scored, key=lambda x: -x[1])
 
 
 class Prefilter:
-    def __init__(self, store: Store):
+    """Lexical (FTS5 BM25) candidates, fused with vector neighbours when the index has an
+    embedder: each list contributes its top ``pool`` = ``POOL_FACTOR`` x limit, fused by
+    reciprocal rank, and the best ``limit`` of the union are judged."""
+
+    def __init__(self, store: Store, vectors=None, embedder=None, version=None):
         self.store = store
+        self.vectors, self.embedder, self.version = vectors, embedder, version
+
+    @property
+    def hybrid(self) -> bool:
+        return self.embedder is not None and self.version is not None
 
     def candidates(self, query: str, limit: int) -> list[Candidate]:
-        """BM25's best ``limit`` chunks. When fewer match lexically, the rest of the budget
-        goes to other chunks (oldest first): a small index is judged in full, so a query
-        that shares no word with its answer can still find it."""
-        rows = self.store.fts_search(fts_expression(query), limit)
+        """The best ``limit`` chunks. Lexical only when the index has no vectors: then, when
+        fewer than ``limit`` share a word with the query, the rest of the budget goes to
+        other chunks (oldest first), so a small index is judged in full."""
+        if not self.hybrid:
+            return self._lexical(query, limit)
+        pool = max(limit * POOL_FACTOR, limit)
+        lexical = [cid for cid, _ in self._fts(query, pool)]
+        qvec = self.embedder.embed([query])[0]
+        nearest = [cid for cid, _ in self.vectors.search(self.version, qvec, pool)]
+        fused = rrf([lexical, nearest])[:limit]
+        return [Candidate(cid, score, rank, rs[0], rs[1])
+                for rank, (cid, score, rs) in enumerate(fused, start=1)]
+
+    def _fts(self, query: str, limit: int) -> list[tuple[int, float]]:
+        return self.store.fts_search(fts_expression(query), limit)
+
+    def _lexical(self, query: str, limit: int) -> list[Candidate]:
+        rows = self._fts(query, limit)
         if len(rows) < limit:
             rows += [(cid, 0.0) for cid in self.store.other_chunk_ids(
                 [cid for cid, _ in rows], limit - len(rows))]
-        return [Candidate(cid, score, rank) for rank, (cid, score) in enumerate(rows, start=1)]
+        return [Candidate(cid, score, rank, rank if score else None)
+                for rank, (cid, score) in enumerate(rows, start=1)]
 
     def sql(self, query: str, limit: int) -> str:
-        """The statement the prefilter runs, for ``--sql`` style inspection."""
+        """The lexical statement the prefilter runs, for ``--sql`` style inspection. With
+        vectors, the nearest ``pool`` chunks are fused with its rows by reciprocal rank."""
+        pool = max(limit * POOL_FACTOR, limit) if self.hybrid else limit
         expr = "'" + fts_expression(query).replace("'", "''") + "'"
-        return FTS_SQL.replace("?", expr, 1).replace("?", str(limit), 1)
+        return FTS_SQL.replace("?", expr, 1).replace("?", str(pool), 1)
 
 
 def cutoff_recall(top_ranks: list[list[int]], cutoff: int) -> float:

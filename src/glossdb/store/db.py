@@ -395,13 +395,25 @@ class Store:
         return [(r[0], r[1]) for r in rows]
 
     def log_query(self, query: str, k: int, candidates: int, judged: int, cached: int,
-                  seconds: float, results: list[int], tokens: tuple[int, int] = (0, 0)) -> None:
-        """Record a search; ``tokens`` is (prompt tokens, of which served from a prefix cache)."""
+                  seconds: float, results: list[int], tokens: tuple[int, int] = (0, 0),
+                  match_ranks: list[int] = (), explore: bool = False) -> None:
+        """Record a search; ``tokens`` is (prompt tokens, of which served from a prefix cache),
+        ``match_ranks`` the prefilter ranks of the candidates judged a match."""
         self.db.execute(
             "INSERT INTO query_log (query, k, candidates, judged, cached, seconds, results,"
-            " prompt_tokens, cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (query, k, candidates, judged, cached, seconds, json.dumps(results), *tokens),
+            " prompt_tokens, cached_tokens, match_ranks, explore)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (query, k, candidates, judged, cached, seconds, json.dumps(results), *tokens,
+             json.dumps(list(match_ranks)), int(explore)),
         )
+
+    def explored_match_ranks(self, window: int) -> list[tuple[int, list[int]]]:
+        """(candidates judged, match ranks) of the exploring searches among the latest
+        ``window`` logged ones."""
+        rows = self.db.execute(
+            "SELECT candidates, match_ranks FROM (SELECT * FROM query_log ORDER BY id DESC"
+            " LIMIT ?) WHERE explore = 1", (window,)).fetchall()
+        return [(n, json.loads(r)) for n, r in rows]
 
     def recent_queries(self, limit: int) -> list[str]:
         """The latest distinct queries searched, newest first."""

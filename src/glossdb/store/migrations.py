@@ -115,7 +115,46 @@ def m003_query_log_tokens() -> str:
         """
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens]
+def m004_vectors() -> str:
+    """Internal embeddings: one version row per embedder, one vector per chunk and version.
+
+    ``vectors_generation`` in ``settings`` counts every change, so a process that keeps the
+    matrix in memory knows when to reload it (another process may have added chunks)."""
+    return """
+        CREATE TABLE embedders (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            model_id TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        CREATE TABLE vectors (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            embedder_id INTEGER NOT NULL REFERENCES embedders(id) ON DELETE CASCADE,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (embedder_id, chunk_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX vectors_chunk ON vectors(chunk_id);
+        INSERT INTO settings (key, value) VALUES ('vectors_generation', '0')
+            ON CONFLICT(key) DO NOTHING;
+        CREATE TRIGGER vectors_delete AFTER DELETE ON vectors BEGIN
+            UPDATE settings SET value = CAST(value AS INTEGER) + 1
+            WHERE key = 'vectors_generation';
+        END;
+        """
+
+
+def m005_query_log_depth() -> str:
+    """Per search: how many candidates were judged and the prefilter ranks of the ones the
+    judge called a match; the adaptive cut-off learns from these."""
+    return """
+        ALTER TABLE query_log ADD COLUMN match_ranks TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE query_log ADD COLUMN explore INTEGER NOT NULL DEFAULT 0;
+        """
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens,
+                               m004_vectors, m005_query_log_depth]
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:

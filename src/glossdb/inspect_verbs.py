@@ -1,0 +1,99 @@
+"""The index's inspection verbs: versions, ``diff``, ``check``, ``show``, ``stats`` (a mixin of
+Index). They read what ingest and search wrote; only ``check`` calls the judge."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from .backends import backend_class
+from .errors import UnknownRepresentation
+from .results import validate_query
+from .store import Representation
+from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
+
+if TYPE_CHECKING:
+    from .index import Index
+
+
+class InspectVerbs:
+    """Versions and their diffs, one chunk's rows, and the index's counts and settings."""
+
+    def versions(self, old: str | None = None, new: str | None = None
+                 ) -> tuple[Representation, Representation]:
+        """Two representation versions by name; by default the two latest that have glosses."""
+        every = self.store.representations()
+        reps = [r for r, n in every if n]
+        known = {r.name: r for r, _ in every}
+        for name in (old, new):
+            if name is not None and name not in known:
+                raise UnknownRepresentation(
+                    f"no representation version {name!r}; known: {', '.join(known) or 'none'} "
+                    "(glossdb stats lists them)")
+        if (old is None or new is None) and len(reps) < 2:
+            raise UnknownRepresentation(
+                "the index has fewer than two representation versions with glosses: write "
+                "glosses with another model or prompt first (glossdb add PATH --gloss-model M)")
+        new_rep = known[new] if new else reps[-1]
+        old_rep = known[old] if old else next(r for r in reversed(reps) if r.id != new_rep.id)
+        return old_rep, new_rep
+
+    def diff(self, old: str | None = None, new: str | None = None, limit: int = 20) -> GlossDiff:
+        """How the glosses of version ``new`` differ from ``old``, chunk by chunk."""
+        return diff_glosses(self.store, *self.versions(old, new), limit=limit)
+
+    def check(self, old: str | None = None, new: str | None = None,
+              queries: list[str] | None = None, recent: int = 20, k: int = 10
+              ) -> list[QueryCheck]:
+        """Regression check: re-rank logged (or given) queries under both versions."""
+        old_rep, new_rep = self.versions(old, new)
+        queries = self._queries_or_recent(queries, recent)
+        return regression_check(self.store, self.prefilter, self.judge(), old_rep, new_rep,
+                                queries, k, self.cutoff().depth, self.config.fusion_weight)
+
+    def _queries_or_recent(self, queries: list[str] | None, recent: int) -> list[str]:
+        """The given queries, validated, or the latest ``recent`` distinct logged ones."""
+        if queries:
+            return [validate_query(q) for q in queries]
+        return self.store.recent_queries(recent)
+
+    def show(self, chunk_id: int) -> dict[str, Any]:
+        chunk = self.store.get_chunk(chunk_id)
+        return {
+            "chunk": asdict(chunk),
+            "glosses": [{"representation": n, "text": t}
+                        for n, t in self.store.glosses_for_chunk(chunk_id)],
+            "judgments": [
+                {"query": q, "score": s, "explanation": e, "representation": r, "judge": j,
+                 "at": at}
+                for q, s, e, r, j, at in self.store.judgments_for_chunk(chunk_id)
+            ],
+        }
+
+    def stats(self) -> dict[str, Any]:
+        counts = self.store.counts()
+        cls = backend_class(self.config.backend)
+        method = self.config.judge_method
+        if method == "query-likelihood" and not cls.can_score_logprobs:
+            method = "generate (backend has no log-probabilities)"
+        reps = [{"name": r.name, "model": r.model_id, "glosses": n, "params": r.params}
+                for r, n in self.store.representations()]
+        return {
+            "path": str(self.path),
+            **counts,
+            "representations": reps,
+            "judges": self.store.judges_used(),
+            "searches": self.store.query_log_summary(),
+            "backend": self.config.backend,
+            "model": self.config.model,
+            "gloss_model": self.config.writer_model(),
+            "judge_method": method,
+            "judge_reads": self.config.judge_reads,
+            "judge_tokens": self.config.judge_tokens,
+            "judge_shortlist": self.config.judge_shortlist,
+            "candidates": self.cutoff().to_dict(),
+            "embedder": self.config.embedder,
+            "vectors": [{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
+                        for e, n in self.vector_store.embedders()],
+        }
+

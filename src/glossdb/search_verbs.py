@@ -1,0 +1,177 @@
+"""The index's search verbs: ``search``, ``why``, ``sql`` and ``tune`` (a mixin of Index).
+
+A search asks the prefilter for candidates (lexical, fused with internal vectors when the
+index has them), judges them in one batch, and ranks by the judge fused with the prefilter's
+prior. How many candidates it reads adapts from usage (:mod:`glossdb.cutoff`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any, Iterable
+
+from . import cutoff
+from .errors import InvalidQuery
+from .judge import Judge
+from .prefilter import cutoff_recall, needed_cutoff
+from .ranking import rank
+from .results import Hit, TuneReport, Why, validate_query
+from .store import Chunk, Representation
+
+if TYPE_CHECKING:
+    from .index import Index, ProgressFactory
+
+MATCH_VERDICTS = ("strong match", "match")
+
+
+class SearchVerbs:
+    """Search, explain, SQL matching and the cut-off that adapts to usage."""
+
+    def cutoff(self: "Index") -> cutoff.Cutoff:
+        """How many candidates a search judges, and the evidence behind the number."""
+        if "candidates" in self.config.sources:
+            return cutoff.Cutoff(self.config.candidates, "pinned")
+        saved = self.store.get_setting("cutoff")
+        if saved:
+            return cutoff.Cutoff(**json.loads(saved))
+        return cutoff.Cutoff(self.config.candidates, "default")
+
+    def _adapt_cutoff(self: "Index", current: cutoff.Cutoff) -> None:
+        samples = self.store.explored_match_ranks(cutoff.WINDOW)
+        explored = max((d for d, _ in samples), default=2 * current.depth)
+        new = cutoff.estimate([r for _, r in samples], explored, current.depth)
+        self.store.set_setting("cutoff", json.dumps(new.to_dict()))
+
+    def search(self: "Index", query: str, k: int = 10, explain: bool = False,
+               candidates: int | None = None,
+               progress: "ProgressFactory | None" = None) -> list[Hit]:
+        query = validate_query(query)
+        if k < 1:
+            raise InvalidQuery("k must be at least 1")
+        if candidates is not None and candidates < 1:
+            raise InvalidQuery("candidates must be at least 1")
+        started = time.perf_counter()
+        usage_before = self.model("judge").token_usage()
+        current = self.cutoff()
+        number = self.store.counts()["query_log"] + 1
+        explore = candidates is None and current.source != "pinned" and cutoff.explores(number)
+        depth = candidates or (2 * current.depth if explore else current.depth)
+        found = self.prefilter.candidates(query, depth)
+        chunks = self.store.get_chunks(c.chunk_id for c in found)
+        judge, rep = self.judge(), self.representation()
+        ordered = [chunks[c.chunk_id] for c in found]
+        tick = progress("judging", len(ordered)) if progress and ordered else None
+        judged = judge.judge(query, ordered, rep, tick)
+        order = rank(found, {cid: j.score for cid, j in judged.items()}, self.config.fusion_weight)
+        by_id = {c.chunk_id: c for c in found}
+        best = [chunks[cid] for cid in order[:k]]
+        glosses = self.store.glosses(rep.id, [c.id for c in best])
+        hits = [
+            Hit(place, c.id, judged[c.id].score, judge.verdict(query, judged[c.id].score),
+                c.uri, c.title, c.heading, c.text, glosses.get(c.id), judged[c.id].explanation,
+                by_id[c.id].prefilter_rank, judged[c.id].cached, by_id[c.id].lexical_rank,
+                by_id[c.id].vector_rank)
+            for place, c in enumerate(best, start=1)
+        ]
+        if explain:
+            self._explain(judge, query, hits, chunks, rep)
+        matches = sorted(c.prefilter_rank for c in found
+                         if judge.verdict(query, judged[c.chunk_id].score) in MATCH_VERDICTS)
+        cached = sum(1 for j in judged.values() if j.cached)
+        usage = self.model("judge").token_usage()
+        self.store.log_query(query, k, len(found), len(judged) - cached, cached,
+                             time.perf_counter() - started, [h.chunk_id for h in hits],
+                             (usage[0] - usage_before[0], usage[1] - usage_before[1]),
+                             match_ranks=matches, explore=explore)
+        if current.source != "pinned" and cutoff.due(number):
+            self._adapt_cutoff(current)
+        return hits
+    def _explain(self, judge: Judge, query: str, hits: list[Hit], chunks: dict[int, Chunk],
+                 rep: Representation) -> None:
+        todo = [h for h in hits if not h.explanation]
+        if not todo:
+            return
+        reasons = judge.explain(query, [(chunks[h.chunk_id], h.gloss, h.score) for h in todo], rep)
+        for hit, reason in zip(todo, reasons):
+            hit.explanation = reason
+
+    def why(self, query: str, chunk_id: int) -> Why:
+        """Explain why one chunk does or does not match a query, and where it ranks."""
+        query = validate_query(query)
+        chunk = self.store.get_chunk(chunk_id)
+        found = self.prefilter.candidates(query, self.cutoff().depth)
+        judge = self.judge()
+        rep = self.representation()
+        pool = self.store.get_chunks(c.chunk_id for c in found)
+        pool[chunk.id] = chunk
+        judged = judge.judge(query, list(pool.values()), rep)
+        mine = judged[chunk.id]
+        ordered = sorted(judged.values(), key=lambda j: -j.score)
+        pre = next((c.prefilter_rank for c in found if c.chunk_id == chunk.id), None)
+        rank = 1 + sum(1 for j in ordered if j.score > mine.score) if pre is not None else None
+        gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
+        explanation = mine.explanation or judge.explain(query, [(chunk, gloss, mine.score)], rep)[0]
+        return Why(query, chunk.id, mine.score, judge.verdict(query, mine.score), rank,
+                   len(found), pre, gloss, explanation)
+
+    def sql(self, statement: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """Run SQL against the index with LLM matching available as SQL functions:
+
+        * ``glossdb_match(query, chunk_id)``: the judge's score (cached like any judgment),
+        * ``glossdb_verdict(query, chunk_id)``: its verdict in words,
+        * ``glossdb_gloss(chunk_id)``: the chunk's gloss of the active version.
+        """
+        import sqlite3
+
+        judge, rep = self.judge(), self.representation()
+
+        def match(query: str, chunk_id: int) -> float:
+            chunk = self.store.get_chunk(int(chunk_id))
+            return judge.judge(validate_query(query), [chunk], rep)[chunk.id].score
+
+        def verdict_of(query: str, chunk_id: int) -> str:
+            return judge.verdict(validate_query(query), match(query, chunk_id))
+
+        db = self.store.db
+        db.create_function("glossdb_match", 2, match)
+        db.create_function("glossdb_verdict", 2, verdict_of)
+        db.create_function("glossdb_gloss", 1,
+                           lambda cid: self.store.glosses(rep.id, [int(cid)]).get(int(cid)))
+        try:
+            cursor = db.execute(statement, tuple(params))
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise InvalidQuery(f"SQL error: {exc}") from None
+        columns = [d[0] for d in cursor.description or []]
+        return columns, rows
+
+    def tune(self, queries: list[str] | None = None, recent: int = 20, deep: int = 50,
+             k: int = 10, target: float = 0.95,
+             progress: "ProgressFactory | None" = None) -> TuneReport:
+        """Tune the prefilter cut-off from usage: judge logged (or given) queries over a deep
+        candidate list, and find the fewest candidates that keep ``target`` of its top k."""
+        if not 0.0 < target <= 1.0 or deep < 1 or k < 1:
+            raise InvalidQuery("tune needs 0 < target <= 1, deep >= 1 and k >= 1")
+        queries = self._queries_or_recent(queries, recent)
+        if not queries:
+            raise InvalidQuery("no logged queries to tune on: run some searches first, "
+                               "or pass queries explicitly")
+        judge, rep = self.judge(), self.representation()
+        tick = progress("judging", len(queries)) if progress else None
+        top_ranks = []
+        for query in queries:
+            found = self.prefilter.candidates(query, deep)
+            chunks = self.store.get_chunks(c.chunk_id for c in found)
+            judged = judge.judge(query, [chunks[c.chunk_id] for c in found], rep)
+            order = rank(found, {cid: j.score for cid, j in judged.items()},
+                         self.config.fusion_weight)
+            pre = {c.chunk_id: c.prefilter_rank for c in found}
+            top_ranks.append([pre[cid] for cid in order[:k]])
+            if tick:
+                tick(1)
+        curve = [(n, round(cutoff_recall(top_ranks, n), 4))
+                 for n in sorted({1, 3, 5, 10, 15, 20, 30, 40, 50, deep}) if n <= deep]
+        return TuneReport(len(queries), deep, k, target, self.cutoff().depth,
+                          needed_cutoff(top_ranks, target, deep), curve)
+
