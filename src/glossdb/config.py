@@ -31,6 +31,7 @@ class Config:
     chunk_tokens: int = 400
     gloss_tokens: int = 48
     n_ctx: int = 8192
+    threads: int = 0  # CPU threads for in-process models (0: every core)
     kv_cache_mb: int = 0  # KV states of judged glosses kept for later queries (0: off)
     judge_shortlist: int = 4096  # softmax shortlist per query token (0: full softmax everywhere)
     embedder: str = "minilm-l6"  # internal vectors for the hybrid prefilter ("": lexical only)

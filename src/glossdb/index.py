@@ -92,6 +92,7 @@ class Index(SearchVerbs, InspectVerbs):
                                     max_retries=self.config.max_retries,
                                     concurrency=self.config.concurrency,
                                     n_ctx=self.config.n_ctx,
+                                    n_threads=self.config.threads or None,
                                     kv_cache_mb=self.config.kv_cache_mb,
                                     shortlist=self.config.judge_shortlist)
         return self._models[key]

