@@ -13,7 +13,7 @@ from glossdb import Index
 from glossdb.cutoff import ADAPT_EVERY, EXPLORE_EVERY, estimate, recall_at
 from glossdb.embeddings.hashing import HashingEmbedder
 from glossdb.embeddings.minilm import MiniLMEmbedder
-from glossdb.prefilter import POOL_FACTOR, RRF_K, rrf
+from glossdb.prefilter import POOL, RRF_K, rrf
 
 
 def vector_rows(ix: Index) -> set[int]:
@@ -58,7 +58,7 @@ def test_hybrid_candidates_are_the_union_rule(index, corpus):
     pre = index.prefilter
     assert pre.hybrid
     query, limit = "how long do cats sleep", 3
-    pool = limit * POOL_FACTOR
+    pool = max(POOL, limit)
     lexical = [cid for cid, _ in index.store.fts_search('"cats" OR "sleep" OR "long"', pool)]
     qvec = MiniLMEmbedder().embed([query])[0]
     ids, mat = pre.vectors.matrix(pre.version)

@@ -108,7 +108,8 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json) -> No
     click.echo(
         f"{report.files} files: {report.documents_new} new, {report.documents_changed} changed, "
         f"{report.documents_unchanged} unchanged documents; {report.chunks_added} chunks added, "
-        f"{report.chunks_kept} kept; {report.glosses_written} glosses written; "
+        f"{report.chunks_kept} kept; {report.vectors_written} vectors and "
+        f"{report.glosses_written} glosses written; "
         f"{len(report.skipped)} skipped."
     )
 
@@ -123,10 +124,18 @@ def remove(paths, index_path) -> None:
     click.echo(f"Removed {n} document{'s' if n != 1 else ''}.")
 
 
+def prefilter_place(rank: int | None, lexical: int | None, vector: int | None) -> str:
+    """'prefilter #3 (lexical #2, vector #5)': where a candidate came from."""
+    parts = [f"lexical #{lexical}" if lexical else "", f"vector #{vector}" if vector else ""]
+    origin = ", ".join(p for p in parts if p)
+    return f"prefilter #{rank}" + (f" ({origin})" if origin else "")
+
+
 def format_hit(hit: Hit, show_text: bool) -> str:
     where = hit.heading or hit.title or hit.uri
+    place = prefilter_place(hit.prefilter_rank, hit.lexical_rank, hit.vector_rank)
     lines = [f"{hit.rank}. [{hit.chunk_id}] {where}  judge={hit.score:.3f} ({hit.verdict}), "
-             f"prefilter #{hit.prefilter_rank}",
+             f"{place}",
              f"   gloss: {hit.gloss or '(none yet)'}"]
     if hit.explanation:
         lines.append(f"   why:   {hit.explanation}")
@@ -154,7 +163,7 @@ def search(query, index_path, k, explain, candidates, show_text, show_sql, model
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, **settings) as ix:
         if show_sql:
-            click.echo(ix.prefilter.sql(query, candidates or ix.config.candidates))
+            click.echo(ix.prefilter.sql(query, candidates or ix.cutoff().depth))
             return
         with progress_bars() as bars:
             hits = ix.search(query, k=k, explain=explain, candidates=candidates, progress=bars)

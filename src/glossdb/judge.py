@@ -121,6 +121,7 @@ class JudgeSpec:
     method: str = "query-likelihood"
     reads: str = "gloss"  # gloss | text
     max_candidate_chars: int = 1500
+    lead_chars: int = 240  # an unglossed chunk is judged on its text's lead, about a gloss long
     ql_template: str = QL_TEMPLATE
     ql_tokens: str = "content"  # content | all: which query tokens the score reads
 
@@ -130,6 +131,8 @@ class JudgeSpec:
     def version_name(self, model: Model) -> str:
         parts = [model.model_id, self.method, self.reads, self.template(),
                  self.max_candidate_chars]
+        if self.reads == "gloss":
+            parts.append(f"lead-{self.lead_chars}")
         if self.method == "query-likelihood" and self.ql_tokens != "all":
             parts.append(self.ql_tokens)
         if self.method == "query-likelihood" and model.scoring_variant():
@@ -181,9 +184,14 @@ class Judge:
         return self._version
 
     def candidate_text(self, chunk: Chunk, gloss: str | None) -> str:
-        if self.spec.reads == "gloss" and gloss:
-            head = chunk.heading or chunk.title
-            return f"{head}. {gloss}" if head else gloss
+        """What the judge reads: the gloss under its heading; a chunk still waiting for its
+        gloss is read as the lead of its text, cut to about a gloss's length, so glossed and
+        unglossed candidates compete on inputs of the same size."""
+        if self.spec.reads == "gloss":
+            if gloss:
+                head = chunk.heading or chunk.title
+                return f"{head}. {gloss}" if head else gloss
+            return passage_text(chunk, self.spec.lead_chars)
         return passage_text(chunk, self.spec.max_candidate_chars)
 
     def score_uncached(self, query: str, texts: list[str],

@@ -20,8 +20,8 @@ from .errors import InvalidQuery
 from .store import Store
 from .store.db import FTS_SQL
 
-RRF_K = 60  # reciprocal rank fusion's constant (bench/README.md: tuned on SciFact train)
-POOL_FACTOR = 3  # each list's depth, as a multiple of the candidates judged
+RRF_K = 10  # reciprocal rank fusion constant (bench/README.md: tuned on SciFact train)
+POOL = 100  # each list contributes its top POOL (at least the candidates judged)
 
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i if in
@@ -81,7 +81,7 @@ def rrf(lists: list[list[int]], k0: float = RRF_K, weights: list[float] | None =
 
 class Prefilter:
     """Lexical (FTS5 BM25) candidates, fused with vector neighbours when the index has an
-    embedder: each list contributes its top ``pool`` = ``POOL_FACTOR`` x limit, fused by
+    embedder: each list contributes its top ``POOL`` (or ``limit`` when larger), fused by
     reciprocal rank, and the best ``limit`` of the union are judged."""
 
     def __init__(self, store: Store, vectors=None, embedder=None, version=None):
@@ -98,7 +98,7 @@ class Prefilter:
         other chunks (oldest first), so a small index is judged in full."""
         if not self.hybrid:
             return self._lexical(query, limit)
-        pool = max(limit * POOL_FACTOR, limit)
+        pool = max(POOL, limit)
         lexical = [cid for cid, _ in self._fts(query, pool)]
         qvec = self.embedder.embed([query])[0]
         nearest = [cid for cid, _ in self.vectors.search(self.version, qvec, pool)]
@@ -118,11 +118,19 @@ class Prefilter:
                 for rank, (cid, score) in enumerate(rows, start=1)]
 
     def sql(self, query: str, limit: int) -> str:
-        """The lexical statement the prefilter runs, for ``--sql`` style inspection. With
-        vectors, the nearest ``pool`` chunks are fused with its rows by reciprocal rank."""
-        pool = max(limit * POOL_FACTOR, limit) if self.hybrid else limit
+        """What the prefilter runs, for ``--sql`` inspection: the lexical statement and, with
+        vectors, the rows the nearest-neighbour search reads and the fusion rule."""
+        pool = max(POOL, limit) if self.hybrid else limit
         expr = "'" + fts_expression(query).replace("'", "''") + "'"
-        return FTS_SQL.replace("?", expr, 1).replace("?", str(pool), 1)
+        lexical = FTS_SQL.replace("?", expr, 1).replace("?", str(pool), 1)
+        if not self.hybrid:
+            return lexical + ";"
+        return (f"-- lexical: FTS5 BM25, its top {pool}\n{lexical};\n"
+                f"-- vectors ({self.version.name}): cosine of the query's vector with these"
+                f" rows (in memory), its top {pool}\n"
+                f"SELECT chunk_id, vector FROM vectors WHERE embedder_id = {self.version.id};\n"
+                f"-- fused: score = 1/({RRF_K} + lexical rank) + 1/({RRF_K} + vector rank);"
+                f" the best {limit} are judged")
 
 
 def cutoff_recall(top_ranks: list[list[int]], cutoff: int) -> float:
