@@ -23,7 +23,7 @@ from tqdm import tqdm
 from glossdb.describe import passage_text
 from glossdb.ranking import rank
 
-from . import scifact
+from . import corpus_index, scifact
 from .hybrid import Collection
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,6 +35,9 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--reads", default="gloss", choices=["gloss", "text"],
+                    help="gloss: gloss, else a lead of --chars; text: the text cut at --chars")
+    ap.add_argument("--chars", type=int, default=240)
     args = ap.parse_args()
     c = Collection("scifact", "train")
     if args.threads:
@@ -42,7 +45,14 @@ def main() -> None:
         c.ix = Index(c.ix.path, threads=args.threads)
     step = max(1, len(c.queries) // args.queries)
     qids = list(c.queries)[::step][: args.queries]
-    judge, rep = c.ix.judge(), c.ix.representation()
+    from dataclasses import replace
+
+    from glossdb.judge import Judge
+
+    base = c.ix.judge()
+    spec = replace(base.spec, reads=args.reads, lead_chars=args.chars,
+                   max_candidate_chars=args.chars)
+    judge, rep = Judge(c.ix.store, base.model, spec), c.ix.representation()
     per_query, t0 = {}, time.perf_counter()
     for qid in tqdm(qids, desc="judging"):
         found = c.ix.prefilter.candidates(c.queries[qid], args.depth)
@@ -50,13 +60,36 @@ def main() -> None:
         glosses = c.ix.store.glosses(rep.id, chunks)
         judged = judge.judge(c.queries[qid], [chunks[f.chunk_id] for f in found], rep)
         row = {"found": found, "mixed": {cid: j.score for cid, j in judged.items()}}
-        if len(glosses) == len(chunks):
+        if args.reads == "gloss" and len(glosses) == len(chunks):
             leads = [passage_text(chunks[f.chunk_id], judge.spec.lead_chars) for f in found]
             row["lead"] = dict(zip([f.chunk_id for f in found],
                                    judge.score_uncached(c.queries[qid], leads)))
         per_query[qid] = row
     seconds = time.perf_counter() - t0
+    dump = corpus_index.RAW / f"fusion-{args.reads}-{args.chars}-depth{args.depth}.json"
+    dump.write_text(json.dumps({q: {"found": [f.__dict__ for f in r["found"]],
+                                    "judge": r["mixed"]} for q, r in per_query.items()}))
     rows = []
+
+    def mix_ndcg(a, b, wj, subset):
+        """judge*wj + a*z(BM25) + b*z(cosine): a learned mix instead of the RRF prior."""
+        from glossdb.ranking import zscores
+
+        vals = []
+        for qid in subset:
+            r = per_query[qid]
+            found = r["found"]
+            lex = [f.lexical_score for f in found]
+            low = min((x for x in lex if x is not None), default=0.0)
+            lex = zscores([low if x is None else x for x in lex])
+            vec = [f.vector_score for f in found]
+            low = min((x for x in vec if x is not None), default=0.0)
+            vec = zscores([low if x is None else x for x in vec])
+            jz = zscores([r["mixed"][f.chunk_id] for f in found])
+            total = [wj * j + a * x + b * y for j, x, y in zip(jz, lex, vec)]
+            order = [found[i].chunk_id for i in sorted(range(len(found)), key=lambda i: -total[i])]
+            vals.append(scifact.ndcg_at(c.docs_of(order), c.qrels[qid]))
+        return round(statistics.fmean(vals), 4)
 
     def ndcg(scores_key, weight, subset):
         vals = []
@@ -71,9 +104,17 @@ def main() -> None:
     covered = [q for q in every if "lead" in per_query[q]]
     rows.append({"queries": len(every), "judge reads": "-", "weight": "prior only",
                  "ndcg@10": ndcg(None, 0, every)})
+    label = (f"gloss, else {args.chars}-char lead" if args.reads == "gloss"
+             else f"text, first {args.chars} chars")
     for w in WEIGHTS:
-        rows.append({"queries": len(every), "judge reads": "gloss, else lead", "weight": w,
+        rows.append({"queries": len(every), "judge reads": label, "weight": w,
                      "ndcg@10": ndcg("mixed", w, every)})
+    for wj in (0.0, 1.0):
+        for a in (0.5, 1.0, 2.0):
+            for b in (0.5, 1.0, 2.0):
+                rows.append({"queries": len(every), "judge reads": f"{label}; mix",
+                             "weight": f"judge {wj:g} + {a:g} z(bm25) + {b:g} z(cos)",
+                             "ndcg@10": mix_ndcg(a, b, wj, every)})
     if covered:
         rows.append({"queries": len(covered), "judge reads": "-", "weight": "prior only",
                      "ndcg@10": ndcg(None, 0, covered)})
@@ -84,9 +125,14 @@ def main() -> None:
     print(scifact.markdown_table(rows, list(rows[0])))
     print(f"{seconds / len(every):.2f} s per query judged")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fusion-study.json").write_text(json.dumps(
+    out = RESULTS / "fusion-study.json"
+    runs = json.loads(out.read_text()) if out.exists() else {}
+    runs = runs if isinstance(runs, dict) and "runs" in runs else {"runs": {}}
+    runs["runs"][f"{args.reads}-{args.chars}-depth{args.depth}-q{len(every)}"] = (
         {"depth": args.depth, "rows": rows, "s_per_query": round(seconds / len(every), 2),
-         "machine": scifact.machine(), "date": scifact.today()}, indent=2) + "\n")
+         "tokens": judge.model.tokens_evaluated, "machine": scifact.machine(),
+         "date": scifact.today()})
+    out.write_text(json.dumps(runs, indent=2) + "\n")
 
 
 if __name__ == "__main__":

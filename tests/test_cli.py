@@ -52,6 +52,25 @@ def test_search_sql_shows_the_prefilter_statement(run, corpus):
     run("add", str(corpus))
     out = run("search", "cats purr", "--sql")
     assert "MATCH '\"cats\" OR \"purr\"'" in out.output
+    assert "FROM vectors WHERE embedder_id" in out.output and "1/(10 + vector rank)" in out.output
+
+
+def test_search_says_where_each_candidate_came_from(run, corpus):
+    run("add", str(corpus))
+    text = run("search", "cats purr", "-k", "3").output
+    assert re.search(r"prefilter #1 \((lexical #\d+, )?vector #\d+\)", text), text
+    hit = json.loads(run("search", "cats purr", "--json", "-k", "1").output)[0]
+    assert hit["vector_rank"] >= 1 and hit["lexical_rank"] >= 1
+
+
+def test_stats_and_config_show_the_cut_off_and_its_evidence(run, corpus):
+    run("add", str(corpus))
+    stats = run("stats").output
+    assert "candidates: 10, the default until the query log has evidence" in stats
+    assert re.search(r"vectors embed-\S+: \d+ of \d+ chunks", stats)
+    assert "# candidates in force: 10" in run("config").output
+    (Path("glossdb.toml")).write_text("candidates = 6\n")
+    assert "candidates: 6, pinned by the candidates setting" in run("stats").output
 
 
 @pytest.mark.parametrize("args,code,message", [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -233,8 +234,24 @@ def stats(index_path, as_json) -> None:
         if key == "representations":
             for rep in value:
                 click.echo(f"representation {rep['name']}: {rep['glosses']} glosses by {rep['model']}")
+        elif key == "vectors":
+            for emb in value:
+                click.echo(f"vectors {emb['name']}: {emb['vectors']} of {data['chunks']} chunks")
+        elif key == "candidates":
+            click.echo(f"candidates: {describe_cutoff(value)}")
         else:
             click.echo(f"{key}: {value}")
+
+
+def describe_cutoff(cut: dict[str, Any]) -> str:
+    """'12, adapted from usage: 6 exploring searches, 14 matches, keeps 95 % of them'."""
+    if cut["source"] == "pinned":
+        return f"{cut['depth']}, pinned by the candidates setting"
+    if cut["source"] == "default":
+        return (f"{cut['depth']}, the default until the query log has evidence "
+                f"({cut['queries']} exploring searches with matches so far)")
+    return (f"{cut['depth']}, adapted from usage: {cut['queries']} exploring searches, "
+            f"{cut['matches']} matches, keeps {100 * cut['recall']:.0f} % of them")
 
 
 @cli.command("sql")
@@ -267,6 +284,9 @@ def config(index_path, as_json) -> None:
     click.echo(f"# file: {config_path(index_path)}")
     for key, value in data.items():
         click.echo(f"{key} = {value!r}  # {cfg.sources.get(key, 'default')}")
+    if Path(index_path).exists():
+        with open_index(index_path) as ix:
+            click.echo(f"# candidates in force: {describe_cutoff(ix.cutoff().to_dict())}")
 
 
 @cli.command()

@@ -59,6 +59,8 @@ class Candidate:
     prefilter_rank: int
     lexical_rank: int | None = None
     vector_rank: int | None = None
+    lexical_score: float | None = None  # BM25 (higher is better)
+    vector_score: float | None = None  # cosine similarity
 
 
 def rrf(lists: list[list[int]], k0: float = RRF_K, weights: list[float] | None = None
@@ -99,11 +101,11 @@ class Prefilter:
         if not self.hybrid:
             return self._lexical(query, limit)
         pool = max(POOL, limit)
-        lexical = [cid for cid, _ in self._fts(query, pool)]
+        lexical = dict(self._fts(query, pool))
         qvec = self.embedder.embed([query])[0]
-        nearest = [cid for cid, _ in self.vectors.search(self.version, qvec, pool)]
-        fused = rrf([lexical, nearest])[:limit]
-        return [Candidate(cid, score, rank, rs[0], rs[1])
+        nearest = dict(self.vectors.search(self.version, qvec, pool))
+        fused = rrf([list(lexical), list(nearest)])[:limit]
+        return [Candidate(cid, score, rank, rs[0], rs[1], lexical.get(cid), nearest.get(cid))
                 for rank, (cid, score, rs) in enumerate(fused, start=1)]
 
     def _fts(self, query: str, limit: int) -> list[tuple[int, float]]:
