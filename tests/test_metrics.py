@@ -49,3 +49,25 @@ def test_rank_by_judge_then_fusion_then_prefilter_order():
     assert rank(cands, {1: -3.0, 2: -1.0, 3: -2.0}) == [2, 3, 1]
     assert rank(cands, {1: -3.0, 2: -1.0, 3: -2.0}, weight=10.0)[0] == 1
     assert rank(cands, {1: -1.0, 2: -1.0, 3: -1.0}) == [1, 2, 3]
+
+
+def test_hybrid_fusion_matches_a_hand_computed_oracle():
+    """judge + w/2 z(BM25) + w/2 z(cosine); a candidate missing from a list takes its lowest."""
+    import statistics
+
+    from glossdb.prefilter import Candidate
+    from glossdb.ranking import final_scores, rank
+
+    cands = [Candidate(1, 0.2, 1, 1, None, 8.0, None), Candidate(2, 0.1, 2, None, 1, None, 0.9),
+             Candidate(3, 0.05, 3, 2, 2, 4.0, 0.5)]
+    judge = {1: -2.0, 2: -1.0, 3: -3.0}
+
+    def z(xs):
+        mu, sd = statistics.fmean(xs), statistics.pstdev(xs)
+        return [(x - mu) / sd for x in xs]
+
+    want = [j + 1.0 * b + 1.0 * c for j, b, c in
+            zip(z([-2.0, -1.0, -3.0]), z([8.0, 4.0, 4.0]), z([0.5, 0.9, 0.5]))]
+    got = final_scores(cands, judge, 2.0)
+    assert all(math.isclose(g, w) for g, w in zip(got, want))
+    assert rank(cands, judge, 2.0) == sorted([1, 2, 3], key=lambda c: -want[c - 1])

@@ -1,8 +1,15 @@
 """Turning judgments into a ranking: pure functions, shared by search and the benchmarks.
 
-The judge's score decides. With ``fusion_weight`` > 0, the prefilter's BM25 score joins in:
-both are z-scored over the candidates of one query and added, BM25 scaled by the weight
-(tuned on SciFact train queries only, see bench/rerank.py). Ties keep the prefilter's order.
+The judge's score leads. With ``fusion_weight`` > 0 the prefilter's evidence joins in, every
+part z-scored over the candidates of one query and added:
+
+* hybrid candidates (BM25 and cosine known): judge + w/2 * z(BM25) + w/2 * z(cosine); a
+  candidate missing from one list takes that list's lowest score among the candidates.
+  Measured on 400 SciFact train queries (bench/README.md): 0.773 nDCG@10 at w = 2, against
+  0.766 for judge + w * z(RRF prior) and 0.747 for the prior alone;
+* lexical candidates only: judge + w * z(BM25) (tuned on SciFact train, bench/rerank.py).
+
+Ties keep the prefilter's order.
 """
 
 from __future__ import annotations
@@ -27,9 +34,36 @@ def fused_scores(judge: Sequence[float], prefilter: Sequence[float], weight: flo
     return [j + weight * p for j, p in zip(zscores(judge), zscores(prefilter))]
 
 
+def filled(values: Sequence[float | None]) -> list[float]:
+    """Missing values take the lowest known one (0.0 when none is known)."""
+    low = min((v for v in values if v is not None), default=0.0)
+    return [low if v is None else v for v in values]
+
+
+def prior_parts(candidates: Sequence[Candidate]) -> list[list[float]]:
+    """The prefilter's evidence per candidate, one list per part: [BM25, cosine] for hybrid
+    candidates, [the prefilter score] otherwise."""
+    if any(c.vector_score is not None for c in candidates):
+        return [filled([c.lexical_score for c in candidates]),
+                filled([c.vector_score for c in candidates])]
+    return [[c.prefilter_score for c in candidates]]
+
+
+def final_scores(candidates: Sequence[Candidate], scores: dict[int, float],
+                 weight: float = 0.0) -> list[float]:
+    """The score that ranks each candidate: the judge's z-score plus the weighted prior's."""
+    judge = [scores[c.chunk_id] for c in candidates]
+    if not weight:
+        return judge
+    parts = prior_parts(candidates)
+    total = zscores(judge)
+    for part in parts:
+        total = [t + weight / len(parts) * z for t, z in zip(total, zscores(part))]
+    return total
+
+
 def rank(candidates: Sequence[Candidate], scores: dict[int, float], weight: float = 0.0) -> list[int]:
     """Chunk ids, best first."""
-    fused = fused_scores([scores[c.chunk_id] for c in candidates],
-                         [c.prefilter_score for c in candidates], weight)
+    fused = final_scores(candidates, scores, weight)
     order = sorted(zip(fused, candidates), key=lambda x: (-x[0], x[1].prefilter_rank))
     return [c.chunk_id for _, c in order]
