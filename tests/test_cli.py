@@ -78,7 +78,8 @@ def test_stats_and_config_show_the_cut_off_and_its_evidence(run, corpus):
     (("search", "cats", "-i", "missing.glossdb"), 6, "no index at"),
     (("show", "999"), 3, "no chunk with id 999"),
     (("remove", "nowhere.txt"), 3, "no document at"),
-    (("add", "x.txt", "--backend", "nope"), 7, "unknown backend 'nope'"),
+    (("add", ".", "--backend", "nope"), 7, "unknown backend 'nope'"),
+    (("add", "x.txt"), 8, "no such file or directory: x.txt"),
 ])
 def test_errors_are_one_line_with_exit_codes(run, corpus, args, code, message):
     run("add", str(corpus))

@@ -7,7 +7,7 @@ import pytest
 from glossdb import Index
 from glossdb.backends.base import GenerateRequest, ScoreRequest
 from glossdb.backends.fake import FakeModel
-from glossdb.errors import InvalidQuery, UnknownChunk, UnknownDocument
+from glossdb.errors import IngestError, InvalidQuery, UnknownChunk, UnknownDocument
 from glossdb.judge import Judge, JudgeSpec
 
 
@@ -145,12 +145,56 @@ def test_bad_queries_and_ids_raise_clear_errors(index, corpus):
 def test_skipped_files_are_reported_and_the_batch_goes_on(index, corpus):
     (corpus / "blob.txt").write_bytes(b"\x00\x00binary")
     (corpus / "empty.md").write_text("")
-    report = index.add([corpus, corpus / "missing.txt"])
+    report = index.add([corpus])
     reasons = dict(report.skipped)
     assert "binary" in reasons[str(corpus / "blob.txt")]
     assert "empty" in reasons[str(corpus / "empty.md")]
-    assert "no such file" in reasons[str(corpus / "missing.txt")]
     assert report.documents_new == 3
+
+
+def test_a_missing_path_is_an_error_before_anything_is_written(tmp_path, fake, corpus):
+    ix = Index(tmp_path / "new.glossdb", models={"judge": fake, "writer": fake})
+    with pytest.raises(IngestError, match="no such file or directory: .*missing.txt"):
+        ix.add([corpus, corpus / "missing.txt"])
+    assert not (tmp_path / "new.glossdb").exists()
+    ix.close()
+
+
+def test_folders_name_what_they_cannot_load_and_go_on(index, corpus, tmp_path):
+    import os
+
+    (corpus / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    os.mkfifo(corpus / "pipe.txt")
+    (corpus / "loop").symlink_to(corpus)
+    report = index.add([corpus])  # a FIFO must not block: it is never opened
+    reasons = dict(report.skipped)
+    assert reasons[str(corpus / "dangling.txt")] == "broken symbolic link"
+    assert reasons[str(corpus / "pipe.txt")] == "not a regular file (FIFO)"
+    assert "loop" in reasons[str(corpus / "loop")]
+    assert report.documents_new == 3
+
+
+def test_jsonl_keeps_good_records_and_names_bad_ones(index, tmp_path):
+    import json
+
+    lines = [json.dumps({"id": 0, "title": "Zero", "text": "Record zero text."}), "{broken",
+             "[1, 2]", json.dumps({"id": "t", "title": "Title only"}),
+             json.dumps({"id": 0, "text": "A duplicate of zero."}),
+             json.dumps({"id": "l", "text": ["First paragraph.", "Second paragraph."]}),
+             json.dumps({"id": "n", "text": {"nested": True}})]
+    path = tmp_path / "recs.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = index.add([path])
+    assert report.documents_new == 3
+    reasons = dict(report.skipped)
+    assert "not JSON" in reasons[f"{path} line 2"]
+    assert "not a JSON object" in reasons[f"{path} line 3"]
+    assert "duplicate id '0'" in reasons[f"{path} line 5"]
+    assert "list of strings" in reasons[f"{path} line 7"]
+    uris = index.store.document_uris()
+    assert f"{path}#0" in uris and f"{path}#t" in uris
+    text = index.store.get_chunks(index.store.chunk_ids())
+    assert any("First paragraph.\n\nSecond paragraph." in c.text for c in text.values())
 
 
 def test_a_new_gloss_prompt_is_a_new_representation_version(index, corpus):
@@ -173,3 +217,8 @@ def test_a_chunk_without_gloss_is_judged_on_text_but_not_cached(index, corpus, f
     fake.history.clear()
     index.search("yeast dough", k=1)
     assert score_calls(fake) > 0
+
+
+def test_add_takes_one_path_given_as_a_string(index, corpus):
+    report = index.add(str(corpus / "cats.md"))
+    assert report.files == 1 and report.documents_new == 1 and not report.skipped

@@ -17,7 +17,7 @@ from .config import Config, load_config
 from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
 from .errors import GlossdbError, IngestError, UnknownDocument
-from .ingest import chunk_text, load, walk
+from .ingest import chunk_text, load_with_problems, walk
 from .inspect_verbs import InspectVerbs
 from .judge import Judge, JudgeSpec
 from .prefilter import Prefilter
@@ -117,20 +117,32 @@ class Index(SearchVerbs, InspectVerbs):
         chunks. Glosses are committed batch by batch: after an interruption, ``add`` again
         continues where it stopped.
         """
+        if isinstance(paths, (str, Path)):
+            paths = [paths]  # one path, not the characters of one
+        roots = [Path(p) for p in paths]
+        missing = [str(p) for p in roots if not p.exists() and not p.is_symlink()]
+        if missing:
+            raise IngestError(f"no such file or directory: {', '.join(missing)}; "
+                              "nothing was added (check the path)")
         if gloss:
             self.model("writer")  # a missing model fails here, before anything is written
         self.embedder()
         report = AddReport()
-        for path, reason in walk([Path(p) for p in paths]):
+
+        def skip(where: str, reason: str) -> None:
+            report.skipped.append((where, reason))
+            if on_skip is not None:
+                on_skip(where, reason)
+
+        for path, reason in walk(roots):
             if reason is None:
                 try:
-                    self._add_file(path, report)
+                    for where, why in self._add_file(path, report):
+                        skip(where, why)
                     continue
                 except IngestError as exc:
                     reason = str(exc)
-            report.skipped.append((str(path), reason))
-            if on_skip is not None:
-                on_skip(str(path), reason)
+            skip(str(path), reason)
         report.vectors_written = self.embed(progress)
         if gloss:
             report.glosses_written = self.gloss(progress)
@@ -180,8 +192,9 @@ class Index(SearchVerbs, InspectVerbs):
         self.store.put_glosses(rep.id, pairs, searchable=searchable)
         return len(pairs)
 
-    def _add_file(self, path: Path, report: AddReport) -> None:
-        docs = load(path.resolve())
+    def _add_file(self, path: Path, report: AddReport) -> list[tuple[str, str]]:
+        """Add one file's documents; returns the records inside it that were skipped."""
+        docs, problems = load_with_problems(path.resolve())
         report.files += 1
         for doc in docs:
             uri = doc.uri
@@ -202,6 +215,7 @@ class Index(SearchVerbs, InspectVerbs):
                 report.documents_new += 1
             else:
                 report.documents_changed += 1
+        return problems
 
     def remove(self, paths: Iterable[str | Path]) -> int:
         """Delete documents (a file, a folder, or a JSONL file's records) and all derived rows."""

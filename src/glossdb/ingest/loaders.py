@@ -7,8 +7,11 @@ structure onto it. A file that cannot be read raises :class:`IngestError` with t
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -108,26 +111,83 @@ def _pdf_paragraphs(page: str) -> str:
     return "\n\n".join(re.sub(r"-\n(?=\w)", "", p).replace("\n", " ") for p in paras)
 
 
-def load_jsonl(path: Path) -> list[SourceDoc]:
-    docs = []
+Problems = list[tuple[str, str]]  # (where, why): records skipped inside a file
+
+
+def jsonl_records(path: Path) -> tuple[list[SourceDoc], Problems]:
+    """Every good record of a JSONL file, and each bad one named with its line and reason.
+
+    A record is an object with ``text`` (a string, or a list of strings joined as
+    paragraphs) and/or ``title``; ``_id`` or ``id`` names it (the line number when both are
+    missing; 0 is a valid id). Other keys are kept as metadata. A repeated id keeps the
+    first record."""
+    docs: list[SourceDoc] = []
+    problems: Problems = []
+    first_line: dict[str, int] = {}
     for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
+        where = f"{path} line {lineno}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise IngestError(f"line {lineno} is not JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise IngestError(f"line {lineno} is not a JSON object")
-        rid = record.pop("_id", None) or record.pop("id", None) or str(lineno)
-        text = str(record.pop("text", "") or "")
-        title = record.pop("title", None) or None
-        if not text.strip() and not title:
+            problems.append((where, f"not JSON ({exc.msg})"))
             continue
-        docs.append(SourceDoc(f"{path}#{rid}", title, _normalise(text), record))
+        if not isinstance(record, dict):
+            problems.append((where, "not a JSON object"))
+            continue
+        rid = _record_id(record, lineno)
+        text, title = _record_text(record.pop("text", None)), record.pop("title", None)
+        if text is None:
+            problems.append((where, "text must be a string or a list of strings"))
+            continue
+        title = str(title).strip() if title not in (None, "") else None
+        if not text.strip() and not title:
+            problems.append((where, "no text and no title"))
+            continue
+        if rid in first_line:
+            problems.append((where, f"duplicate id {rid!r} (first at line {first_line[rid]});"
+                                    " the first record is kept"))
+            continue
+        first_line[rid] = lineno
+        docs.append(SourceDoc(f"{path}#{rid}", title, _normalise(text or title or ""), record))
+    return docs, problems
+
+
+def _record_id(record: dict, lineno: int) -> str:
+    for key in ("_id", "id"):
+        value = record.pop(key, None)
+        if value is not None and str(value) != "":
+            return str(value)
+    return str(lineno)
+
+
+def _record_text(value: Any) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n\n".join(value)
+    return None
+
+
+def load_jsonl(path: Path) -> list[SourceDoc]:
+    docs, problems = jsonl_records(path)
     if not docs:
-        raise IngestError("no records with text")
+        raise IngestError(problems[0][1] if len(problems) == 1 else "no records with text"
+                          + (f" ({len(problems)} bad records, first: {problems[0][1]})"
+                             if problems else ""))
     return docs
+
+
+def load_with_problems(path: Path) -> tuple[list[SourceDoc], Problems]:
+    """Documents of a file, and the records inside it that were skipped (JSONL only)."""
+    if path.suffix.lower() == ".jsonl":
+        docs, problems = jsonl_records(path)
+        if docs:
+            return docs, problems
+    return load(path), []
 
 
 LOADERS: dict[str, Loader] = {
@@ -150,13 +210,62 @@ def load(path: Path) -> list[SourceDoc]:
 
 
 def walk(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Yield every file under ``paths`` with a reason to skip it, or None to load it."""
+    """Yield every file under ``paths`` with a reason to skip it, or None to load it.
+
+    Nothing under a folder stops the walk: unreadable folders, broken links, link loops,
+    FIFOs, sockets and devices are yielded with the reason, so the caller names them.
+    Hidden entries (a name starting with ".") inside a folder are passed over."""
     for root in paths:
-        if not root.exists():
-            yield root, "no such file or directory"
-        elif root.is_dir():
-            for p in sorted(root.rglob("*")):
-                if p.is_file() and not any(part.startswith(".") for part in p.parts[len(root.parts):]):
-                    yield p, None if p.suffix.lower() in LOADERS else "unsupported file type"
+        if root.is_dir():
+            yield from _walk_dir(root, {_real(root)})
         else:
-            yield root, None
+            yield root, _file_problem(root)
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be loaded as a file, or None. Never opens it (a FIFO would block)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "broken symbolic link" if path.is_symlink() else "no such file or directory"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        return f"cannot read ({exc.strerror or exc})"
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "FIFO" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(
+            st.st_mode) else "device"
+        return f"not a regular file ({kind})"
+    if path.suffix.lower() not in LOADERS:
+        return "unsupported file type"
+    return None
+
+
+def _walk_dir(folder: Path, seen: set[str]) -> Iterator[tuple[Path, str | None]]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        yield folder, f"cannot read folder ({exc.strerror or exc})"
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            yield path, _file_problem(path)
+            continue
+        real = _real(path)
+        if real in seen:
+            yield path, "symbolic link loop (folder already walked)"
+            continue
+        yield from _walk_dir(path, seen | {real})

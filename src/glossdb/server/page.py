@@ -45,12 +45,18 @@ async function search(ev) {
     data.hits.forEach((h) => $("hits").append(hitView(q, h)));
   } catch (e) { $("status").textContent = ""; $("error").textContent = e.message; }
 }
+function origin(h) {
+  const parts = [];
+  if (h.lexical_rank) parts.push("lexical #" + h.lexical_rank);
+  if (h.vector_rank) parts.push("vector #" + h.vector_rank);
+  return parts.length ? " (" + parts.join(", ") + ")" : "";
+}
 function hitView(q, h) {
   const d = el("div", "hit");
   d.append(el("div", "", h.rank + ". " + (h.title || h.uri) + (h.heading ? " — " + h.heading : "")));
   const m = el("div", "meta");
   m.append(el("span", "verdict " + h.verdict, h.verdict),
-    " · judge " + h.score.toFixed(3) + " · prefilter #" + h.prefilter_rank +
+    " · judge " + h.score.toFixed(3) + " · prefilter #" + h.prefilter_rank + origin(h) +
     (h.cached ? " · cached" : "") + " · chunk " + h.chunk_id + " · " + h.uri);
   d.append(m, el("div", "gloss", "gloss: " + (h.gloss || "(none yet)")));
   if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
