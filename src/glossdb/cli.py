@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import click
 
 from .config import config_path, load_config, save_setting
-from .errors import GlossdbError
+from .errors import GlossdbError, translate
 from .index import Hit, Index, validate_query
 
 DEFAULT_INDEX = "index.glossdb"
@@ -28,6 +28,12 @@ class GlossdbGroup(click.Group):
         except GlossdbError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:
+            known = translate(exc)
+            if known is None:
+                raise
+            click.echo(f"Error: {known}", err=True)
+            sys.exit(known.exit_code)
         except KeyboardInterrupt:
             click.echo("\nInterrupted. Work already committed is kept; run the command again "
                        "to continue where it stopped.", err=True)

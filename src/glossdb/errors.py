@@ -51,3 +51,36 @@ class IngestError(GlossdbError):
     """One input could not be ingested. Batches catch it, warn, and go on."""
 
     exit_code = 8
+
+
+class NoSuchIndex(GlossdbError):
+    """The index file the caller asked to open does not exist."""
+
+    exit_code = 6
+
+
+class IndexBusy(GlossdbError):
+    """Another process held the index's write lock for longer than the busy timeout."""
+
+    exit_code = 6
+
+
+def translate(exc: BaseException) -> GlossdbError | None:
+    """A library error that reached a boundary (CLI, server), as a glossdb error with a fix,
+    or None when it is not one glossdb knows how to explain."""
+    import sqlite3
+
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return IndexBusy(f"the index is busy ({text}): another process is writing to it; "
+                         "try again when it has finished")
+    if "readonly" in text or "read-only" in text:
+        return IndexCorrupt(f"the index cannot be written ({text}): make the file and its "
+                            "folder writable, or search a writable copy")
+    if isinstance(exc, sqlite3.DatabaseError):
+        return IndexCorrupt(f"the index file is damaged ({text}): restore a backup, or move "
+                            "it aside and add the documents again (`sqlite3 FILE 'PRAGMA "
+                            "integrity_check'` shows what is wrong)")
+    return None

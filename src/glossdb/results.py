@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import InvalidQuery
+from .ingest.chunking import approx_tokens
 
 
 @dataclass
@@ -75,7 +76,22 @@ class TuneReport:
         return asdict(self)
 
 
+MAX_QUERY_TOKENS = 256  # about 1,000 characters: a question, not a document
+
+
 def validate_query(query: str) -> str:
-    if not isinstance(query, str) or not query.strip():
+    """The query with whitespace folded; an empty, control-character-only or over-long one
+    is an InvalidQuery. Length is bounded because the judge scores every query token after
+    every candidate: a 20,000-character query once grew a search past 20 GB."""
+    if not isinstance(query, str):
+        raise InvalidQuery("the query must be text")
+    query = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in query)
+    query = " ".join(query.split())
+    if not query:
         raise InvalidQuery("the query is empty: pass some words to search for")
-    return " ".join(query.split())
+    if approx_tokens(query) > MAX_QUERY_TOKENS:
+        raise InvalidQuery(
+            f"the query is too long ({len(query)} characters, about {approx_tokens(query)} "
+            f"tokens; at most {MAX_QUERY_TOKENS}): search with a question or a few sentences, "
+            "not a document")
+    return query

@@ -13,17 +13,19 @@ search already judges all its candidates in one batch.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from ..errors import (BackendError, ConfigError, GlossdbError, IndexCorrupt, IngestError,
-                      InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
-                      UnknownRepresentation)
+from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexCorrupt,
+                      IngestError, InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
+                      UnknownRepresentation, translate)
 from ..index import Index
 from .page import PAGE
 
 STATUS = {
     InvalidQuery: 400, ConfigError: 400, IngestError: 422, UnknownChunk: 404,
     UnknownDocument: 404, UnknownRepresentation: 404, ModelNotFound: 503, BackendError: 502, IndexCorrupt: 500,
+    IndexBusy: 503,
 }
 
 
@@ -54,6 +56,13 @@ def create_app(index: Index) -> Any:
     @app.exception_handler(GlossdbError)
     async def error_response(_: Request, exc: GlossdbError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
+
+    @app.exception_handler(sqlite3.Error)
+    async def store_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        known = translate(exc)
+        if known is None:
+            raise exc
+        return await error_response(request, known)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> str:

@@ -12,11 +12,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import IndexCorrupt, UnknownChunk
+from ..errors import IndexCorrupt, NoSuchIndex, UnknownChunk
 from .migrations import apply_migrations
 from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
 
 APPLICATION_ID = 0x676C6F73  # "glos"
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
 
 FTS_SQL = (
     "SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
@@ -42,12 +43,10 @@ class Store:
         tracer: Callable[[str], None] | None = None,
     ):
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise IndexCorrupt(
-                f"no index at {self.path}: create one with `glossdb add PATH` or check the path"
-            )
+        self._check_path(create)
         self._check_header()
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                  timeout=BUSY_TIMEOUT_S)
         if tracer is not None:
             self.db.set_trace_callback(tracer)
         try:
@@ -58,6 +57,18 @@ class Store:
                 f"{self.path} is not a usable glossdb index ({exc}); "
                 "move it aside or pass another path"
             ) from None
+
+    def _check_path(self, create: bool) -> None:
+        if self.path.is_dir():
+            raise IndexCorrupt(f"{self.path} is a folder, not an index file: pass a file path "
+                               f"such as {self.path / 'index.glossdb'}")
+        if not self.path.exists():
+            if not create:
+                raise NoSuchIndex(f"no index at {self.path}: create one with "
+                                  "`glossdb add PATH` or check the path")
+            if not self.path.parent.is_dir():
+                raise NoSuchIndex(f"cannot create {self.path}: the folder {self.path.parent} "
+                                  "does not exist (create it first, or check the path)")
 
     def _check_header(self) -> None:
         if not self.path.exists() or self.path.stat().st_size == 0:
@@ -75,13 +86,11 @@ class Store:
         tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if tables and app_id != APPLICATION_ID:
             raise sqlite3.DatabaseError("an SQLite database that glossdb did not create")
-        self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 5000")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        if not tables:
-            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        apply_migrations(self.db)
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.db.execute("PRAGMA journal_mode = WAL")
+        apply_migrations(self.db, APPLICATION_ID)
         self.db.row_factory = None
 
     def close(self) -> None:
@@ -192,6 +201,9 @@ class Store:
         return f"{d.heading}\n{d.text}" if d.heading else d.text
 
     def get_chunk(self, chunk_id: int) -> Chunk:
+        if not -(2**63) <= int(chunk_id) < 2**63:
+            raise UnknownChunk(f"no chunk with id {chunk_id} in {self.path}: "
+                               "`glossdb search` and `glossdb stats` show valid ids")
         row = self.db.execute(
             f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE c.id = ?",

@@ -1,7 +1,8 @@
 """Schema migrations: named functions, applied in order, each recorded in ``_migrations``.
 
-A migration is a function that returns the SQL script it runs. The runner wraps that script
-and its ``_migrations`` record in one transaction, so a failing migration leaves no trace.
+A migration is a function that returns the SQL script it runs. The runner applies every
+pending script and its ``_migrations`` record in one write transaction, so a failing
+migration leaves no trace and two processes creating one index never both apply it.
 Add one by appending it to ``MIGRATIONS``; never edit one that has shipped.
 """
 
@@ -157,27 +158,53 @@ MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_lo
                                m004_vectors, m005_query_log_depth]
 
 
-def apply_migrations(db: sqlite3.Connection) -> list[str]:
-    """Apply every migration not yet recorded; return the names applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations ("
-        " name TEXT PRIMARY KEY,"
-        " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-    )
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    applied = []
-    for migration in MIGRATIONS:
-        if migration.__name__ in done:
-            continue
-        script = migration()
-        try:
-            db.executescript(
-                f"BEGIN;\n{script}\n"
-                f"INSERT INTO _migrations (name) VALUES ('{migration.__name__}');\nCOMMIT;"
-            )
-        except sqlite3.Error:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        applied.append(migration.__name__)
+def statements(script: str) -> list[str]:
+    """A script split into complete SQL statements (a trigger body's ``;`` stays inside)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def apply_migrations(db: sqlite3.Connection, application_id: int | None = None) -> list[str]:
+    """Apply every migration not yet recorded, all in one write transaction; return the names
+    applied. A second process opening the same new file waits for the first one's lock, then
+    finds the migrations recorded and applies nothing."""
+    done = _recorded(db)
+    if all(m.__name__ in done for m in MIGRATIONS):
+        return []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if application_id is not None:
+            db.execute(f"PRAGMA application_id = {int(application_id)}")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations ("
+            " name TEXT PRIMARY KEY,"
+            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+        )
+        done = _recorded(db)
+        applied = []
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            for statement in statements(migration()):
+                db.execute(statement)
+            db.execute("INSERT INTO _migrations (name) VALUES (?)", (migration.__name__,))
+            applied.append(migration.__name__)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
     return applied
+
+
+def _recorded(db: sqlite3.Connection) -> set[str]:
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone():
+        return set()
+    return {row[0] for row in db.execute("SELECT name FROM _migrations")}

@@ -1,0 +1,84 @@
+"""Ordinary mistakes give one clear error, never a traceback (issue 11's defects)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from glossdb import Index
+from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk, translate
+from glossdb.store import Store
+from glossdb.store.migrations import MIGRATIONS
+
+
+def test_index_path_that_is_a_folder(tmp_path):
+    with pytest.raises(IndexCorrupt, match="is a folder, not an index file"):
+        Store(tmp_path)
+
+
+def test_index_in_a_folder_that_does_not_exist(tmp_path):
+    with pytest.raises(NoSuchIndex, match="does not exist"):
+        Store(tmp_path / "nowhere" / "x.glossdb")
+
+
+def test_opening_a_missing_index_without_create_says_so(tmp_path):
+    with pytest.raises(NoSuchIndex, match="no index at"):
+        Index(tmp_path / "typo.glossdb", create=False)
+    assert not (tmp_path / "typo.glossdb").exists()
+
+
+def test_a_huge_chunk_id_is_an_unknown_chunk(index, corpus):
+    index.add([corpus])
+    with pytest.raises(UnknownChunk):
+        index.show(99999999999999999999999)
+
+
+def test_sqlite_errors_translate_with_a_fix():
+    busy = translate(sqlite3.OperationalError("database is locked"))
+    assert busy is not None and "another process" in str(busy)
+    damaged = translate(sqlite3.DatabaseError("vtable constructor failed: chunk_fts"))
+    assert isinstance(damaged, IndexCorrupt) and "integrity_check" in str(damaged)
+    assert translate(ValueError("x")) is None
+
+
+def test_two_processes_creating_one_index_both_succeed(tmp_path):
+    """Schema setup is one transaction that a second process waits for (5 races)."""
+    code = textwrap.dedent("""
+        import sys
+        from glossdb.store import Store
+        Store(sys.argv[1]).close()
+    """)
+    for attempt in range(5):
+        path = tmp_path / f"race{attempt}.glossdb"
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(path)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for p in procs:
+            _, err = p.communicate(timeout=180)
+            assert p.returncode == 0, err
+        db = sqlite3.connect(path)
+        names = [r[0] for r in db.execute("SELECT name FROM _migrations")]
+        assert names == [m.__name__ for m in MIGRATIONS]
+        db.close()
+
+
+@pytest.mark.parametrize("query,message", [
+    ("x " * 5000, "too long"),
+    ("\x00\x01\x02", "empty"),
+    ("   ", "empty"),
+])
+def test_queries_are_bounded_and_cleaned(index, corpus, query, message):
+    from glossdb.errors import InvalidQuery
+
+    index.add([corpus])
+    with pytest.raises(InvalidQuery, match=message):
+        index.search(query)
+
+
+def test_control_characters_are_folded_out_of_a_query(index, corpus):
+    index.add([corpus])
+    assert index.search("cats\x00 purr\x07", k=1)
+    assert index.store.recent_queries(1) == ["cats purr"]
