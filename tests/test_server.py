@@ -12,7 +12,7 @@ from glossdb.server import create_app, status_of
 @pytest.fixture
 def client(index, corpus):
     index.add([corpus])
-    with TestClient(create_app(index)) as c:
+    with TestClient(create_app(index), base_url="http://127.0.0.1:8700") as c:
         yield c
 
 
@@ -45,7 +45,7 @@ def test_errors_become_statuses_with_a_one_line_message(client):
     assert missing.status_code == 404 and "99999" in missing.json()["error"]
     empty = client.get("/api/search", params={"q": "   "})
     assert empty.status_code == 400 and empty.json()["error"]
-    assert client.get("/api/search", params={"q": "x", "k": 0}).status_code == 422
+    assert client.get("/api/search", params={"q": "x", "k": 0}).status_code == 400
     one_version = client.get("/api/diff")
     assert one_version.status_code == 404 and "glossdb add" in one_version.json()["error"]
 
@@ -55,3 +55,36 @@ def test_status_follows_the_error_class():
     assert status_of(UnknownChunk("x")) == 404
     assert status_of(BackendError("x")) == 502
     assert status_of(GlossdbError("x")) == 500
+
+
+def test_bad_parameters_answer_400_with_an_error_line(client):
+    for path, params in (("/api/search", {"q": "x", "k": 0}), ("/api/search", {"q": "x", "k": 1000}),
+                         ("/api/why", {"q": "x", "chunk_id": "abc"}), ("/api/chunks/abc", {})):
+        r = client.get(path, params=params)
+        assert r.status_code == 400 and set(r.json()) == {"error"}, (path, r.text)
+
+
+def test_an_unexpected_host_header_is_refused(client):
+    r = client.get("/api/stats", headers={"Host": "evil.example.com"})
+    assert r.status_code == 400 and "unexpected Host header" in r.json()["error"]
+    assert client.get("/api/stats", headers={"Host": "localhost:8700"}).status_code == 200
+
+
+def test_api_key_is_required_on_every_api_route(index, corpus):
+    index.add([corpus])
+    with TestClient(create_app(index, api_key="s3cret"), base_url="http://127.0.0.1") as c:
+        for path in ("/api/stats", "/api/search?q=cats", "/api/chunks/1", "/openapi.json",
+                     "/docs"):
+            assert c.get(path).status_code == 401, path
+            assert c.get(path, headers={"Authorization": "Bearer nope"}).status_code == 401
+        ok = c.get("/api/stats", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200 and ok.json()["chunks"] > 0
+        assert c.get("/").status_code == 200  # the page shell, which asks for the key
+
+
+def test_docs_work_offline(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    js = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000

@@ -364,13 +364,21 @@ def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend
 @model_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8700, show_default=True, help="Port to listen on.")
-def serve(index_path, model, gloss_model, backend, base_url, host, port) -> None:
+@click.option("--api-key", envvar="GLOSSDB_API_KEY", default=None,
+              help="Require 'Authorization: Bearer KEY' on every API route "
+                   "(default: $GLOSSDB_API_KEY).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="Another Host header name to answer (a proxy's name); repeatable.")
+def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key,
+          allowed_hosts) -> None:
     """Serve the HTTP API and a page for inspecting glosses, judgments and explanations."""
     from .server import serve as run_server
 
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        click.echo(f"glossdb: serving {ix.path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-        run_server(ix, host=host, port=port)
+        guard = "API key required" if api_key else "no API key"
+        click.echo(f"glossdb: serving {ix.path} at http://{host}:{port}/ ({guard}; "
+                   "Ctrl-C stops)", err=True)
+        run_server(ix, host=host, port=port, api_key=api_key, allowed_hosts=list(allowed_hosts))
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ search already judges all its candidates in one batch.
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 from typing import Any
 
@@ -45,13 +46,55 @@ def _require_fastapi() -> None:
                           "pip install 'glossdb[server]'") from None
 
 
-def create_app(index: Index) -> Any:
-    """A FastAPI app serving ``index``. The caller keeps ownership of the index."""
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+OPEN_PATHS = ("/", "/favicon.ico")  # the page shell carries no data; its API calls need the key
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without port or IPv6 brackets."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def create_app(index: Index, *, api_key: str | None = None,
+               allowed_hosts: tuple[str, ...] | list[str] | None = None) -> Any:
+    """A FastAPI app serving ``index``. The caller keeps ownership of the index.
+
+    Requests whose Host header names another host are refused (a page on another site cannot
+    reach a loopback server through DNS rebinding); with ``api_key`` every route but the
+    page shell needs ``Authorization: Bearer KEY``."""
     _require_fastapi()
     from fastapi import FastAPI, Query, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    app = FastAPI(title="glossdb", summary="Search by LLM-judged glosses, with explanations.")
+    app = FastAPI(title="glossdb", summary="Search by LLM-judged glosses, with explanations.",
+                  docs_url=None, redoc_url=None)
+    hosts = {h.lower() for h in (allowed_hosts or LOCAL_HOSTS)}
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        host = host_name(request.headers.get("host", "")).lower()
+        if host not in hosts:
+            return JSONResponse({"error": f"unexpected Host header {host!r}: this server "
+                                 f"answers for {', '.join(sorted(hosts))} "
+                                 "(glossdb serve --allowed-host NAME adds one)"},
+                                status_code=400)
+        if api_key and request.url.path not in OPEN_PATHS:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+                return JSONResponse({"error": "missing or wrong API key: send the header "
+                                     "Authorization: Bearer KEY"}, status_code=401,
+                                    headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"error": "; ".join(parts) or "bad request"}, status_code=400)
+
+    _docs(app)
 
     @app.exception_handler(GlossdbError)
     async def error_response(_: Request, exc: GlossdbError) -> JSONResponse:
@@ -94,7 +137,37 @@ def create_app(index: Index) -> Any:
     return app
 
 
-def serve(index: Index, host: str = "127.0.0.1", port: int = 8700) -> None:
+def _docs(app: Any) -> None:
+    """OpenAPI docs at /docs from Swagger UI files installed with glossdb (no CDN)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import JSONResponse
+
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        swagger_ui_path = None
+
+    if swagger_ui_path is not None:
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Any:
+        if swagger_ui_path is None:
+            return JSONResponse({"error": "the docs page needs its assets: pip install "
+                                 "swagger-ui-bundle (the schema is at /openapi.json)"},
+                                status_code=404)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="glossdb API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+
+def serve(index: Index, host: str = "127.0.0.1", port: int = 8700, *,
+          api_key: str | None = None, allowed_hosts: list[str] | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(index), host=host, port=port, log_level="info")
+    hosts = list(LOCAL_HOSTS) + [host] + list(allowed_hosts or [])
+    uvicorn.run(create_app(index, api_key=api_key, allowed_hosts=hosts), host=host, port=port,
+                log_level="info")

@@ -26,8 +26,13 @@ function el(tag, cls, text) {
   if (text !== undefined && text !== null) e.textContent = text;
   return e;
 }
-async function api(path) {
-  const r = await fetch(path);
+async function api(path, retry = true) {
+  const key = sessionStorage.getItem("glossdb-key");
+  const r = await fetch(path, key ? {headers: {Authorization: "Bearer " + key}} : {});
+  if (r.status === 401 && retry) {
+    const given = prompt("This glossdb server needs its API key:");
+    if (given) { sessionStorage.setItem("glossdb-key", given); return api(path, false); }
+  }
   const body = await r.json();
   if (!r.ok) throw new Error(body.error || body.detail || r.statusText);
   return body;
