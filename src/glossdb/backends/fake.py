@@ -3,12 +3,15 @@
 Generation returns queued answers (``enqueue``) or an echo of the prompt's last line;
 scoring gives each continuation word (the words a request's ``select`` picks) 0.0 when the
 context contains it and -5.0 otherwise, so rankings behave like a crude word-overlap judge.
-Every request lands in ``history``.
+Every request lands in ``history``. ``GLOSSDB_FAKE_DELAY_S`` makes each batch take that
+long, so crash tests can kill a process in the middle of model work.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from typing import Sequence
 
 from .base import GenerateRequest, Model, ScoreRequest
@@ -31,11 +34,13 @@ class FakeModel(Model):
         self.model_id = model_id
         self.queue: list[str] = []
         self.history: list[GenerateRequest | ScoreRequest] = []
+        self.delay_s = float(os.environ.get("GLOSSDB_FAKE_DELAY_S") or 0)
 
     def enqueue(self, *answers: str) -> None:
         self.queue.extend(answers)
 
     def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:
+        time.sleep(self.delay_s)
         out = []
         for r in requests:
             self.history.append(r)
@@ -47,6 +52,7 @@ class FakeModel(Model):
         return out
 
     def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+        time.sleep(self.delay_s)
         out = []
         for r in requests:
             self.history.append(r)

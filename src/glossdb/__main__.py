@@ -1,0 +1,5 @@
+"""`python -m glossdb` is the `glossdb` command."""
+
+from .cli import main
+
+main()
