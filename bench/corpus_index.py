@@ -49,3 +49,22 @@ def build(name: str, path: Path) -> dict:
     chunks = ix.store.counts()["chunks"]
     ix.close()
     return {"chunks": chunks, "load_s": round(load_s, 2), "embed_s": round(embed_s, 2)}
+
+
+def cold_copy(name: str, dest: Path) -> Path:
+    """A copy of the collection's index without stored judgments, baselines, query log or
+    adapted cut-off: searches on it are cold and the usage starts from nothing."""
+    import shutil
+    import sqlite3
+
+    ix, _ = open_index(name)
+    ix.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ix.close()
+    shutil.copy(RAW / f"{name}.glossdb", dest)
+    db = sqlite3.connect(dest)
+    with db:
+        for table in ("judgments", "query_baselines", "query_log"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute("DELETE FROM settings WHERE key = 'cutoff'")
+    db.close()
+    return dest

@@ -29,7 +29,7 @@ TOPICS = ("river delta sediment", "orbital rocket velocity", "yeast dough bread"
           "glacier ice flow", "copper wire current", "tidal moon pull", "owl night hunt")
 
 
-def corpus(root: Path, files: int = 24) -> Path:
+def corpus(root: Path, files: int = 48) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for i in range(files):
         topic = TOPICS[i % len(TOPICS)]
@@ -88,32 +88,41 @@ def snapshot(path: Path) -> dict:
             "judgments": judgments, "vectors": vectors}
 
 
-def work(index: Path, docs: Path, delay: float, kills: list[float]) -> int:
-    """add, then the searches, each killed at the given delays before it runs to the end.
-    Returns how many kills landed (the process had not finished)."""
-    landed = 0
-    steps = [["add", str(docs), "-i", str(index)]] + [
-        ["search", q, "-i", str(index), "-k", "3"] for q in QUERIES]
-    for n, step in enumerate(steps):
-        for k in kills[n::len(steps)]:
+def steps(index: Path, docs: Path) -> list[list[str]]:
+    return [["add", str(docs), "-i", str(index)]] + [
+        ["search", q, "-i", str(index), "-k", "3", "--explain"] for q in QUERIES]
+
+
+def work(index: Path, docs: Path, delay: float, kills: list[list[float]]) -> tuple[int, list]:
+    """add, then the searches; step n is killed at each delay of ``kills[n]`` before it runs
+    to the end. Returns how many kills landed (the process had not finished) and each
+    step's seconds when it ran to the end."""
+    landed, seconds = 0, []
+    for n, step in enumerate(steps(index, docs)):
+        for k in (kills[n] if kills else []):
             landed += run(step, delay, kill_after=k) is None
+        t = time.perf_counter()
         run(step, delay)
-    return landed
+        seconds.append(time.perf_counter() - t)
+    return landed, seconds
 
 
-def crash_run(workdir: Path, seed: int, kills: int = 4, delay: float = 0.05) -> dict:
+def crash_run(workdir: Path, seed: int, kills: int = 4, delay: float = 0.15) -> dict:
     rng = random.Random(seed)
     docs = corpus(workdir / "docs")
     ref = workdir / "ref.glossdb"
+    timing = workdir / "ref-seconds.json"
     if not ref.exists():
-        work(ref, docs, delay, [])
+        timing.write_text(json.dumps(work(ref, docs, delay, [])[1]))
+    durations = json.loads(timing.read_text())
     target = workdir / f"crash-{seed}.glossdb"
-    delays = [rng.uniform(0.3, 4.0) for _ in range(kills * 4)]
+    # kill each step at random points of its uninterrupted run (start-up included)
+    delays = [[rng.uniform(0.1, 0.95 * d) for _ in range(kills)] for d in durations]
     t = time.perf_counter()
-    landed = work(target, docs, delay, delays)
+    landed, _ = work(target, docs, delay, delays)
     want, got = snapshot(ref), snapshot(target)
     same = {k: want[k] == got[k] for k in ("chunks", "glosses", "judgments", "vectors")}
-    return {"seed": seed, "kills": len(delays), "kills_landed": landed,
+    return {"seed": seed, "kills": sum(map(len, delays)), "kills_landed": landed,
             "integrity": got["integrity"], **same, "ok": got["integrity"] == "ok"
             and all(same.values()), "seconds": round(time.perf_counter() - t, 1)}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import time
 
@@ -28,12 +27,7 @@ def main() -> None:
     ap.add_argument("--test", type=int, default=100)
     args = ap.parse_args()
     texts = scifact.queries()
-    ix, _ = corpus_index.open_index("scifact")
-    ix.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    copy = ix.path.with_name("cutoff-sim.glossdb")
-    ix.close()
-    shutil.copy(corpus_index.RAW / "scifact.glossdb", copy)
-    ix = Index(copy)
+    ix = Index(corpus_index.cold_copy("scifact", corpus_index.RAW / "cutoff-sim.glossdb"))
     trajectory = []
     train = list(scifact.qrels("train"))[:: max(1, 809 // args.train)][: args.train]
     for n, qid in enumerate(train, start=1):

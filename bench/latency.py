@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import time
 from pathlib import Path
@@ -64,8 +63,6 @@ def main() -> None:
     queries = dict(list({q: texts[q] for q in qrels}.items())[: args.queries])
     chunks = ix.store.counts()["chunks"]
     rep_name = ix.representation().name
-    ix.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    source = Path(ix.store.path)
     ix.close()
     rows = []
     settings = [("kv states off (default)", {"kv_cache_mb": 0, "candidates": candidates})]
@@ -73,8 +70,7 @@ def main() -> None:
         settings.append(("kv states kept (256 MB)", {"kv_cache_mb": 256,
                                                       "candidates": candidates}))
     for label, overrides in settings:
-        copy = source.with_name(f"latency-{len(rows)}.glossdb")
-        shutil.copy(source, copy)
+        copy = corpus_index.cold_copy("scifact", corpus_index.RAW / f"latency-{len(rows)}.glossdb")
         row = {"setting": label, "chunks": chunks, "queries": len(queries),
                "candidates": candidates, **run(copy, queries, qrels, **overrides)}
         rows.append(row)

@@ -82,3 +82,31 @@ def test_control_characters_are_folded_out_of_a_query(index, corpus):
     index.add([corpus])
     assert index.search("cats\x00 purr\x07", k=1)
     assert index.store.recent_queries(1) == ["cats purr"]
+
+
+def test_two_processes_glossing_one_index_never_gloss_a_chunk_twice(tmp_path):
+    """Each `glossdb gloss` claims its batches; the union is every chunk, once."""
+    from bench.crash import corpus, env
+
+    docs = corpus(tmp_path / "docs", files=12)
+    path = tmp_path / "shared.glossdb"
+    environment = env(0.05)
+    subprocess.run([sys.executable, "-c", f"from glossdb import Index; "
+                    f"Index({str(path)!r}).add([{str(docs)!r}], gloss=False)"],
+                   env=environment, check=True)
+    code = (f"from glossdb import Index; ix = Index({str(path)!r}); "
+            "print(ix.gloss(), flush=True)")
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=environment,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    written = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        written.append(int(out.strip().splitlines()[-1]))
+    db = sqlite3.connect(path)
+    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    glosses = db.execute("SELECT count(*) FROM glosses").fetchone()[0]
+    assert sum(written) == chunks == glosses  # every chunk glossed once, by one of them
+    assert all(w > 0 for w in written)  # and they shared the work
+    assert db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0

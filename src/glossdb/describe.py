@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .backends.base import GenerateRequest, Model
-from .store import Chunk, Representation, Store
+from .store import Chunk, Representation, Store, claims
 
 # Chat models get an instruction; base models a cue that they continue. Measured on SciFact
 # abstracts with Qwen2.5-Coder 0.5B (bench/README.md): asked for "a one-sentence gloss" it
@@ -111,18 +111,21 @@ class Describer:
         """Gloss every pending chunk, committing after each batch. Returns glosses written.
 
         A batch is what the model generates at once (at most 16), so an interruption loses
-        at most one batch of work.
+        at most one batch of work. Each batch is claimed first (:mod:`glossdb.store.claims`):
+        several processes glossing one index share the work and never gloss a chunk twice.
         """
         batch_size = batch_size or min(self.model.max_batch, 16)
         rep = self.representation()
+        owner = claims.new_owner()
         written = 0
-        while True:
-            chunks = self.store.chunks_without_gloss(rep.id, batch_size)
-            if not chunks:
-                return written
-            written += self.write(chunks, searchable=searchable)
-            if progress is not None:
-                progress(len(chunks))
+        try:
+            while chunks := claims.claim_unglossed(self.store, rep.id, batch_size, owner):
+                written += self.write(chunks, searchable=searchable)
+                if progress is not None:
+                    progress(len(chunks))
+        finally:
+            claims.release(self.store, owner)
+        return written
 
     def write(self, chunks: list[Chunk], searchable: bool = True) -> int:
         """Gloss these chunks in one batch and commit them, whether or not they had a gloss."""

@@ -298,6 +298,10 @@ class Store:
                 "INSERT OR REPLACE INTO glosses (chunk_id, representation_id, text) VALUES (?, ?, ?)",
                 [(cid, representation_id, text) for cid, text in glosses],
             )
+            self.db.executemany(
+                "DELETE FROM gloss_claims WHERE chunk_id = ? AND representation_id = ?",
+                [(cid, representation_id) for cid, _ in glosses],
+            )
             if searchable:
                 self.db.executemany(
                     "UPDATE chunk_fts SET gloss = ? WHERE rowid = ?",

@@ -154,8 +154,22 @@ def m005_query_log_depth() -> str:
         """
 
 
+def m006_gloss_claims() -> str:
+    """Chunks a process is glossing now, so two processes never gloss the same chunk. A claim
+    ends with its gloss, with its owner's death (same host), or at ``expires_at``."""
+    return """
+        CREATE TABLE gloss_claims (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            representation_id INTEGER NOT NULL REFERENCES representations(id) ON DELETE CASCADE,
+            owner TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            PRIMARY KEY (chunk_id, representation_id)
+        );
+        """
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens,
-                               m004_vectors, m005_query_log_depth]
+                               m004_vectors, m005_query_log_depth, m006_gloss_claims]
 
 
 def statements(script: str) -> list[str]:

@@ -1,0 +1,77 @@
+"""Claims on unglossed chunks: how several processes share the glossing of one index.
+
+A process claims a batch in one write transaction (chunks without a gloss and without a live
+claim), glosses it, and its glosses delete the claims in the transaction that stores them. A
+claim is live while its owner runs: on the same host a dead owner's claims are taken over at
+once; from another host they expire after ``LEASE_S``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+
+from .db import Store, _CHUNK_COLUMNS, _chunk
+from .records import Chunk
+
+LEASE_S = 600.0
+HOST = socket.gethostname()
+
+
+def new_owner() -> str:
+    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    if host != HOST:
+        return True  # another machine's claim: only its lease can end it
+    pid = int(rest.split(":", 1)[0] or 0)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str,
+                    lease_s: float = LEASE_S) -> list[Chunk]:
+    """Claim up to ``limit`` chunks that have no gloss and no live claim; oldest first."""
+    now = time.time()
+    with store.transaction():
+        claims = store.db.execute(
+            "SELECT DISTINCT owner FROM gloss_claims WHERE representation_id = ?",
+            (representation_id,)).fetchall()
+        dead = [o for (o,) in claims if not owner_alive(o)]
+        store.db.executemany("DELETE FROM gloss_claims WHERE owner = ?", [(o,) for o in dead])
+        store.db.execute("DELETE FROM gloss_claims WHERE expires_at < ?", (now,))
+        rows = store.db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM glosses g WHERE g.chunk_id = c.id"
+            " AND g.representation_id = ?) AND NOT EXISTS (SELECT 1 FROM gloss_claims k"
+            " WHERE k.chunk_id = c.id AND k.representation_id = ?) ORDER BY c.id LIMIT ?",
+            (representation_id, representation_id, limit)).fetchall()
+        chunks = [_chunk(r) for r in rows]
+        store.db.executemany(
+            "INSERT INTO gloss_claims (chunk_id, representation_id, owner, expires_at)"
+            " VALUES (?, ?, ?, ?)", [(c.id, representation_id, owner, now + lease_s)
+                                     for c in chunks])
+    return chunks
+
+
+def release(store: Store, owner: str) -> None:
+    """Drop this owner's claims (the work stopped before their glosses were written)."""
+    with store.transaction():
+        store.db.execute("DELETE FROM gloss_claims WHERE owner = ?", (owner,))
+
+
+def claimed_elsewhere(store: Store, representation_id: int, owner: str) -> int:
+    return store.db.execute(
+        "SELECT count(*) FROM gloss_claims WHERE representation_id = ? AND owner != ?",
+        (representation_id, owner)).fetchone()[0]
