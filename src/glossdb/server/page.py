@@ -38,9 +38,12 @@ async function api(path, retry = true) {
   return body;
 }
 async function search(ev) {
-  ev.preventDefault();
+  if (ev) ev.preventDefault();
   $("error").textContent = ""; $("hits").replaceChildren(); $("detail").replaceChildren();
   const q = $("q").value, started = performance.now();
+  const state = new URLSearchParams({q, k: $("k").value});
+  if ($("explain").checked) state.set("explain", "true");
+  if (ev) history.pushState(null, "", "?" + state);
   $("status").textContent = "judging candidates…";
   try {
     const p = new URLSearchParams({q, k: $("k").value, explain: $("explain").checked});
@@ -90,5 +93,15 @@ async function detail(id) {
   } catch (e) { box.append(el("p", "", e.message)); }
 }
 $("f").addEventListener("submit", search);
+function fromUrl() {
+  const p = new URLSearchParams(location.search);
+  if (!p.get("q")) return;
+  $("q").value = p.get("q");
+  if (p.get("k")) $("k").value = p.get("k");
+  $("explain").checked = p.get("explain") === "true";
+  search(null);
+}
+window.addEventListener("popstate", fromUrl);
+fromUrl();
 </script></body></html>
 """

@@ -1,0 +1,74 @@
+"""The page in a real browser (headless Chromium from Debian) against a real `glossdb serve`:
+state in the URL, and document text that stays text (stored XSS payloads stay inert)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium)")
+
+PAYLOADS = ('<script>document.title="pwned-script"</script> river delta sediment notes',
+            '<img src=x onerror="document.title=\'pwned-img\'"> river delta sediment again')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i, text in enumerate(PAYLOADS):
+        (docs / f"evil{i}.md").write_text(f"# {text}\n\n{text}\n")  # title and text
+    env = {**os.environ, "GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
+    index = str(tmp_path / "x.glossdb")
+    subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index], env=env,
+                   check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
+                             str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/api/stats").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def dom(url: str, tmp_path) -> str:
+    out = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
+         f"--user-data-dir={tmp_path / 'chrome'}", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120)
+    return out.stdout
+
+
+def test_url_state_runs_the_search_and_payloads_stay_text(server, tmp_path):
+    html = dom(server + "/?q=river+delta+sediment&k=5", tmp_path)
+    assert 'class="hit"' in html  # /?q=… ran the search in the browser
+    assert "pwned" not in html.split("<title>")[1].split("</title>")[0]
+    assert "&lt;script&gt;" in html and "&lt;img src=x" in html  # shown as text
+    assert "<img src=\"x\"" not in html and "<img src=x" not in html  # never an element
+
+
+def test_served_page_builds_the_dom_without_html_injection(server):
+    page = httpx.get(server + "/").text
+    assert "innerHTML" not in page and "outerHTML" not in page and "insertAdjacentHTML" not in page
+    assert "textContent" in page
