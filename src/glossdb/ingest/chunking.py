@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import ConfigError
 from ..store.records import ChunkDraft
 
 DEFAULT_MAX_TOKENS = 400
@@ -57,7 +58,8 @@ def _split_long(text: str, span: _Span, max_tokens: int) -> list[_Span]:
 def chunk_text(text: str, max_tokens: int = DEFAULT_MAX_TOKENS,
                title: str | None = None) -> list[ChunkDraft]:
     if max_tokens < 8:
-        raise ValueError("max_tokens must be at least 8")
+        raise ConfigError(f"chunk_tokens must be at least 8 (got {max_tokens}): set a larger "
+                          "chunk_tokens in glossdb.toml")
     chunks: list[ChunkDraft] = []
     heading = title
     current: list[_Span] = []
