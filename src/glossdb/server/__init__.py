@@ -21,6 +21,7 @@ from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexC
                       IngestError, InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
                       UnknownRepresentation, translate)
 from ..index import Index
+from ..results import MAX_QUERY_TOKENS
 from .page import PAGE
 
 STATUS = {
@@ -65,9 +66,11 @@ def create_app(index: Index, *, api_key: str | None = None,
     reach a loopback server through DNS rebinding); with ``api_key`` every route but the
     page shell needs ``Authorization: Bearer KEY``."""
     _require_fastapi()
-    from fastapi import FastAPI, Query, Request
+    from fastapi import FastAPI, Path, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
+
+    from .schema import ERRORS, ChunkOut, GlossDiff, SearchOut, StatsOut, Why
 
     app = FastAPI(title="glossdb", summary="Search by LLM-judged glosses, with explanations.",
                   docs_url=None, redoc_url=None)
@@ -95,6 +98,9 @@ def create_app(index: Index, *, api_key: str | None = None,
         return JSONResponse({"error": "; ".join(parts) or "bad request"}, status_code=400)
 
     _docs(app)
+    QUERY = Query(..., min_length=1, max_length=4 * MAX_QUERY_TOKENS,
+                  description="The query: words to search for (control characters are folded "
+                              "out; an empty one is a 400)")
 
     @app.exception_handler(GlossdbError)
     async def error_response(_: Request, exc: GlossdbError) -> JSONResponse:
@@ -111,26 +117,26 @@ def create_app(index: Index, *, api_key: str | None = None,
     async def page() -> str:
         return PAGE
 
-    @app.get("/api/search")
-    async def search(q: str, k: int = Query(10, ge=1, le=100), explain: bool = False,
+    @app.get("/api/search", response_model=SearchOut, responses=ERRORS)
+    async def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,
                      candidates: int | None = Query(None, ge=1, le=1000)) -> dict:
         hits = index.search(q, k=k, explain=explain, candidates=candidates)
         return {"query": q, "hits": [h.to_dict() for h in hits]}
 
-    @app.get("/api/why")
-    async def why(q: str, chunk_id: int) -> dict:
+    @app.get("/api/why", response_model=Why, responses=ERRORS)
+    async def why(q: str = QUERY, chunk_id: int = Query(..., ge=-(2**63), lt=2**63)) -> dict:
         return index.why(q, chunk_id).to_dict()
 
-    @app.get("/api/chunks/{chunk_id}")
-    async def chunk(chunk_id: int) -> dict:
+    @app.get("/api/chunks/{chunk_id}", response_model=ChunkOut, responses=ERRORS)
+    async def chunk(chunk_id: int = Path(..., ge=-(2**63), lt=2**63)) -> dict:
         return index.show(chunk_id)
 
-    @app.get("/api/diff")
+    @app.get("/api/diff", response_model=GlossDiff, responses=ERRORS)
     async def diff(old: str | None = None, new: str | None = None,
                    limit: int = Query(20, ge=0, le=1000)) -> dict:
         return index.diff(old, new, limit).to_dict()
 
-    @app.get("/api/stats")
+    @app.get("/api/stats", response_model=StatsOut, responses=ERRORS)
     async def stats() -> dict:
         return index.stats()
 
