@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -45,6 +46,8 @@ class Index(SearchVerbs, InspectVerbs):
         self._models: dict[str, Model] = dict(models or {})
         self._embedder: Embedder | None = None
         self._vectors: VectorStore | None = None
+        self._owns_models = True
+        self._loading = threading.RLock()  # one thread loads a model; forks share it
 
     @property
     def store(self) -> Store:
@@ -52,6 +55,17 @@ class Index(SearchVerbs, InspectVerbs):
         if self._store is None:
             self._store = Store(self.path, create=self._create, tracer=self._tracer)
         return self._store
+
+    def fork(self) -> "Index":
+        """Another handle on the same index file for another thread: its own SQLite
+        connection, the same loaded models and embedder (each model serialises its own
+        calls). The fork closes its connection only; the models stay with this index."""
+        self.store  # create the file first if needed
+        twin = Index(self.path, create=False, config=self.config, models=self._models,
+                     tracer=self._tracer)
+        twin._embedder = self.embedder() if self.config.embedder else None
+        twin._models, twin._loading, twin._owns_models = self._models, self._loading, False
+        return twin
 
     @property
     def vector_store(self) -> VectorStore:
@@ -74,7 +88,8 @@ class Index(SearchVerbs, InspectVerbs):
     def embedder(self) -> Embedder | None:
         """The internal embedding model, loaded once; None when ``embedder = ""``."""
         if self._embedder is None and self.config.embedder:
-            self._embedder = embedder_class(self.config.embedder)()
+            with self._loading:
+                self._embedder = self._embedder or embedder_class(self.config.embedder)()
         return self._embedder
 
     # models ------------------------------------------------------------------------------
@@ -84,6 +99,10 @@ class Index(SearchVerbs, InspectVerbs):
         key = f"{self.config.backend}:{spec}"
         if role in self._models:
             return self._models[role]
+        with self._loading:
+            return self._models.get(key) or self._load_model(key, spec)
+
+    def _load_model(self, key: str, spec: str) -> Model:
         if key not in self._models:
             cls = backend_class(self.config.backend)
             self._models[key] = cls(model=spec, base_url=self.config.base_url,
@@ -232,10 +251,11 @@ class Index(SearchVerbs, InspectVerbs):
         return removed
 
     def close(self) -> None:
-        for model in {id(m): m for m in self._models.values()}.values():
-            model.close()
-        if self._embedder is not None:
-            self._embedder.close()
+        if self._owns_models:
+            for model in {id(m): m for m in self._models.values()}.values():
+                model.close()
+            if self._embedder is not None:
+                self._embedder.close()
         if self._store is not None:
             self._store.close()
 

@@ -6,15 +6,18 @@ Routes are thin adapters over :class:`~glossdb.index.Index`, like the CLI's comm
 are translated to HTTP in one place (:func:`error_response`): the status follows the error's
 class and the body is ``{"error": <one-line message that says how to fix it>}``.
 
-Handlers are ``async`` and call the index directly, so requests are served one at a time on
-the event loop: the index holds one SQLite connection and one in-process model, and a
-search already judges all its candidates in one batch.
+Handlers run on FastAPI's thread pool, each thread with its own handle on the index
+(:meth:`Index.fork`: its own SQLite connection, the shared models). Model calls are
+serialised by each model's lock; everything else (stats, chunks, cached searches) is
+answered meanwhile. WAL lets readers run beside the one writer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import sqlite3
+import threading
 from typing import Any
 
 from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexCorrupt,
@@ -72,8 +75,18 @@ def create_app(index: Index, *, api_key: str | None = None,
 
     from .schema import ERRORS, ChunkOut, GlossDiff, SearchOut, StatsOut, Why
 
+    forks: list[Index] = []
+    generation = [0]  # bumped at shutdown: a thread's older fork is closed, make a new one
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any):
+        yield
+        generation[0] += 1
+        while forks:
+            forks.pop().close()
+
     app = FastAPI(title="glossdb", summary="Search by LLM-judged glosses, with explanations.",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     hosts = {h.lower() for h in (allowed_hosts or LOCAL_HOSTS)}
 
     @app.middleware("http")
@@ -98,6 +111,17 @@ def create_app(index: Index, *, api_key: str | None = None,
         return JSONResponse({"error": "; ".join(parts) or "bad request"}, status_code=400)
 
     _docs(app)
+    handles = threading.local()
+
+    def handle() -> Index:
+        """This worker thread's handle on the index: its own SQLite connection, the shared
+        models. Requests run on FastAPI's thread pool, so a stats or chunk request (or a
+        cached search) is answered while another request waits on a model."""
+        if getattr(handles, "generation", None) != generation[0]:
+            handles.index, handles.generation = index.fork(), generation[0]
+            forks.append(handles.index)
+        return handles.index
+
     QUERY = Query(..., min_length=1, max_length=4 * MAX_QUERY_TOKENS,
                   description="The query: words to search for (control characters are folded "
                               "out; an empty one is a 400)")
@@ -118,27 +142,27 @@ def create_app(index: Index, *, api_key: str | None = None,
         return PAGE
 
     @app.get("/api/search", response_model=SearchOut, responses=ERRORS)
-    async def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,
+    def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,
                      candidates: int | None = Query(None, ge=1, le=1000)) -> dict:
-        hits = index.search(q, k=k, explain=explain, candidates=candidates)
+        hits = handle().search(q, k=k, explain=explain, candidates=candidates)
         return {"query": q, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/api/why", response_model=Why, responses=ERRORS)
-    async def why(q: str = QUERY, chunk_id: int = Query(..., ge=-(2**63), lt=2**63)) -> dict:
-        return index.why(q, chunk_id).to_dict()
+    def why(q: str = QUERY, chunk_id: int = Query(..., ge=-(2**63), lt=2**63)) -> dict:
+        return handle().why(q, chunk_id).to_dict()
 
     @app.get("/api/chunks/{chunk_id}", response_model=ChunkOut, responses=ERRORS)
-    async def chunk(chunk_id: int = Path(..., ge=-(2**63), lt=2**63)) -> dict:
-        return index.show(chunk_id)
+    def chunk(chunk_id: int = Path(..., ge=-(2**63), lt=2**63)) -> dict:
+        return handle().show(chunk_id)
 
     @app.get("/api/diff", response_model=GlossDiff, responses=ERRORS)
-    async def diff(old: str | None = None, new: str | None = None,
+    def diff(old: str | None = None, new: str | None = None,
                    limit: int = Query(20, ge=0, le=1000)) -> dict:
-        return index.diff(old, new, limit).to_dict()
+        return handle().diff(old, new, limit).to_dict()
 
     @app.get("/api/stats", response_model=StatsOut, responses=ERRORS)
-    async def stats() -> dict:
-        return index.stats()
+    def stats() -> dict:
+        return handle().stats()
 
     return app
 
