@@ -1,8 +1,11 @@
 """How many candidates the judge reads, adapted from observed usage: pure functions.
 
-Every search logs the prefilter ranks of the candidates the judge called a match. One search
-in ``EXPLORE_EVERY`` reads twice the current depth, so the log also sees matches the current
-depth would miss. After every ``ADAPT_EVERY`` logged searches the depth becomes the smallest
+Every search logs the prefilter ranks of its top matches: the first ``TOP_MATCHES`` of its
+ranking that the judge called a match. One search in ``EXPLORE_EVERY`` reads twice the
+current depth, so the log also sees top matches the current depth would miss. (Every
+candidate the judge calls a match was the first rule; on SciFact the judge calls a match
+deep in the list so often that the depth climbed to the maximum without better rankings:
+bench/README.md.) After every ``ADAPT_EVERY`` logged searches the depth becomes the smallest
 one that keeps ``TARGET`` of the matches those exploring searches found, within
 [``MIN_DEPTH``, ``MAX_DEPTH``]. A ``candidates`` setting in ``glossdb.toml``, the environment
 or an argument pins the depth and stops all of this.
@@ -13,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+TOP_MATCHES = 3
 ADAPT_EVERY = 20
 EXPLORE_EVERY = 10
 MIN_DEPTH, MAX_DEPTH = 5, 40

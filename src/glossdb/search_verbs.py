@@ -76,8 +76,8 @@ class SearchVerbs:
         ]
         if explain:
             self._explain(judge, query, hits, chunks, rep)
-        matches = sorted(c.prefilter_rank for c in found
-                         if judge.verdict(query, judged[c.chunk_id].score) in MATCH_VERDICTS)
+        matches = sorted(by_id[cid].prefilter_rank for cid in order[:cutoff.TOP_MATCHES]
+                         if judge.verdict(query, judged[cid].score) in MATCH_VERDICTS)
         cached = sum(1 for j in judged.values() if j.cached)
         usage = self.model("judge").token_usage()
         self.store.log_query(query, k, len(found), len(judged) - cached, cached,
