@@ -60,6 +60,8 @@ def cold_copy(name: str, dest: Path) -> Path:
     ix, _ = open_index(name)
     ix.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ix.close()
+    for stale in (dest, Path(f"{dest}-wal"), Path(f"{dest}-shm")):  # an old WAL would replay
+        stale.unlink(missing_ok=True)
     shutil.copy(RAW / f"{name}.glossdb", dest)
     db = sqlite3.connect(dest)
     with db:

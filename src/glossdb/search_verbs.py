@@ -60,22 +60,13 @@ class SearchVerbs:
         found = self.prefilter.candidates(query, depth)
         chunks = self.store.get_chunks(c.chunk_id for c in found)
         judge, rep = self.judge(), self.representation()
-        ordered = [chunks[c.chunk_id] for c in found]
-        tick = progress("judging", len(ordered)) if progress and ordered else None
-        judged = judge.judge(query, ordered, rep, tick)
+        tick = progress("judging", len(found)) if progress and found else None
+        judged = judge.judge(query, [chunks[c.chunk_id] for c in found], rep, tick)
         order = rank(found, {cid: j.score for cid, j in judged.items()}, self.config.fusion_weight)
-        by_id = {c.chunk_id: c for c in found}
-        best = [chunks[cid] for cid in order[:k]]
-        glosses = self.store.glosses(rep.id, [c.id for c in best])
-        hits = [
-            Hit(place, c.id, judged[c.id].score, judge.verdict(query, judged[c.id].score),
-                c.uri, c.title, c.heading, c.text, glosses.get(c.id), judged[c.id].explanation,
-                by_id[c.id].prefilter_rank, judged[c.id].cached, by_id[c.id].lexical_rank,
-                by_id[c.id].vector_rank)
-            for place, c in enumerate(best, start=1)
-        ]
+        hits = self._hits(query, judge, rep, found, chunks, judged, order[:k])
         if explain:
             self._explain(judge, query, hits, chunks, rep)
+        by_id = {c.chunk_id: c for c in found}
         matches = sorted(by_id[cid].prefilter_rank for cid in order[:cutoff.TOP_MATCHES]
                          if judge.verdict(query, judged[cid].score) in MATCH_VERDICTS)
         cached = sum(1 for j in judged.values() if j.cached)
@@ -87,6 +78,20 @@ class SearchVerbs:
         if current.source != "pinned" and cutoff.due(number):
             self._adapt_cutoff(current)
         return hits
+
+    def _hits(self: "Index", query: str, judge: Judge, rep: Representation, found: list,
+              chunks: dict[int, Chunk], judged: dict, best: list[int]) -> list[Hit]:
+        """The ranked chunk ids as hits, with gloss, verdict and where each came from."""
+        by_id = {c.chunk_id: c for c in found}
+        glosses = self.store.glosses(rep.id, best)
+        return [
+            Hit(place, cid, judged[cid].score, judge.verdict(query, judged[cid].score),
+                chunks[cid].uri, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
+                glosses.get(cid), judged[cid].explanation, by_id[cid].prefilter_rank,
+                judged[cid].cached, by_id[cid].lexical_rank, by_id[cid].vector_rank)
+            for place, cid in enumerate(best, start=1)
+        ]
+
     def _explain(self, judge: Judge, query: str, hits: list[Hit], chunks: dict[int, Chunk],
                  rep: Representation) -> None:
         todo = [h for h in hits if not h.explanation]
