@@ -6,10 +6,7 @@ A third-party package adds a backend by exposing a :class:`Model` subclass under
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import entry_points
-
-from ..errors import ConfigError
+from .. import plugins
 from .base import GenerateRequest, Model, ScoreRequest
 
 _BUILTIN = {
@@ -21,20 +18,11 @@ _BUILTIN = {
 
 def available() -> dict[str, str]:
     """Backend name -> 'module:Class', built-ins first, then installed plugins."""
-    table = dict(_BUILTIN)
-    for ep in entry_points(group="glossdb.backends"):
-        table.setdefault(ep.name, ep.value)
-    return table
+    return plugins.table(_BUILTIN, "glossdb.backends")
 
 
 def backend_class(name: str) -> type[Model]:
-    table = available()
-    if name not in table:
-        raise ConfigError(
-            f"unknown backend {name!r}; choose one of: {', '.join(sorted(table))}"
-        )
-    module, _, attr = table[name].partition(":")
-    return getattr(import_module(module), attr)
+    return plugins.load(_BUILTIN, "glossdb.backends", name, "backend")
 
 
 __all__ = ["GenerateRequest", "Model", "ScoreRequest", "available", "backend_class"]

@@ -7,10 +7,7 @@ turns vectors off (the prefilter is then lexical only).
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import entry_points
-
-from ..errors import ConfigError
+from .. import plugins
 from .base import Embedder
 
 _BUILTIN = {
@@ -21,21 +18,11 @@ _BUILTIN = {
 
 def available() -> dict[str, str]:
     """Embedder name -> 'module:Class', built-ins first, then installed plugins."""
-    table = dict(_BUILTIN)
-    for ep in entry_points(group="glossdb.embedders"):
-        table.setdefault(ep.name, ep.value)
-    return table
+    return plugins.table(_BUILTIN, "glossdb.embedders")
 
 
 def embedder_class(name: str) -> type[Embedder]:
-    table = available()
-    if name not in table:
-        raise ConfigError(
-            f"unknown embedder {name!r}; choose one of: {', '.join(sorted(table))}, "
-            "or \"\" for none"
-        )
-    module, _, attr = table[name].partition(":")
-    return getattr(import_module(module), attr)
+    return plugins.load(_BUILTIN, "glossdb.embedders", name, "embedder", ', or "" for none')
 
 
 __all__ = ["Embedder", "available", "embedder_class"]

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..results import Hit, Why
+from ..store import Chunk
 from ..versions import GlossDiff
 
 
@@ -18,19 +19,6 @@ class ErrorOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     hits: list[Hit]
-
-
-class ChunkRow(BaseModel):
-    id: int
-    document_id: int
-    ordinal: int
-    text: str
-    start_char: int
-    end_char: int
-    heading: str | None
-    content_hash: str
-    uri: str
-    title: str | None
 
 
 class GlossRow(BaseModel):
@@ -48,7 +36,7 @@ class JudgmentRow(BaseModel):
 
 
 class ChunkOut(BaseModel):
-    chunk: ChunkRow
+    chunk: Chunk
     glosses: list[GlossRow]
     judgments: list[JudgmentRow]
 
