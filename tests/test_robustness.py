@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -110,3 +111,48 @@ def test_two_processes_glossing_one_index_never_gloss_a_chunk_twice(tmp_path):
     assert sum(written) == chunks == glosses  # every chunk glossed once, by one of them
     assert all(w > 0 for w in written)  # and they shared the work
     assert db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0
+
+
+def test_a_read_only_index_can_be_searched(corpus):
+    """File and folder without write permission: stats and search work and write nothing.
+    As root, permissions do not bind, so the search runs without CAP_DAC_OVERRIDE."""
+    import os
+    import shutil
+    import stat
+    import tempfile
+
+    from glossdb.backends.fake import FakeModel
+
+    work = tempfile.mkdtemp(dir="/tmp", prefix="glossdb-ro-")
+    os.chmod(work, 0o755)
+    path = os.path.join(work, "ro.glossdb")
+    fake = FakeModel()
+    ix = Index(path, models={"judge": fake, "writer": fake}, embedder="hashing")
+    ix.add([corpus])
+    ix.close()
+    before = os.path.getsize(path)
+    os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    os.chmod(work, 0o555)
+    code = textwrap.dedent(f"""
+        import json
+        from glossdb import Index
+        from glossdb.backends.fake import FakeModel
+        fake = FakeModel()
+        ix = Index({path!r}, models={{"judge": fake, "writer": fake}}, embedder="hashing")
+        hits = ix.search("cats purr", k=2)
+        print(json.dumps([ix.store.readonly, len(hits), ix.stats()["chunks"]]))
+    """)
+    cmd = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        caps = "-dac_override,-dac_read_search"
+        cmd = ["setpriv", "--bounding-set", caps, "--inh-caps", caps, "--"] + cmd
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "HOME": work})
+        assert out.returncode == 0, out.stderr
+        readonly, hits, chunks = json.loads(out.stdout.strip().splitlines()[-1])
+        assert readonly and hits == 2 and chunks > 0
+        assert os.path.getsize(path) == before
+    finally:
+        os.chmod(work, 0o755)
+        shutil.rmtree(work)

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from glossdb.errors import IndexCorrupt, UnknownChunk
+from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk
 from glossdb.store import ChunkDraft, Judgment, Store
 from glossdb.store.migrations import MIGRATIONS
 
@@ -116,7 +116,7 @@ def test_corrupt_or_foreign_files_are_refused_untouched(tmp_path):
 
 
 def test_missing_index_is_not_created_when_reading(tmp_path):
-    with pytest.raises(IndexCorrupt, match="no index"):
+    with pytest.raises(NoSuchIndex, match="no index"):
         Store(tmp_path / "nope.glossdb", create=False)
     assert not (tmp_path / "nope.glossdb").exists()
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import IndexCorrupt, NoSuchIndex, UnknownChunk
-from .migrations import apply_migrations
+from .migrations import apply_migrations, pending
 from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
 
 APPLICATION_ID = 0x676C6F73  # "glos"
@@ -45,8 +46,9 @@ class Store:
         self.path = Path(path)
         self._check_path(create)
         self._check_header()
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                                  timeout=BUSY_TIMEOUT_S)
+        self.readonly = self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
+        self.db = self._connect()
         if tracer is not None:
             self.db.set_trace_callback(tracer)
         try:
@@ -57,6 +59,24 @@ class Store:
                 f"{self.path} is not a usable glossdb index ({exc}); "
                 "move it aside or pass another path"
             ) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        """A read-write connection, or for a file (or folder) that cannot be written, a
+        read-only one: searches then work without caching judgments or logging."""
+        if not self.readonly:
+            return sqlite3.connect(str(self.path), isolation_level=None,
+                                   check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        uri = self.path.resolve().as_uri()
+        for mode in ("mode=ro", "immutable=1"):  # a read-only folder cannot hold the -shm
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None,
+                                 check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return db
+            except sqlite3.OperationalError:
+                db.close()
+        raise IndexCorrupt(f"{self.path} is read-only and cannot be opened for reading either; "
+                           "check its permissions")
 
     def _check_path(self, create: bool) -> None:
         if self.path.is_dir():
@@ -87,6 +107,11 @@ class Store:
         if tables and app_id != APPLICATION_ID:
             raise sqlite3.DatabaseError("an SQLite database that glossdb did not create")
         self.db.execute("PRAGMA foreign_keys = ON")
+        if self.readonly:
+            if pending(self.db):
+                raise IndexCorrupt(f"{self.path} is read-only and was made by an older "
+                                   "glossdb: open it once with write access to upgrade it")
+            return
         self.db.execute("PRAGMA synchronous = NORMAL")
         if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self.db.execute("PRAGMA journal_mode = WAL")
@@ -116,6 +141,8 @@ class Store:
         return row[0] if row else default
 
     def set_setting(self, key: str, value: str) -> None:
+        if self.readonly:
+            return  # a read-only index caches and logs nothing
         self.db.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?)"
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -248,6 +275,12 @@ class Store:
     def ensure_representation(
         self, name: str, model_id: str, template: str, params: dict[str, Any]
     ) -> Representation:
+        if self.readonly:  # a version this index never wrote has no glosses here
+            known = self.db.execute("SELECT 1 FROM representations WHERE name = ?", (name,))
+            if known.fetchone() is None:
+                return Representation(-1, name, model_id, template, content_hash(template),
+                                      params)
+            return self.representation(name)
         with self.transaction():
             self.db.execute(
                 "INSERT INTO representations (name, model_id, prompt_template, prompt_hash, params)"
@@ -332,16 +365,19 @@ class Store:
 
     # judges and judgments ----------------------------------------------------------------
     def ensure_judge(self, name: str, model_id: str, method: str, template: str) -> JudgeVersion:
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO judges (name, model_id, method, template, template_hash)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
-                (name, model_id, method, template, content_hash(template)),
-            )
+        if not self.readonly:
+            with self.transaction():
+                self.db.execute(
+                    "INSERT INTO judges (name, model_id, method, template, template_hash)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                    (name, model_id, method, template, content_hash(template)),
+                )
         row = self.db.execute(
             "SELECT id, name, model_id, method, template, template_hash FROM judges WHERE name = ?",
             (name,),
         ).fetchone()
+        if row is None:  # read-only, and this judge never ran here: nothing cached under it
+            return JudgeVersion(-1, name, model_id, method, template, content_hash(template))
         return JudgeVersion(*row)
 
     def judgments(
@@ -363,6 +399,8 @@ class Store:
     def put_judgments(
         self, query: str, representation_id: int, judge_id: int, judgments: Iterable[Judgment]
     ) -> None:
+        if self.readonly:
+            return  # a read-only index caches and logs nothing
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO judgments (query, chunk_id, representation_id, judge_id, score,"
@@ -390,6 +428,8 @@ class Store:
         return row[0] if row else None
 
     def put_baseline(self, query: str, judge_id: int, score: float) -> None:
+        if self.readonly:
+            return  # a read-only index caches and logs nothing
         self.db.execute(
             "INSERT OR REPLACE INTO query_baselines (query, judge_id, score) VALUES (?, ?, ?)",
             (query, judge_id, score),
@@ -415,6 +455,8 @@ class Store:
                   match_ranks: list[int] = (), explore: bool = False) -> None:
         """Record a search; ``tokens`` is (prompt tokens, of which served from a prefix cache),
         ``match_ranks`` the prefilter ranks of the candidates judged a match."""
+        if self.readonly:
+            return  # a read-only index caches and logs nothing
         self.db.execute(
             "INSERT INTO query_log (query, k, candidates, judged, cached, seconds, results,"
             " prompt_tokens, cached_tokens, match_ranks, explore)"

@@ -222,3 +222,9 @@ def _recorded(db: sqlite3.Connection) -> set[str]:
     if not db.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone():
         return set()
     return {row[0] for row in db.execute("SELECT name FROM _migrations")}
+
+
+def pending(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations this file has not had yet."""
+    done = _recorded(db)
+    return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
