@@ -156,3 +156,15 @@ def test_a_read_only_index_can_be_searched(corpus):
     finally:
         os.chmod(work, 0o755)
         shutil.rmtree(work)
+
+
+def test_a_huge_one_line_file_is_announced(tmp_path, fake):
+    index = Index(tmp_path / "big.glossdb", models={"judge": fake, "writer": fake},
+                  embedder="hashing")
+    path = tmp_path / "big.txt"
+    path.write_text(" ".join(f"word{i}" for i in range(260_000)))  # ~2 MB on one line
+    seen = []
+    report = index.add([path], gloss=False, on_warn=lambda p, why: seen.append(why))
+    assert report.chunks_added > 500 and report.warnings
+    assert "chunks: glossing them takes about" in seen[0]
+    index.close()

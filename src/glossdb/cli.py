@@ -108,7 +108,8 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json) -> No
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, create=True, **settings) as ix, progress_bars() as bars:
         report = ix.add(paths, progress=bars,
-                        on_skip=lambda p, why: click.echo(f"Warning: skipped {p}: {why}", err=True))
+                        on_skip=lambda p, why: click.echo(f"Warning: skipped {p}: {why}", err=True),
+                        on_warn=lambda p, why: click.echo(f"Warning: {p}: {why}", err=True))
     if as_json:
         echo_json(report.to_dict())
         return

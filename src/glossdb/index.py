@@ -29,6 +29,14 @@ from .store.vectors import VectorStore
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 EMBED_BATCH = 256  # chunks embedded and committed at a time
+LARGE_DOCUMENT_CHUNKS = 500  # one document above this many new chunks is worth a word
+WRITER_S_PER_CHUNK = 4.7  # measured on two cores (bench/README.md), for the estimate only
+
+
+def large_document_warning(chunks: int) -> str:
+    hours = chunks * WRITER_S_PER_CHUNK / 3600
+    return (f"one document became {chunks} chunks: glossing them takes about {hours:.1f} h "
+            f"on two cores (Ctrl-C stops; finished glosses are kept and add continues)")
 
 
 class Index(SearchVerbs, InspectVerbs):
@@ -129,7 +137,8 @@ class Index(SearchVerbs, InspectVerbs):
 
     # ingest ------------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,
-            on_skip: Callable[[str, str], None] | None = None, gloss: bool = True) -> AddReport:
+            on_skip: Callable[[str, str], None] | None = None, gloss: bool = True,
+            on_warn: Callable[[str, str], None] | None = None) -> AddReport:
         """Index files and folders, embed new chunks, then gloss every chunk that lacks a gloss.
 
         Unchanged documents cost nothing; a changed one keeps the glosses of its unchanged
@@ -156,8 +165,11 @@ class Index(SearchVerbs, InspectVerbs):
         for path, reason in walk(roots):
             if reason is None:
                 try:
+                    warned = len(report.warnings)
                     for where, why in self._add_file(path, report):
                         skip(where, why)
+                    for where, why in report.warnings[warned:] if on_warn else ():
+                        on_warn(where, why)
                     continue
                 except IngestError as exc:
                     reason = str(exc)
@@ -230,6 +242,8 @@ class Index(SearchVerbs, InspectVerbs):
                 kept, added = self.store.replace_chunks(doc_id, drafts)
             report.chunks_kept += kept
             report.chunks_added += added
+            if added > LARGE_DOCUMENT_CHUNKS:
+                report.warnings.append((uri, large_document_warning(added)))
             if old is None:
                 report.documents_new += 1
             else:

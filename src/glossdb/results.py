@@ -41,6 +41,7 @@ class AddReport:
     glosses_written: int = 0
     vectors_written: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
