@@ -34,8 +34,8 @@ def fuzz(examples: int) -> dict:
                           "tests/test_api_schema.py"], cwd=ROOT, env=env,
                          capture_output=True, text=True)
     text = out.stdout + out.stderr
-    cases = sum(int(n) for n in re.findall(r"(\d+) passing examples", text))
-    failing = sum(int(n) for n in re.findall(r"(\d+) failing examples", text))
+    cases = sum(int(n) for n in re.findall(r"(\d+) passing(?: examples)?,", text))
+    failing = sum(int(n) for n in re.findall(r"(\d+) failing(?: examples)?,", text))
     summary = text.strip().splitlines()[-1] if text.strip() else ""
     return {"fuzz_cases": cases, "fuzz_failing": failing, "fuzz_exit": out.returncode,
             "fuzz_tracebacks": text.count("Traceback (most recent call last)"),
