@@ -168,3 +168,32 @@ def test_a_huge_one_line_file_is_announced(tmp_path, fake):
     assert report.chunks_added > 500 and report.warnings
     assert "chunks: glossing them takes about" in seen[0]
     index.close()
+
+
+def test_index_open_requires_an_existing_index(tmp_path):
+    with pytest.raises(NoSuchIndex, match="no index at"):
+        Index.open(tmp_path / "typo.glossdb")
+    assert not (tmp_path / "typo.glossdb").exists()
+
+
+def test_damage_found_after_open_is_one_line_and_exit_6(tmp_path, corpus):
+    """20 KB of random bytes in the middle of the file: the CLI says so, no traceback."""
+    import os
+    import random
+
+    env = {**os.environ, "GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
+    path = tmp_path / "d.glossdb"
+    for i in range(30):
+        (corpus / f"extra{i}.md").write_text(f"# Extra {i}\n\n" + "filler words here " * 200)
+    subprocess.run([sys.executable, "-m", "glossdb", "add", str(corpus), "-i", str(path)],
+                   env=env, check=True, capture_output=True)
+    size = path.stat().st_size
+    noise = random.Random(0).randbytes(20_000)  # fixed: the same pages every run
+    with path.open("r+b") as fh:
+        fh.seek(size // 2)
+        fh.write(noise)
+    out = subprocess.run([sys.executable, "-m", "glossdb", "search", "cats purr", "-i",
+                          str(path)], env=env, capture_output=True, text=True)
+    assert out.returncode == 6, out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.startswith("Error: ")
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -64,6 +64,11 @@ class Index(SearchVerbs, InspectVerbs):
             self._store = Store(self.path, create=self._create, tracer=self._tracer)
         return self._store
 
+    @classmethod
+    def open(cls, path: str | Path, **kwargs: Any) -> "Index":
+        """An existing index; a mistyped path is a NoSuchIndex error, never a new file."""
+        return cls(path, create=False, **kwargs)
+
     def fork(self) -> "Index":
         """Another handle on the same index file for another thread: its own SQLite
         connection, the same loaded models and embedder (each model serialises its own
