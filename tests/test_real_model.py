@@ -163,7 +163,7 @@ def test_http_api_searches_with_the_real_models(real_index):
     from glossdb.server import create_app
 
     ix, _, _ = real_index
-    with TestClient(create_app(ix)) as client:
+    with TestClient(create_app(ix), base_url="http://127.0.0.1:8700") as client:
         body = client.get("/api/search", params={"q": "What does the write-ahead log do?",
                                                  "k": 2}).json()
     assert len(body["hits"]) == 2 and all(h["gloss"] for h in body["hits"])
