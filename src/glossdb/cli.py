@@ -142,8 +142,9 @@ def prefilter_place(rank: int | None, lexical: int | None, vector: int | None) -
 def format_hit(hit: Hit, show_text: bool) -> str:
     where = hit.heading or hit.title or hit.uri
     place = prefilter_place(hit.prefilter_rank, hit.lexical_rank, hit.vector_rank)
-    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}  judge={hit.score:.3f} ({hit.verdict}), "
-             f"{place}",
+    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}",
+             f"   score={hit.score:.3f} ({hit.verdict}; judge {hit.judge_score:.3f}, "
+             f"lift {hit.lift:+.2f}; {place})",
              f"   gloss: {hit.gloss or '(none yet)'}"]
     if hit.explanation:
         lines.append(f"   why:   {hit.explanation}")
@@ -200,9 +201,10 @@ def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_j
     if result.rank is None:
         place = f"not among the {result.candidates} prefilter candidates, so search never shows it"
     else:
-        place = (f"prefilter rank {result.prefilter_rank}, judged rank {result.rank} "
+        place = (f"prefilter rank {result.prefilter_rank}, search rank {result.rank} "
                  f"of {result.candidates} candidates")
-    click.echo(f"chunk {chunk_id}: score={result.score:.3f} ({result.verdict}); {place}\n"
+    click.echo(f"chunk {chunk_id}: score={result.score:.3f} ({result.verdict}; judge "
+               f"{result.judge_score:.3f}, lift {result.lift:+.2f}); {place}\n"
                f"gloss: {result.gloss or '(none yet)'}\nwhy:   {result.explanation}")
 
 

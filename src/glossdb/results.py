@@ -11,6 +11,11 @@ from .ingest.chunking import approx_tokens
 
 @dataclass
 class Hit:
+    """One ranked chunk. ``score`` is the number that ranked it (the judge's z-score plus the
+    weighted prefilter evidence, over this search's candidates); ``judge_score`` is the
+    judge's own (mean log-probability per query word) and ``lift`` how much the chunk raised
+    it over an empty passage, which decides the verdict."""
+
     rank: int
     chunk_id: int
     score: float
@@ -25,6 +30,8 @@ class Hit:
     cached: bool = False
     lexical_rank: int | None = None
     vector_rank: int | None = None
+    judge_score: float = 0.0
+    lift: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +65,8 @@ class Why:
     prefilter_rank: int | None
     gloss: str | None
     explanation: str
+    judge_score: float = 0.0
+    lift: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,7 +15,7 @@ from . import cutoff
 from .errors import InvalidQuery
 from .judge import Judge
 from .prefilter import cutoff_recall, needed_cutoff
-from .ranking import rank
+from .ranking import final_scores, rank
 from .results import Hit, TuneReport, Why, validate_query
 from .store import Chunk, Representation
 
@@ -62,8 +62,11 @@ class SearchVerbs:
         judge, rep = self.judge(), self.representation()
         tick = progress("judging", len(found)) if progress and found else None
         judged = judge.judge(query, [chunks[c.chunk_id] for c in found], rep, tick)
-        order = rank(found, {cid: j.score for cid, j in judged.items()}, self.config.fusion_weight)
-        hits = self._hits(query, judge, rep, found, chunks, judged, order[:k])
+        scores = {cid: j.score for cid, j in judged.items()}
+        order = rank(found, scores, self.config.fusion_weight)
+        fused = dict(zip((c.chunk_id for c in found),
+                         final_scores(found, scores, self.config.fusion_weight)))
+        hits = self._hits(query, judge, rep, found, chunks, judged, order[:k], fused, explain)
         if explain:
             self._explain(judge, query, hits, chunks, rep)
         by_id = {c.chunk_id: c for c in found}
@@ -80,15 +83,19 @@ class SearchVerbs:
         return hits
 
     def _hits(self: "Index", query: str, judge: Judge, rep: Representation, found: list,
-              chunks: dict[int, Chunk], judged: dict, best: list[int]) -> list[Hit]:
-        """The ranked chunk ids as hits, with gloss, verdict and where each came from."""
+              chunks: dict[int, Chunk], judged: dict, best: list[int], fused: dict[int, float],
+              explain: bool) -> list[Hit]:
+        """The ranked chunk ids as hits: the score that ranked each and its parts, gloss,
+        verdict, where each came from; a stored explanation only when one is asked for."""
         by_id = {c.chunk_id: c for c in found}
         glosses = self.store.glosses(rep.id, best)
         return [
-            Hit(place, cid, judged[cid].score, judge.verdict(query, judged[cid].score),
+            Hit(place, cid, round(fused[cid], 4), judge.verdict(query, judged[cid].score),
                 chunks[cid].uri, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
-                glosses.get(cid), judged[cid].explanation, by_id[cid].prefilter_rank,
-                judged[cid].cached, by_id[cid].lexical_rank, by_id[cid].vector_rank)
+                glosses.get(cid), judged[cid].explanation if explain else None,
+                by_id[cid].prefilter_rank, judged[cid].cached, by_id[cid].lexical_rank,
+                by_id[cid].vector_rank, judged[cid].score,
+                round(judge.lift(query, judged[cid].score), 4))
             for place, cid in enumerate(best, start=1)
         ]
 
@@ -97,12 +104,14 @@ class SearchVerbs:
         todo = [h for h in hits if not h.explanation]
         if not todo:
             return
-        reasons = judge.explain(query, [(chunks[h.chunk_id], h.gloss, h.score) for h in todo], rep)
+        reasons = judge.explain(query, [(chunks[h.chunk_id], h.gloss, h.judge_score)
+                                        for h in todo], rep)
         for hit, reason in zip(todo, reasons):
             hit.explanation = reason
 
     def why(self, query: str, chunk_id: int) -> Why:
-        """Explain why one chunk does or does not match a query, and where it ranks."""
+        """Explain why one chunk does or does not match a query, and where search ranks it:
+        the same candidates, judge and fusion as ``search``."""
         query = validate_query(query)
         chunk = self.store.get_chunk(chunk_id)
         found = self.prefilter.candidates(query, self.cutoff().depth)
@@ -112,13 +121,18 @@ class SearchVerbs:
         pool[chunk.id] = chunk
         judged = judge.judge(query, list(pool.values()), rep)
         mine = judged[chunk.id]
-        ordered = sorted(judged.values(), key=lambda j: -j.score)
+        scores = {cid: j.score for cid, j in judged.items()}
         pre = next((c.prefilter_rank for c in found if c.chunk_id == chunk.id), None)
-        rank = 1 + sum(1 for j in ordered if j.score > mine.score) if pre is not None else None
+        place, score = None, mine.score
+        if pre is not None:
+            place = rank(found, scores, self.config.fusion_weight).index(chunk.id) + 1
+            fused = final_scores(found, scores, self.config.fusion_weight)
+            score = round(fused[[c.chunk_id for c in found].index(chunk.id)], 4)
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
         explanation = mine.explanation or judge.explain(query, [(chunk, gloss, mine.score)], rep)[0]
-        return Why(query, chunk.id, mine.score, judge.verdict(query, mine.score), rank,
-                   len(found), pre, gloss, explanation)
+        return Why(query, chunk.id, score, judge.verdict(query, mine.score), place,
+                   len(found), pre, gloss, explanation, mine.score,
+                   round(judge.lift(query, mine.score), 4))
 
     def sql(self, statement: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
         """Run SQL against the index with LLM matching available as SQL functions:

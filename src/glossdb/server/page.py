@@ -9,7 +9,9 @@ form{display:flex;gap:.5em;flex-wrap:wrap;align-items:center}
 input[type=search]{flex:1;min-width:18em;font-size:1em;padding:.4em}
 .hit{border-top:1px solid #ddd;padding:.7em 0}.meta{color:#666;font-size:.9em}
 .gloss{margin:.3em 0}.why{background:#f6f6f0;padding:.3em .5em;margin:.3em 0}
-.verdict{font-weight:600}.strong.match,.match{color:#165}.no.match{color:#a22}
+.verdict{font-weight:600;padding:0 .3em;border-radius:3px}
+.v-strong-match{color:#fff;background:#175}.v-match{color:#165}
+.v-weak-match{color:#8a5a00}.v-no-match{color:#a22}
 pre{white-space:pre-wrap;background:#f4f4f4;padding:.6em}#error{color:#a22}
 button.link{background:none;border:none;color:#15c;cursor:pointer;padding:0;font:inherit}
 </style></head><body>
@@ -63,8 +65,9 @@ function hitView(q, h) {
   const d = el("div", "hit");
   d.append(el("div", "", h.rank + ". " + (h.title || h.uri) + (h.heading ? " — " + h.heading : "")));
   const m = el("div", "meta");
-  m.append(el("span", "verdict " + h.verdict, h.verdict),
-    " · judge " + h.score.toFixed(3) + " · prefilter #" + h.prefilter_rank + origin(h) +
+  m.append(el("span", "verdict v-" + h.verdict.replace(/ /g, "-"), h.verdict),
+    " · score " + h.score.toFixed(3) + " (judge " + h.judge_score.toFixed(3) + ", lift " +
+    h.lift.toFixed(2) + ") · prefilter #" + h.prefilter_rank + origin(h) +
     (h.cached ? " · cached" : "") + " · chunk " + h.chunk_id + " · " + h.uri);
   d.append(m, el("div", "gloss", "gloss: " + (h.gloss || "(none yet)")));
   if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
