@@ -103,13 +103,29 @@ def cli() -> None:
 @index_option
 @model_options
 @json_option
-def add(paths, index_path, model, gloss_model, backend, base_url, as_json) -> None:
-    """Add files and folders (.txt .md .html .pdf .jsonl) and gloss their chunks."""
+@click.option("--gloss", "when", type=click.Choice(["now", "later"]), default="now",
+              show_default=True, help="Gloss in this command, or leave it to `glossdb gloss`.")
+def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when) -> None:
+    """Add files and folders (.txt .md .html .pdf .jsonl), embed and gloss their chunks.
+
+    Search works as soon as the files are loaded: a chunk still waiting for its gloss is
+    judged on its text. Ctrl-C while glossing is a normal stop; `glossdb gloss` continues.
+
+    \b
+    Examples:
+      glossdb add docs/ notes.md
+      glossdb add papers.jsonl --gloss later   # return at once; gloss later
+    """
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, create=True, **settings) as ix, progress_bars() as bars:
-        report = ix.add(paths, progress=bars,
+        if when == "now":
+            ix.model("writer")  # a missing model fails here, before anything is written
+        report = ix.add(paths, progress=bars, gloss=False,
                         on_skip=lambda p, why: click.echo(f"Warning: skipped {p}: {why}", err=True),
                         on_warn=lambda p, why: click.echo(f"Warning: {p}: {why}", err=True))
+        if when == "now":
+            report.glosses_written = gloss_until_interrupted(ix, bars)
+        waiting = ix.describer().pending() if when == "now" else None
     if as_json:
         echo_json(report.to_dict())
         return
@@ -120,6 +136,47 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json) -> No
         f"{report.glosses_written} glosses written; "
         f"{len(report.skipped)} skipped."
     )
+    if when == "later" or waiting:
+        click.echo(f"{'Chunks' if waiting is None else waiting} still wait for a gloss: search "
+                   "works now; run `glossdb gloss` to write them (usage order, resumable).")
+
+
+def gloss_until_interrupted(ix: Index, bars, limit: int | None = None,
+                            minutes: float | None = None) -> int:
+    """Gloss; Ctrl-C stops cleanly (every finished batch is kept) and returns the count."""
+    before = ix.describer().pending()
+    try:
+        return ix.gloss(bars, limit=limit, minutes=minutes)
+    except KeyboardInterrupt:
+        click.echo("\nGlossing interrupted; finished glosses are kept.", err=True)
+        return before - ix.describer().pending()
+
+
+@cli.command()
+@index_option
+@model_options
+@json_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Gloss at most N chunks.")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after about M minutes (the batch under way finishes).")
+def gloss(index_path, model, gloss_model, backend, base_url, as_json, limit, minutes) -> None:
+    """Write missing glosses in usage order: chunks that searches returned first (most recent,
+    then most frequent), then the rest in document order. Resumable at any point.
+
+    \b
+    Examples:
+      glossdb gloss                 # everything that still waits
+      glossdb gloss --minutes 30    # half an hour's worth, most useful first
+    """
+    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix, \
+            progress_bars() as bars:
+        written = gloss_until_interrupted(ix, bars, limit, minutes)
+        waiting = ix.describer().pending()
+    if as_json:
+        echo_json({"glosses_written": written, "pending": waiting})
+        return
+    hint = f"; {waiting} still wait (run `glossdb gloss` again)" if waiting else "; all glossed"
+    click.echo(f"{written} glosses written{hint}.")
 
 
 @cli.command()
@@ -242,7 +299,10 @@ def stats(index_path, as_json) -> None:
     for key, value in data.items():
         if key == "representations":
             for rep in value:
-                click.echo(f"representation {rep['name']}: {rep['glosses']} glosses by {rep['model']}")
+                eta = (f", about {format_duration(rep['eta_seconds'])} to go"
+                       if rep["pending"] and rep["eta_seconds"] is not None else "")
+                click.echo(f"representation {rep['name']}: {rep['glosses']} of {rep['chunks']} "
+                           f"chunks glossed by {rep['model']}{eta}")
         elif key == "vectors":
             for emb in value:
                 click.echo(f"vectors {emb['name']}: {emb['vectors']} of {data['chunks']} chunks")
@@ -250,6 +310,14 @@ def stats(index_path, as_json) -> None:
             click.echo(f"candidates: {describe_cutoff(value)}")
         else:
             click.echo(f"{key}: {value}")
+
+
+def format_duration(seconds: float) -> str:
+    """'2 h 05 min', '3 min', '40 s'."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
 
 
 def describe_cutoff(cut: dict[str, Any]) -> str:

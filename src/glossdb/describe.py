@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -107,7 +108,8 @@ class Describer:
         return self.store.count_without_gloss(self.representation().id)
 
     def run(self, batch_size: int | None = None, progress: Callable[[int], None] | None = None,
-            searchable: bool = True) -> int:
+            searchable: bool = True, limit: int | None = None,
+            deadline: float | None = None) -> int:
         """Gloss every pending chunk, committing after each batch. Returns glosses written.
 
         A batch is what the model generates at once (at most 16), so an interruption loses
@@ -119,13 +121,34 @@ class Describer:
         owner = claims.new_owner()
         written = 0
         try:
-            while chunks := claims.claim_unglossed(self.store, rep.id, batch_size, owner):
+            while limit is None or written < limit:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                size = batch_size if limit is None else min(batch_size, limit - written)
+                chunks = claims.claim_unglossed(self.store, rep.id, size, owner)
+                if not chunks:
+                    break
+                started = time.perf_counter()
                 written += self.write(chunks, searchable=searchable)
+                self._record_rate(rep, time.perf_counter() - started, len(chunks))
                 if progress is not None:
                     progress(len(chunks))
         finally:
             claims.release(self.store, owner)
         return written
+
+    def _record_rate(self, rep: Representation, seconds: float, glosses: int) -> None:
+        """Keep the writer's measured seconds per gloss (an exponential average) for ETAs."""
+        key = f"gloss_seconds:{rep.name}"
+        old = self.store.get_setting(key)
+        rate = seconds / glosses
+        if old is not None:
+            rate = 0.8 * float(old) + 0.2 * rate
+        self.store.set_setting(key, f"{rate:.4f}")
+
+    def seconds_per_gloss(self) -> float | None:
+        value = self.store.get_setting(f"gloss_seconds:{self.representation().name}")
+        return float(value) if value is not None else None
 
     def write(self, chunks: list[Chunk], searchable: bool = True) -> int:
         """Gloss these chunks in one batch and commit them, whether or not they had a gloss."""

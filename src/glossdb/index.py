@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -17,7 +18,7 @@ from .backends import Model, backend_class
 from .config import Config, load_config
 from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
-from .errors import GlossdbError, IngestError, UnknownDocument
+from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument
 from .ingest import chunk_text, load_with_problems, walk
 from .inspect_verbs import InspectVerbs
 from .judge import Judge, JudgeSpec
@@ -201,12 +202,20 @@ class Index(SearchVerbs, InspectVerbs):
             written += len(batch)
         return written
 
-    def gloss(self, progress: ProgressFactory | None = None) -> int:
-        """Write the glosses still missing for the active representation version."""
+    def gloss(self, progress: ProgressFactory | None = None, limit: int | None = None,
+              minutes: float | None = None) -> int:
+        """Write glosses still missing for the active representation version, in usage order
+        (chunks that logged searches returned first, most recent and most frequent first; then
+        the rest in document order), at most ``limit`` of them or for about ``minutes``.
+        Resumable at any point: each batch is committed. Returns glosses written."""
+        if (limit is not None and limit < 1) or (minutes is not None and minutes <= 0):
+            raise InvalidQuery("--limit and --minutes must be positive")
         describer = self.describer()
         pending = describer.pending()
-        tick = progress("glossing", pending) if progress and pending else None
-        return describer.run(progress=tick)
+        total = min(pending, limit) if limit else pending
+        tick = progress("glossing", total) if progress and total else None
+        deadline = time.monotonic() + 60 * minutes if minutes else None
+        return describer.run(progress=tick, limit=limit, deadline=deadline)
 
     def export_glosses(self) -> list[dict[str, str]]:
         """The active version's glosses keyed by chunk content hash: portable, diffable text."""

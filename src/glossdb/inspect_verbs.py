@@ -70,13 +70,22 @@ class InspectVerbs:
             ],
         }
 
+    def _representation_status(self, rep, glosses: int, chunks: int) -> dict[str, Any]:
+        """A version's glossed share, and the time the rest takes at its measured rate."""
+        rate = self.store.get_setting(f"gloss_seconds:{rep.name}")
+        pending = chunks - glosses
+        return {"name": rep.name, "model": rep.model_id, "glosses": glosses, "chunks": chunks,
+                "pending": pending, "params": rep.params,
+                "seconds_per_gloss": float(rate) if rate else None,
+                "eta_seconds": round(pending * float(rate)) if rate else None}
+
     def stats(self) -> dict[str, Any]:
         counts = self.store.counts()
         cls = backend_class(self.config.backend)
         method = self.config.judge_method
         if method == "query-likelihood" and not cls.can_score_logprobs:
             method = "generate (backend has no log-probabilities)"
-        reps = [{"name": r.name, "model": r.model_id, "glosses": n, "params": r.params}
+        reps = [self._representation_status(r, n, counts["chunks"])
                 for r, n in self.store.representations()]
         return {
             "path": str(self.path),

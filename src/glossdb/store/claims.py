@@ -17,6 +17,12 @@ from .db import Store, _CHUNK_COLUMNS, _chunk
 from .records import Chunk
 
 LEASE_S = 600.0
+# Usage order: chunks that logged searches returned, most recent first, then most often;
+# then every other chunk in document order.
+USAGE_CTE = (
+    "WITH usage AS (SELECT CAST(j.value AS INTEGER) AS cid, count(*) AS n, max(q.id) AS last"
+    " FROM query_log q, json_each(q.results) j GROUP BY cid)"
+)
 HOST = socket.gethostname()
 
 
@@ -42,7 +48,7 @@ def owner_alive(owner: str) -> bool:
 
 def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str,
                     lease_s: float = LEASE_S) -> list[Chunk]:
-    """Claim up to ``limit`` chunks that have no gloss and no live claim; oldest first."""
+    """Claim up to ``limit`` chunks that have no gloss and no live claim, in usage order."""
     now = time.time()
     with store.transaction():
         claims = store.db.execute(
@@ -52,10 +58,12 @@ def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str
         store.db.executemany("DELETE FROM gloss_claims WHERE owner = ?", [(o,) for o in dead])
         store.db.execute("DELETE FROM gloss_claims WHERE expires_at < ?", (now,))
         rows = store.db.execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
+            f"{USAGE_CTE} SELECT {_CHUNK_COLUMNS} FROM chunks c"
+            " JOIN documents d ON d.id = c.document_id LEFT JOIN usage u ON u.cid = c.id"
             " WHERE NOT EXISTS (SELECT 1 FROM glosses g WHERE g.chunk_id = c.id"
             " AND g.representation_id = ?) AND NOT EXISTS (SELECT 1 FROM gloss_claims k"
-            " WHERE k.chunk_id = c.id AND k.representation_id = ?) ORDER BY c.id LIMIT ?",
+            " WHERE k.chunk_id = c.id AND k.representation_id = ?)"
+            " ORDER BY u.last IS NULL, u.last DESC, u.n DESC, c.id LIMIT ?",
             (representation_id, representation_id, limit)).fetchall()
         chunks = [_chunk(r) for r in rows]
         store.db.executemany(

@@ -1,0 +1,72 @@
+"""`add --gloss later` returns without glossing; `glossdb gloss` writes glosses in usage
+order, within limits, resumably; stats show glossed / total and the ETA."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from glossdb.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOSSDB_BACKEND", "fake")
+    monkeypatch.setenv("GLOSSDB_EMBEDDER", "hashing")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_add_later_then_gloss_in_usage_order(run, corpus, tmp_path):
+    out = run("add", str(corpus), "--gloss", "later")
+    assert out.exit_code == 0 and "0 glosses written" in out.output
+    assert "still wait for a gloss" in out.output
+    hit = json.loads(run("search", "kerosene oxygen", "--json", "-k", "1").output)[0]
+    assert hit["gloss"] is None  # judged on its text meanwhile
+    out = run("gloss", "--limit", "1", "--json")
+    assert json.loads(out.output)["glosses_written"] == 1
+    shown = json.loads(run("show", str(hit["chunk_id"]), "--json").output)
+    assert shown["glosses"], "the chunk the search returned is glossed first"
+    stats = json.loads(run("stats", "--json").output)["representations"][0]
+    assert stats["glosses"] == 1 and stats["pending"] == stats["chunks"] - 1
+    assert stats["seconds_per_gloss"] is not None and stats["eta_seconds"] is not None
+    assert "of" in run("stats").output
+    out = run("gloss")
+    assert out.exit_code == 0 and "all glossed" in out.output
+
+
+def test_gloss_limits_must_be_positive(run, corpus):
+    run("add", str(corpus), "--gloss", "later")
+    assert run("gloss", "--limit", "0").exit_code == 2
+    assert run("gloss", "--minutes", "0").exit_code == 2
+
+
+def test_interrupting_glossing_keeps_finished_batches_and_says_so(tmp_path, corpus, capsys):
+    from glossdb import Index
+    from glossdb.backends.fake import FakeModel
+    from glossdb.cli import gloss_until_interrupted
+
+    class StopsOnSecondBatch(FakeModel):
+        max_batch = 1
+        calls = 0
+
+        def _generate_batch(self, requests):
+            StopsOnSecondBatch.calls += 1
+            if StopsOnSecondBatch.calls == 2:
+                raise KeyboardInterrupt
+            return super()._generate_batch(requests)
+
+    model = StopsOnSecondBatch()
+    ix = Index(tmp_path / "i.glossdb", models={"judge": model, "writer": model},
+               embedder="hashing")
+    ix.add([corpus], gloss=False)
+    total = ix.store.counts()["chunks"]
+    assert gloss_until_interrupted(ix, None) == 1
+    assert "interrupted; finished glosses are kept" in capsys.readouterr().err
+    assert ix.store.counts()["glosses"] == 1 and ix.describer().pending() == total - 1
+    assert ix.store.db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0
+    assert ix.gloss() == total - 1  # continues where it stopped
+    ix.close()
