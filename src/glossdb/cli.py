@@ -440,8 +440,10 @@ def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend
                    "(default: $GLOSSDB_API_KEY).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True,
               help="Another Host header name to answer (a proxy's name); repeatable.")
+@click.option("--gloss-in-background/--no-gloss-in-background", default=True,
+              show_default=True, help="Write missing glosses while no request is served.")
 def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key,
-          allowed_hosts) -> None:
+          allowed_hosts, gloss_in_background) -> None:
     """Serve the HTTP API and a page for inspecting glosses, judgments and explanations."""
     from .server import serve as run_server
 
@@ -449,7 +451,8 @@ def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key
         guard = "API key required" if api_key else "no API key"
         click.echo(f"glossdb: serving {ix.path} at http://{host}:{port}/ ({guard}; "
                    "Ctrl-C stops)", err=True)
-        run_server(ix, host=host, port=port, api_key=api_key, allowed_hosts=list(allowed_hosts))
+        run_server(ix, host=host, port=port, api_key=api_key, allowed_hosts=list(allowed_hosts),
+                   gloss_in_background=gloss_in_background)
 
 
 def main() -> None:

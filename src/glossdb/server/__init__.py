@@ -26,6 +26,7 @@ from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexC
 from ..index import Index
 from ..results import MAX_QUERY_TOKENS
 from .page import PAGE
+from .worker import GlossWorker
 
 STATUS = {
     InvalidQuery: 400, ConfigError: 400, IngestError: 422, UnknownChunk: 404,
@@ -62,12 +63,14 @@ def host_name(header: str) -> str:
 
 
 def create_app(index: Index, *, api_key: str | None = None,
-               allowed_hosts: tuple[str, ...] | list[str] | None = None) -> Any:
+               allowed_hosts: tuple[str, ...] | list[str] | None = None,
+               gloss_in_background: bool = False) -> Any:
     """A FastAPI app serving ``index``. The caller keeps ownership of the index.
 
     Requests whose Host header names another host are refused (a page on another site cannot
     reach a loopback server through DNS rebinding); with ``api_key`` every route but the
-    page shell needs ``Authorization: Bearer KEY``."""
+    page shell needs ``Authorization: Bearer KEY``. With ``gloss_in_background`` a worker
+    writes missing glosses in usage order whenever no request is being served."""
     _require_fastapi()
     from fastapi import FastAPI, Path, Query, Request
     from fastapi.exceptions import RequestValidationError
@@ -78,9 +81,16 @@ def create_app(index: Index, *, api_key: str | None = None,
     forks: list[Index] = []
     generation = [0]  # bumped at shutdown: a thread's older fork is closed, make a new one
 
+    worker: list[GlossWorker] = []
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Any):
+        if gloss_in_background:
+            worker.append(GlossWorker(index))
+            worker[0].start()
         yield
+        while worker:
+            worker.pop().stop()
         generation[0] += 1
         while forks:
             forks.pop().close()
@@ -103,7 +113,13 @@ def create_app(index: Index, *, api_key: str | None = None,
                 return JSONResponse({"error": "missing or wrong API key: send the header "
                                      "Authorization: Bearer KEY"}, status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
+        if not worker:
+            return await call_next(request)
+        worker[0].enter()
+        try:
+            return await call_next(request)
+        finally:
+            worker[0].leave()
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -162,7 +178,9 @@ def create_app(index: Index, *, api_key: str | None = None,
 
     @app.get("/api/stats", response_model=StatsOut, responses=ERRORS)
     def stats() -> dict:
-        return handle().stats()
+        data = handle().stats()
+        data["background_glossing"] = worker[0].status() if worker else {"running": False}
+        return data
 
     return app
 
@@ -195,9 +213,11 @@ def _docs(app: Any) -> None:
 
 
 def serve(index: Index, host: str = "127.0.0.1", port: int = 8700, *,
-          api_key: str | None = None, allowed_hosts: list[str] | None = None) -> None:
+          api_key: str | None = None, allowed_hosts: list[str] | None = None,
+          gloss_in_background: bool = True) -> None:
     import uvicorn
 
     hosts = list(LOCAL_HOSTS) + [host] + list(allowed_hosts or [])
-    uvicorn.run(create_app(index, api_key=api_key, allowed_hosts=hosts), host=host, port=port,
-                log_level="info")
+    app = create_app(index, api_key=api_key, allowed_hosts=hosts,
+                     gloss_in_background=gloss_in_background)
+    uvicorn.run(app, host=host, port=port, log_level="info")

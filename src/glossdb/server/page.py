@@ -19,7 +19,7 @@ button.link{background:none;border:none;color:#15c;cursor:pointer;padding:0;font
 <form id="f"><input type="search" id="q" placeholder="Ask a question or state a claim" required>
 <label>k <input type="number" id="k" value="10" min="1" max="100" style="width:4em"></label>
 <label><input type="checkbox" id="explain"> explain</label><button>Search</button></form>
-<p id="error"></p><p id="status" class="meta"></p><div id="hits"></div><div id="detail"></div>
+<p id="glossing" class="meta"></p><p id="error"></p><p id="status" class="meta"></p><div id="hits"></div><div id="detail"></div>
 <script>
 const $ = (id) => document.getElementById(id);
 function el(tag, cls, text) {
@@ -106,5 +106,18 @@ function fromUrl() {
 }
 window.addEventListener("popstate", fromUrl);
 fromUrl();
+async function glossing() {
+  try {
+    const s = await api("/api/stats", false);
+    const r = s.representations[s.representations.length - 1];
+    if (!r) return;
+    let text = r.glosses + " of " + r.chunks + " chunks glossed";
+    if (r.pending && r.eta_seconds !== null) text += ", about " + Math.ceil(r.eta_seconds / 60) + " min to go";
+    if (s.background_glossing && s.background_glossing.running && r.pending) text += " (glossing in the background)";
+    $("glossing").textContent = text;
+  } catch (e) { /* the page works without it */ }
+}
+glossing();
+setInterval(glossing, 15000);
 </script></body></html>
 """

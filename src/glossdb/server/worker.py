@@ -1,0 +1,61 @@
+"""Background glossing for `glossdb serve`: a thread writes missing glosses in usage order
+while no request is being served, one batch at a time, and waits while requests run."""
+
+from __future__ import annotations
+
+import threading
+
+from ..errors import GlossdbError
+from ..index import Index
+
+
+class GlossWorker(threading.Thread):
+    """Glosses ``index`` on its own handle (:meth:`Index.fork`). ``enter``/``leave`` bracket
+    every request; the worker starts a batch only when none is in flight, so a search waits
+    at most for the batch under way (and only when judge and writer are one model)."""
+
+    def __init__(self, index: Index, batch: int = 4, idle_s: float = 2.0):
+        super().__init__(name="glossdb-gloss-worker", daemon=True)
+        self.index, self.batch, self.idle_s = index, batch, idle_s
+        self._active = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.written = 0
+        self.error: str | None = None
+
+    def enter(self) -> None:
+        with self._lock:
+            self._active += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._active > 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=600)
+
+    def status(self) -> dict:
+        return {"running": self.is_alive() and not self._stop.is_set(),
+                "written": self.written, "error": self.error}
+
+    def run(self) -> None:
+        handle = self.index.fork()
+        try:
+            while not self._stop.is_set():
+                if self.busy():
+                    self._stop.wait(0.05)
+                    continue
+                done = handle.gloss(limit=self.batch)
+                self.written += done
+                if not done:  # nothing waits now; another process may add chunks later
+                    self._stop.wait(self.idle_s)
+        except GlossdbError as exc:
+            self.error = str(exc)
+        finally:
+            handle.close()
+
