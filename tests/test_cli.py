@@ -139,3 +139,43 @@ def test_sql_exposes_llm_matching_as_a_function(run, corpus):
     assert shown["judgments"][0]["query"] == "yeast dough"
     bad = run("sql", "SELEKT nonsense")
     assert bad.exit_code == 2 and bad.output.startswith("Error: SQL error")
+
+
+def test_stats_text_has_no_python_reprs(run, corpus):
+    run("add", str(corpus))
+    run("search", "cats purr")
+    text = run("stats").output
+    assert "{" not in text and "[" not in text and "None" not in text, text
+    assert "searches: 1 logged" in text and "judge judge-" in text
+
+
+def test_documents_lists_what_remove_and_show_need(run, corpus):
+    run("add", str(corpus))
+    docs = json.loads(run("documents", "--json").output)
+    assert len(docs) == 3 and all(d["chunks"] >= 1 and d["glossed"] == d["chunks"] for d in docs)
+    assert str(corpus / "cats.md") in run("documents").output
+    out = json.loads(run("remove", str(corpus / "cats.md"), "--json").output)
+    assert out == {"removed": 1}
+
+
+def test_sql_that_writes_says_how_many_rows_changed(run, corpus):
+    run("add", str(corpus))
+    out = run("sql", "DELETE FROM query_log")
+    assert out.exit_code == 0 and out.output.strip().endswith("rows changed.")
+
+
+def test_diff_check_without_logged_queries_says_how_to_log_some(run, corpus, monkeypatch):
+    run("add", str(corpus))
+    monkeypatch.setenv("GLOSSDB_GLOSS_TOKENS", "20")
+    run("add", str(corpus))  # a second representation version
+    out = run("diff", "--check")
+    assert out.exit_code == 2 and "run some searches first" in out.output
+
+
+def test_bad_numbers_are_refused_by_name(run, corpus, monkeypatch):
+    run("add", str(corpus))
+    assert run("search", "cats", "--candidates", "0").exit_code == 2
+    assert run("search", "cats", "--candidates", "-5").exit_code == 2
+    monkeypatch.setenv("GLOSSDB_CANDIDATES", "abc")
+    out = run("search", "cats")
+    assert out.exit_code == 7 and "GLOSSDB_CANDIDATES" in out.output

@@ -15,8 +15,9 @@ from typing import Any, Iterator
 import click
 
 from .config import config_path, load_config, save_setting
-from .errors import GlossdbError, translate
-from .index import Hit, Index, validate_query
+from .errors import GlossdbError, InvalidQuery, translate
+from .cli_format import describe_cutoff, format_hit, format_stats
+from .index import Index, validate_query
 
 DEFAULT_INDEX = "index.glossdb"
 
@@ -62,13 +63,17 @@ def progress_bars() -> Iterator[Any]:
 
 index_option = click.option(
     "--index", "-i", "index_path", default=DEFAULT_INDEX, show_default=True,
-    envvar="GLOSSDB_INDEX", help="Index file (SQLite).",
+    envvar="GLOSSDB_INDEX", type=click.Path(dir_okay=False),
+    help="Index file (SQLite); default from $GLOSSDB_INDEX, else index.glossdb.",
 )
 model_option = click.option("--model", "-m", default=None,
                             help="Embedded model name or path to a GGUF file (judge).")
 gloss_model_option = click.option("--gloss-model", default=None,
                                   help="Model that writes glosses and explanations.")
-backend_option = click.option("--backend", default=None, help="llamacpp, openai, fake, or a plugin.")
+backend_option = click.option(
+    "--backend", default=None,
+    help="Model backend: llamacpp (in-process, default), openai (any OpenAI-compatible "
+         "server), fake (tests), or a plugin's name.")
 base_url_option = click.option("--base-url", default=None, help="OpenAI-compatible server URL.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -180,36 +185,46 @@ def gloss(index_path, model, gloss_model, backend, base_url, as_json, limit, min
 
 
 @cli.command()
+@index_option
+@json_option
+def documents(index_path, as_json) -> None:
+    """List the documents in the index with their chunks and glosses.
+
+    \b
+    Examples:
+      glossdb documents
+      glossdb documents --json | jq '.[].uri'
+    """
+    with open_index(index_path) as ix:
+        docs = ix.documents()
+    if as_json:
+        echo_json(docs)
+        return
+    for d in docs:
+        click.echo(f"{d['uri']}  ({d['chunks']} chunks, {d['glossed']} glossed)"
+                   + (f"  {d['title']}" if d["title"] else ""))
+    if not docs:
+        click.echo("No documents yet: add some with `glossdb add PATH`.")
+
+
+@cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @index_option
-def remove(paths, index_path) -> None:
-    """Remove documents and everything derived from them."""
+@json_option
+def remove(paths, index_path, as_json) -> None:
+    """Remove documents and everything derived from them.
+
+    \b
+    Examples:
+      glossdb remove notes.md
+      glossdb remove papers.jsonl     # every record of the file
+    """
     with open_index(index_path) as ix:
         n = ix.remove(paths)
+    if as_json:
+        echo_json({"removed": n})
+        return
     click.echo(f"Removed {n} document{'s' if n != 1 else ''}.")
-
-
-def prefilter_place(rank: int | None, lexical: int | None, vector: int | None) -> str:
-    """'prefilter #3 (lexical #2, vector #5)': where a candidate came from."""
-    parts = [f"lexical #{lexical}" if lexical else "", f"vector #{vector}" if vector else ""]
-    origin = ", ".join(p for p in parts if p)
-    return f"prefilter #{rank}" + (f" ({origin})" if origin else "")
-
-
-def format_hit(hit: Hit, show_text: bool) -> str:
-    where = hit.heading or hit.title or hit.uri
-    place = prefilter_place(hit.prefilter_rank, hit.lexical_rank, hit.vector_rank)
-    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}",
-             f"   score={hit.score:.3f} ({hit.verdict}; judge {hit.judge_score:.3f}, "
-             f"lift {hit.lift:+.2f}; {place})",
-             f"   gloss: {hit.gloss or '(none yet)'}"]
-    if hit.explanation:
-        lines.append(f"   why:   {hit.explanation}")
-    if show_text:
-        snippet = " ".join(hit.text.split())
-        lines.append(f"   text:  {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
-    lines.append(f"   from:  {hit.uri}")
-    return "\n".join(lines)
 
 
 @cli.command()
@@ -217,7 +232,8 @@ def format_hit(hit: Hit, show_text: bool) -> str:
 @index_option
 @click.option("-k", default=10, show_default=True, help="Hits to return.")
 @click.option("--explain", is_flag=True, help="Add a one- or two-sentence reason per hit.")
-@click.option("--candidates", type=int, default=None, help="Prefilter candidates to judge.")
+@click.option("--candidates", type=click.IntRange(min=1), default=None,
+              help="Prefilter candidates to judge (default: the adaptive cut-off).")
 @click.option("--text", "show_text", is_flag=True, help="Print the start of each chunk's text.")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the prefilter SQL and stop.")
 @model_options
@@ -296,39 +312,7 @@ def stats(index_path, as_json) -> None:
     if as_json:
         echo_json(data)
         return
-    for key, value in data.items():
-        if key == "representations":
-            for rep in value:
-                eta = (f", about {format_duration(rep['eta_seconds'])} to go"
-                       if rep["pending"] and rep["eta_seconds"] is not None else "")
-                click.echo(f"representation {rep['name']}: {rep['glosses']} of {rep['chunks']} "
-                           f"chunks glossed by {rep['model']}{eta}")
-        elif key == "vectors":
-            for emb in value:
-                click.echo(f"vectors {emb['name']}: {emb['vectors']} of {data['chunks']} chunks")
-        elif key == "candidates":
-            click.echo(f"candidates: {describe_cutoff(value)}")
-        else:
-            click.echo(f"{key}: {value}")
-
-
-def format_duration(seconds: float) -> str:
-    """'2 h 05 min', '3 min', '40 s'."""
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
-
-
-def describe_cutoff(cut: dict[str, Any]) -> str:
-    """'12, adapted from usage: 6 exploring searches, 14 matches, keeps 95 % of them'."""
-    if cut["source"] == "pinned":
-        return f"{cut['depth']}, pinned by the candidates setting"
-    if cut["source"] == "default":
-        return (f"{cut['depth']}, the default until the query log has evidence "
-                f"({cut['queries']} exploring searches with matches so far)")
-    return (f"{cut['depth']}, adapted from usage: {cut['queries']} exploring searches, "
-            f"{cut['matches']} matches, keeps {100 * cut['recall']:.0f} % of them")
+    click.echo("\n".join(format_stats(data)))
 
 
 @cli.command("sql")
@@ -339,9 +323,14 @@ def describe_cutoff(cut: dict[str, Any]) -> str:
 def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json) -> None:
     """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss."""
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
+        before = ix.store.db.total_changes
         columns, rows = ix.sql(statement)
+        changed = ix.store.db.total_changes - before
     if as_json:
-        echo_json([dict(zip(columns, r)) for r in rows])
+        echo_json([dict(zip(columns, r)) for r in rows] if columns else {"changed": changed})
+        return
+    if not columns:
+        click.echo(f"{changed} row{'s' if changed != 1 else ''} changed.")
         return
     click.echo("\t".join(columns))
     for r in rows:
@@ -383,6 +372,9 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         result = ix.diff(old, new, limit)
         checks = ix.check(result.old, result.new, recent=recent) if check else []
+        if check and not checks:
+            raise InvalidQuery("diff --check needs logged queries and the log is empty: run "
+                               "some searches first (glossdb search \"…\"); each is logged")
     if as_json:
         echo_json({**result.to_dict(), "checks": [c.to_dict() for c in checks]})
         return

@@ -48,12 +48,14 @@ def config_path(index_path: str | Path) -> Path:
     return Path(index_path).expanduser().resolve().parent / "glossdb.toml"
 
 
-def _coerce(name: str, value: Any) -> Any:
+def _coerce(name: str, value: Any, source: str = "") -> Any:
     kind = type(getattr(Config, name))
     try:
         return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}") from None
+        where = f" (from {source})" if source else ""
+        raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}{where}"
+                          ) from None
 
 
 def load_config(index_path: str | Path, **overrides: Any) -> Config:
@@ -70,11 +72,12 @@ def load_config(index_path: str | Path, **overrides: Any) -> Config:
         for key, value in data.items():
             if key not in known:
                 raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
-            values[key], sources[key] = _coerce(key, value), str(path)
+            values[key], sources[key] = _coerce(key, value, str(path)), str(path)
     for key in known:
         env = os.environ.get(f"GLOSSDB_{key.upper()}")
         if env is not None and env != "":
-            values[key], sources[key] = _coerce(key, env), f"GLOSSDB_{key.upper()}"
+            values[key], sources[key] = (_coerce(key, env, f"GLOSSDB_{key.upper()}"),
+                                         f"GLOSSDB_{key.upper()}")
     for key, value in overrides.items():
         if value is None:
             continue

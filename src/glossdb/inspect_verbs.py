@@ -57,6 +57,10 @@ class InspectVerbs:
             return [validate_query(q) for q in queries]
         return self.store.recent_queries(recent)
 
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document: uri, title, chunks, and chunks glossed by any version."""
+        return self.store.documents()
+
     def show(self, chunk_id: int) -> dict[str, Any]:
         chunk = self.store.get_chunk(chunk_id)
         return {

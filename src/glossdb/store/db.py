@@ -178,6 +178,14 @@ class Store:
             self.db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
         return n
 
+    def documents(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT d.uri, d.title, count(c.id), count(DISTINCT g.chunk_id), d.updated_at"
+            " FROM documents d LEFT JOIN chunks c ON c.document_id = d.id"
+            " LEFT JOIN glosses g ON g.chunk_id = c.id GROUP BY d.id ORDER BY d.uri").fetchall()
+        return [{"uri": u, "title": t, "chunks": n, "glossed": g, "updated_at": at}
+                for u, t, n, g, at in rows]
+
     def document_uris(self, prefix: str = "") -> list[str]:
         rows = self.db.execute(
             "SELECT uri FROM documents WHERE substr(uri, 1, ?) = ? ORDER BY uri",

@@ -1,0 +1,79 @@
+"""How the CLI prints things for people: one place, no Python reprs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .results import Hit
+
+
+def prefilter_place(rank: int | None, lexical: int | None, vector: int | None) -> str:
+    """'prefilter #3 (lexical #2, vector #5)': where a candidate came from."""
+    parts = [f"lexical #{lexical}" if lexical else "", f"vector #{vector}" if vector else ""]
+    origin = ", ".join(p for p in parts if p)
+    return f"prefilter #{rank}" + (f" ({origin})" if origin else "")
+
+
+def format_hit(hit: Hit, show_text: bool) -> str:
+    where = hit.heading or hit.title or hit.uri
+    place = prefilter_place(hit.prefilter_rank, hit.lexical_rank, hit.vector_rank)
+    lines = [f"{hit.rank}. [{hit.chunk_id}] {where}",
+             f"   score={hit.score:.3f} ({hit.verdict}; judge {hit.judge_score:.3f}, "
+             f"lift {hit.lift:+.2f}; {place})",
+             f"   gloss: {hit.gloss or '(none yet)'}"]
+    if hit.explanation:
+        lines.append(f"   why:   {hit.explanation}")
+    if show_text:
+        snippet = " ".join(hit.text.split())
+        lines.append(f"   text:  {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    lines.append(f"   from:  {hit.uri}")
+    return "\n".join(lines)
+
+
+def format_duration(seconds: float) -> str:
+    """'2 h 05 min', '3 min', '40 s'."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+
+def describe_cutoff(cut: dict[str, Any]) -> str:
+    """'12, adapted from usage: 6 exploring searches, 14 matches, keeps 95 % of them'."""
+    if cut["source"] == "pinned":
+        return f"{cut['depth']}, pinned by the candidates setting"
+    if cut["source"] == "default":
+        return (f"{cut['depth']}, the default until the query log has evidence "
+                f"({cut['queries']} exploring searches with matches so far)")
+    return (f"{cut['depth']}, adapted from usage: {cut['queries']} exploring searches, "
+            f"{cut['matches']} matches, keeps {100 * cut['recall']:.0f} % of them")
+
+
+def format_stats(data: dict[str, Any]) -> list[str]:
+    """``glossdb stats`` for people: counts, versions with progress, judges, searches."""
+    lines = [f"index: {data['path']}",
+             "counts: " + ", ".join(f"{data[k]} {k}" for k in
+                                    ("documents", "chunks", "glosses", "judgments"))]
+    for rep in data["representations"]:
+        eta = (f", about {format_duration(rep['eta_seconds'])} to go"
+               if rep["pending"] and rep["eta_seconds"] is not None else "")
+        lines.append(f"representation {rep['name']}: {rep['glosses']} of {rep['chunks']} "
+                     f"chunks glossed by {rep['model']}{eta}")
+    for emb in data["vectors"]:
+        lines.append(f"vectors {emb['name']}: {emb['vectors']} of {data['chunks']} chunks")
+    for j in data["judges"]:
+        lines.append(f"judge {j['name']}: {j['judgments']} judgments ({j['model']}, {j['method']})")
+    s = data["searches"]
+    if s["searches"]:
+        lines.append(f"searches: {s['searches']} logged, median {s['p50_seconds']:.2f} s, "
+                     f"{s['prompt_tokens']} prompt tokens ({s['prefix_cached_tokens']} from a "
+                     "prefix cache)")
+    else:
+        lines.append("searches: none logged yet")
+    lines.append(f"candidates: {describe_cutoff(data['candidates'])}")
+    shown = {"path", "documents", "chunks", "glosses", "judgments", "query_log",
+             "representations", "vectors", "judges", "searches", "candidates"}
+    for key, value in data.items():
+        if key not in shown:
+            lines.append(f"{key}: {'-' if value in (None, '') else value}")
+    return lines
