@@ -179,3 +179,11 @@ def test_bad_numbers_are_refused_by_name(run, corpus, monkeypatch):
     monkeypatch.setenv("GLOSSDB_CANDIDATES", "abc")
     out = run("search", "cats")
     assert out.exit_code == 7 and "GLOSSDB_CANDIDATES" in out.output
+
+
+def test_every_command_has_an_example_in_its_help(run):
+    from glossdb.cli import cli as group
+
+    for name in group.commands:
+        out = run(name, "--help")
+        assert out.exit_code == 0 and "Examples:" in out.output, name

@@ -240,7 +240,14 @@ def remove(paths, index_path, as_json) -> None:
 @json_option
 def search(query, index_path, k, explain, candidates, show_text, show_sql, model, gloss_model,
            backend, base_url, as_json) -> None:
-    """Search: prefilter candidates, judge each with the LLM, rank by the judgment."""
+    """Search: prefilter candidates, judge each with the LLM, rank by the judgment.
+
+    \b
+    Examples:
+      glossdb search "how are glosses versioned?" -k 5 --explain
+      glossdb search "wal durability" --json | jq '.[0].gloss'
+      glossdb search "wal durability" --sql      # what the prefilter runs
+    """
     query = validate_query(query)
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, **settings) as ix:
@@ -264,7 +271,12 @@ def search(query, index_path, k, explain, candidates, show_text, show_sql, model
 @model_options
 @json_option
 def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_json) -> None:
-    """Explain why chunk CHUNK_ID does or does not match QUERY."""
+    """Explain why chunk CHUNK_ID does or does not match QUERY, and where search ranks it.
+
+    \b
+    Examples:
+      glossdb why "how are glosses versioned?" 42
+    """
     query = validate_query(query)
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         result = ix.why(query, chunk_id)
@@ -286,7 +298,13 @@ def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_j
 @index_option
 @json_option
 def show(chunk_id, index_path, as_json) -> None:
-    """Show a chunk: its text, glosses by version, and stored judgments."""
+    """Show a chunk: its text, glosses by version, and stored judgments.
+
+    \b
+    Examples:
+      glossdb show 42
+      glossdb show 42 --json
+    """
     with open_index(index_path) as ix:
         data = ix.show(chunk_id)
     if as_json:
@@ -306,7 +324,13 @@ def show(chunk_id, index_path, as_json) -> None:
 @index_option
 @json_option
 def stats(index_path, as_json) -> None:
-    """Counts, representation versions, and how the judge scores."""
+    """Counts, representation versions with glossing progress, judges, searches.
+
+    \b
+    Examples:
+      glossdb stats
+      glossdb stats --json
+    """
     with open_index(index_path) as ix:
         data = ix.stats()
     if as_json:
@@ -321,7 +345,13 @@ def stats(index_path, as_json) -> None:
 @model_options
 @json_option
 def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json) -> None:
-    """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss."""
+    """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss.
+
+    \b
+    Examples:
+      glossdb sql "SELECT id, glossdb_gloss(id) FROM chunks LIMIT 5"
+      glossdb sql "SELECT id FROM chunks ORDER BY glossdb_match('wal', id) DESC LIMIT 3"
+    """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         before = ix.store.db.total_changes
         columns, rows = ix.sql(statement)
@@ -341,7 +371,13 @@ def sql_command(statement, index_path, model, gloss_model, backend, base_url, as
 @index_option
 @json_option
 def config(index_path, as_json) -> None:
-    """Show the configuration in force and where each value comes from."""
+    """Show the configuration in force and where each value comes from.
+
+    \b
+    Examples:
+      glossdb config
+      GLOSSDB_CANDIDATES=20 glossdb config --json
+    """
     cfg = load_config(index_path)
     data = cfg.public()
     if as_json:
@@ -368,7 +404,13 @@ def config(index_path, as_json) -> None:
 @json_option
 def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend, base_url,
          as_json) -> None:
-    """Diff the glosses of two representation versions (default: the two latest)."""
+    """Diff the glosses of two representation versions (default: the two latest).
+
+    \b
+    Examples:
+      glossdb diff
+      glossdb diff --check --queries 50     # and re-rank logged queries under both
+    """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         result = ix.diff(old, new, limit)
         checks = ix.check(result.old, result.new, recent=recent) if check else []
@@ -405,7 +447,13 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
 @json_option
 def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend, base_url,
          as_json) -> None:
-    """Tune the prefilter cut-off (candidates) from logged queries."""
+    """Tune the prefilter cut-off (candidates) from logged queries.
+
+    \b
+    Examples:
+      glossdb tune
+      glossdb tune --deep 80 --write        # pin the recommended cut-off in glossdb.toml
+    """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         with progress_bars() as bars:
             report = ix.tune(recent=recent, deep=deep, k=k, target=target, progress=bars)
@@ -436,7 +484,13 @@ def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend
               show_default=True, help="Write missing glosses while no request is served.")
 def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key,
           allowed_hosts, gloss_in_background) -> None:
-    """Serve the HTTP API and a page for inspecting glosses, judgments and explanations."""
+    """Serve the HTTP API and a page for inspecting glosses, judgments and explanations.
+
+    \b
+    Examples:
+      glossdb serve --port 8700
+      GLOSSDB_API_KEY=secret glossdb serve --allowed-host search.example.org
+    """
     from .server import serve as run_server
 
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
