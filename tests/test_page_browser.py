@@ -4,6 +4,7 @@ state in the URL, and document text that stays text (stored XSS payloads stay in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -72,3 +73,18 @@ def test_served_page_builds_the_dom_without_html_injection(server):
     page = httpx.get(server + "/").text
     assert "innerHTML" not in page and "outerHTML" not in page and "insertAdjacentHTML" not in page
     assert "textContent" in page
+
+
+def test_a_chunk_has_a_page_of_its_own(server, tmp_path):
+    chunk = httpx.get(server + "/api/search", params={"q": "river delta", "k": 1}).json()
+    cid = chunk["hits"][0]["chunk_id"]
+    html = dom(f"{server}/chunks/{cid}", tmp_path)
+    assert f"chunk {cid}" in html and "<h3>Text</h3>" in html and "<h3>Glosses</h3>" in html
+    assert "river delta sediment" in html
+    assert httpx.get(server + "/favicon.ico").status_code == 200
+
+
+def test_verdicts_render_with_their_own_classes(server, tmp_path):
+    html = dom(server + "/?q=river+delta+sediment&k=5", tmp_path)
+    classes = set(re.findall(r'class="verdict (v-[a-z-]+)"', html))
+    assert classes and classes <= {"v-strong-match", "v-match", "v-weak-match", "v-no-match"}

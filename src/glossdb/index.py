@@ -287,6 +287,9 @@ class Index(SearchVerbs, InspectVerbs):
         if self._store is not None:
             self._store.close()
 
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r})"
+
     def __enter__(self) -> "Index":
         return self
 

@@ -52,7 +52,10 @@ def _require_fastapi() -> None:
 
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-OPEN_PATHS = ("/", "/favicon.ico")  # the page shell carries no data; its API calls need the key
+OPEN_PATHS = ("/", "/favicon.ico")
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" '
+           'height="16" rx="3" fill="#175"/><text x="8" y="12" font-size="11" '
+           'text-anchor="middle" fill="#fff" font-family="sans-serif">g</text></svg>')  # the page shell carries no data; its API calls need the key
 
 
 def host_name(header: str) -> str:
@@ -74,7 +77,7 @@ def create_app(index: Index, *, api_key: str | None = None,
     _require_fastapi()
     from fastapi import FastAPI, Path, Query, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     from .schema import ERRORS, ChunkOut, GlossDiff, SearchOut, StatsOut, Why
 
@@ -107,7 +110,8 @@ def create_app(index: Index, *, api_key: str | None = None,
                                  f"answers for {', '.join(sorted(hosts))} "
                                  "(glossdb serve --allowed-host NAME adds one)"},
                                 status_code=400)
-        if api_key and request.url.path not in OPEN_PATHS:
+        shell = request.url.path in OPEN_PATHS or request.url.path.startswith("/chunks/")
+        if api_key and not shell:
             given = request.headers.get("authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
                 return JSONResponse({"error": "missing or wrong API key: send the header "
@@ -156,6 +160,14 @@ def create_app(index: Index, *, api_key: str | None = None,
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> str:
         return PAGE
+
+    @app.get("/chunks/{chunk_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def chunk_page(chunk_id: int) -> str:
+        return PAGE  # the page reads the id from its URL: a link to one chunk
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(FAVICON, media_type="image/svg+xml")
 
     @app.get("/api/search", response_model=SearchOut, responses=ERRORS)
     def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,

@@ -45,7 +45,9 @@ async function search(ev) {
   const q = $("q").value, started = performance.now();
   const state = new URLSearchParams({q, k: $("k").value});
   if ($("explain").checked) state.set("explain", "true");
-  if (ev) history.pushState(null, "", "?" + state);
+  if (ev) history.pushState(null, "", "/?" + state);
+  const button = $("f").querySelector("button");
+  button.disabled = true;
   $("status").textContent = "judging candidates…";
   try {
     const p = new URLSearchParams({q, k: $("k").value, explain: $("explain").checked});
@@ -54,6 +56,7 @@ async function search(ev) {
       ((performance.now() - started) / 1000).toFixed(1) + " s";
     data.hits.forEach((h) => $("hits").append(hitView(q, h)));
   } catch (e) { $("status").textContent = ""; $("error").textContent = e.message; }
+  button.disabled = false;
 }
 function origin(h) {
   const parts = [];
@@ -71,8 +74,8 @@ function hitView(q, h) {
     (h.cached ? " · cached" : "") + " · chunk " + h.chunk_id + " · " + h.uri);
   d.append(m, el("div", "gloss", "gloss: " + (h.gloss || "(none yet)")));
   if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
-  const show = el("button", "link", "chunk, glosses, judgments");
-  show.onclick = () => detail(h.chunk_id);
+  const show = el("a", "link", "chunk, glosses, judgments");
+  show.href = "/chunks/" + h.chunk_id;
   const why = el("button", "link", "why?");
   why.onclick = async () => {
     why.textContent = "explaining…";
@@ -88,15 +91,31 @@ async function detail(id) {
   box.replaceChildren(el("h2", "", "chunk " + id));
   try {
     const data = await api("/api/chunks/" + id);
-    box.append(el("div", "meta", data.chunk.uri), el("pre", "", data.chunk.text));
-    data.glosses.forEach((g) => box.append(el("div", "gloss", "[" + g.representation + "] " + g.text)));
-    data.judgments.forEach((j) => box.append(el("div", "meta", j.score.toFixed(3) + " for “" +
-      j.query + "” [" + j.judge + "]" + (j.explanation ? " — " + j.explanation : ""))));
-    box.scrollIntoView();
+    const c = data.chunk;
+    box.append(el("div", "meta", (c.title || "") + (c.heading && c.heading !== c.title ?
+      " — " + c.heading : "") + " · " + c.uri));
+    box.append(el("h3", "", "Text"), el("pre", "", c.text), el("h3", "", "Glosses"));
+    if (!data.glosses.length) box.append(el("p", "meta", "none yet"));
+    data.glosses.forEach((g) => {
+      const d = el("div", "gloss", g.text);
+      d.append(el("span", "meta", "  (version " + g.representation + ")"));
+      box.append(d);
+    });
+    box.append(el("h3", "", "Judgments"));
+    if (!data.judgments.length) box.append(el("p", "meta", "none yet"));
+    data.judgments.forEach((j) => {
+      const d = el("div", "judgment");
+      d.append(el("span", "", "“" + j.query + "”"), " judge " + j.score.toFixed(3));
+      if (j.explanation) d.append(el("div", "why", j.explanation));
+      box.append(d);
+    });
+    box.scrollIntoView({block: "start"});
   } catch (e) { box.append(el("p", "", e.message)); }
 }
 $("f").addEventListener("submit", search);
 function fromUrl() {
+  const chunk = location.pathname.match(/^[/]chunks[/]([0-9]+)$/);
+  if (chunk) { detail(chunk[1]); return; }
   const p = new URLSearchParams(location.search);
   if (!p.get("q")) return;
   $("q").value = p.get("q");
