@@ -68,7 +68,12 @@ def test_search_finds_the_answer_and_explains(real_index):
     assert hits[0].gloss and len(hits[0].explanation.split()) >= 5
     again = ix.search("Do vitamin D supplements prevent bone fractures?", k=3)
     assert [h.chunk_id for h in again] == [h.chunk_id for h in hits]
-    assert all(h.cached for h in again) and again[0].explanation == hits[0].explanation
+    assert all(h.cached for h in again) and again[0].explanation is None  # not asked for
+    writer = ix.model("writer")
+    before = writer.tokens_evaluated
+    third = ix.search("Do vitamin D supplements prevent bone fractures?", k=3, explain=True)
+    assert third[0].explanation == hits[0].explanation  # stored, reused
+    assert writer.tokens_evaluated == before
 
 
 def test_semantic_query_without_shared_words(real_index):
