@@ -187,3 +187,13 @@ def test_every_command_has_an_example_in_its_help(run):
     for name in group.commands:
         out = run(name, "--help")
         assert out.exit_code == 0 and "Examples:" in out.output, name
+
+
+def test_config_json_names_every_source_and_each_index_has_its_own_file(run, tmp_path):
+    data = json.loads(run("config", "--json").output)
+    assert data["sources"]["candidates"] == "default" and data["file"].endswith("index.toml")
+    (tmp_path / "a.toml").write_text("candidates = 7\n")
+    assert json.loads(run("config", "--json", "-i", "a.glossdb").output)["settings"][
+        "candidates"] == 7
+    assert json.loads(run("config", "--json", "-i", "b.glossdb").output)["settings"][
+        "candidates"] == 10

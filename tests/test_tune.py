@@ -42,13 +42,17 @@ def test_tune_judges_logged_queries_deep(index, corpus, fake):
     assert report.recommended == 6 or dict(report.curve).get(report.recommended, 1.0) == 1.0
 
 
-def test_save_setting_keeps_other_lines(tmp_path):
+def test_save_setting_keeps_other_lines_in_the_index_own_file(tmp_path):
     index_path = tmp_path / "x.glossdb"
-    (tmp_path / "glossdb.toml").write_text("# mine\nmodel = 'gemma3-270m'\ncandidates = 30\n")
+    folder = "# mine\nmodel = 'gemma3-270m'\ncandidates = 30\n"
+    (tmp_path / "glossdb.toml").write_text(folder)
+    assert load_config(index_path).candidates == 30  # the folder file, until x has its own
     save_setting(index_path, "candidates", 12)
-    text = (tmp_path / "glossdb.toml").read_text()
+    text = (tmp_path / "x.toml").read_text()  # migrated: a copy of the folder file, changed
     assert "# mine" in text and "candidates = 12" in text and "candidates = 30" not in text
     assert load_config(index_path).candidates == 12
+    assert load_config(tmp_path / "other.glossdb").candidates == 30  # others keep theirs
+    assert (tmp_path / "glossdb.toml").read_text() == folder
     with pytest.raises(ConfigError):
         save_setting(index_path, "nope", 1)
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import click
 
-from .config import config_path, load_config, save_setting
+from .config import config_path, load_config, save_setting, settings_file
 from .errors import GlossdbError, InvalidQuery, translate
 from .cli_format import describe_cutoff, format_hit, format_stats
 from .index import Index, validate_query
@@ -381,9 +381,13 @@ def config(index_path, as_json) -> None:
     cfg = load_config(index_path)
     data = cfg.public()
     if as_json:
-        echo_json({"file": str(config_path(index_path)), "settings": data, "sources": cfg.sources})
+        echo_json({"file": str(settings_file(index_path) or config_path(index_path)),
+                   "settings": data,
+                   "sources": {k: cfg.sources.get(k, "default") for k in data}})
         return
-    click.echo(f"# file: {config_path(index_path)}")
+    in_force = settings_file(index_path)
+    click.echo(f"# file: {in_force}" if in_force else
+               f"# file: {config_path(index_path)} (does not exist yet: defaults in force)")
     for key, value in data.items():
         click.echo(f"{key} = {value!r}  # {cfg.sources.get(key, 'default')}")
     if Path(index_path).exists():
@@ -442,7 +446,8 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
 @click.option("-k", default=10, show_default=True, help="Top hits that must survive.")
 @click.option("--target", default=0.95, show_default=True,
               help="Share of the deep top-k hits the cut-off must keep.")
-@click.option("--write", is_flag=True, help="Save the recommended cut-off to glossdb.toml.")
+@click.option("--write", is_flag=True,
+              help="Save the recommended cut-off to the index's settings file (INDEX.toml).")
 @model_options
 @json_option
 def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend, base_url,
@@ -452,7 +457,7 @@ def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend
     \b
     Examples:
       glossdb tune
-      glossdb tune --deep 80 --write        # pin the recommended cut-off in glossdb.toml
+      glossdb tune --deep 80 --write        # pin the recommended cut-off in INDEX.toml
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         with progress_bars() as bars:

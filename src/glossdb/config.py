@@ -1,4 +1,5 @@
-"""Configuration in one place: defaults < ``glossdb.toml`` beside the index < environment
+"""Configuration in one place: defaults < the index's settings file (``docs.glossdb`` ->
+``docs.toml``; the folder's ``glossdb.toml`` when it has none) < environment
 (``GLOSSDB_*``) < explicit arguments. ``glossdb config`` prints the result and its sources."""
 
 from __future__ import annotations
@@ -44,8 +45,23 @@ class Config:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
 
 
+FOLDER_FILE = "glossdb.toml"  # the settings file of older versions: one per folder
+
+
 def config_path(index_path: str | Path) -> Path:
-    return Path(index_path).expanduser().resolve().parent / "glossdb.toml"
+    """The index's own settings file, beside it: ``docs.glossdb`` -> ``docs.toml``."""
+    path = Path(index_path).expanduser().resolve()
+    if path.suffix == ".toml":
+        return path.with_name(path.name + ".settings.toml")
+    return path.with_suffix(".toml")
+
+
+def settings_file(index_path: str | Path) -> Path | None:
+    """The file whose settings are in force: the index's own, else (as before it had one)
+    the folder's ``glossdb.toml``; None when neither exists."""
+    own = config_path(index_path)
+    folder = own.parent / FOLDER_FILE
+    return own if own.exists() else folder if folder.exists() else None
 
 
 def _coerce(name: str, value: Any, source: str = "") -> Any:
@@ -62,8 +78,8 @@ def load_config(index_path: str | Path, **overrides: Any) -> Config:
     known = {f.name for f in fields(Config)} - {"sources"}
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    path = config_path(index_path)
-    if path.exists():
+    path = settings_file(index_path)
+    if path is not None:
         try:
             data = tomllib.loads(path.read_text())
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -88,13 +104,15 @@ def load_config(index_path: str | Path, **overrides: Any) -> Config:
 
 
 def save_setting(index_path: str | Path, key: str, value: int | float | str) -> Path:
-    """Set one top-level ``key = value`` in ``glossdb.toml`` beside the index, keeping the
-    file's other lines (and comments) as they are."""
+    """Set one top-level ``key = value`` in the index's own settings file, keeping the file's
+    other lines (and comments) as they are. An index that read the folder's ``glossdb.toml``
+    gets its own file, starting as a copy of it (other indexes in the folder keep theirs)."""
     if key not in {f.name for f in fields(Config)} - {"sources"}:
         raise ConfigError(f"unknown setting {key!r}")
     path = config_path(index_path)
+    source = settings_file(index_path)
     line = f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}"
-    lines = path.read_text().splitlines() if path.exists() else []
+    lines = source.read_text().splitlines() if source is not None else []
     for i, old in enumerate(lines):
         if old.split("=", 1)[0].strip() == key and not old.lstrip().startswith("#"):
             lines[i] = line

@@ -7,7 +7,7 @@ candidate the judge calls a match was the first rule; on SciFact the judge calls
 deep in the list so often that the depth climbed to the maximum without better rankings:
 bench/README.md.) After every ``ADAPT_EVERY`` logged searches the depth becomes the smallest
 one that keeps ``TARGET`` of the matches those exploring searches found, within
-[``MIN_DEPTH``, ``MAX_DEPTH``]. A ``candidates`` setting in ``glossdb.toml``, the environment
+[``MIN_DEPTH``, ``MAX_DEPTH``]. A ``candidates`` setting in the index's settings file, the environment
 or an argument pins the depth and stops all of this.
 """
 

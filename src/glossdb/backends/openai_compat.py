@@ -44,7 +44,7 @@ class OpenAICompatModel(Model):
         if not base_url:
             raise BackendError(
                 "the openai backend needs a server URL: pass --base-url "
-                "(e.g. http://127.0.0.1:8080/v1) or set base_url in glossdb.toml"
+                "(e.g. http://127.0.0.1:8080/v1) or set base_url in the index's settings file (INDEX.toml)"
             )
         self.base_url = base_url.rstrip("/")
         if not self.base_url.endswith("/v1"):

@@ -59,7 +59,7 @@ def chunk_text(text: str, max_tokens: int = DEFAULT_MAX_TOKENS,
                title: str | None = None) -> list[ChunkDraft]:
     if max_tokens < 8:
         raise ConfigError(f"chunk_tokens must be at least 8 (got {max_tokens}): set a larger "
-                          "chunk_tokens in glossdb.toml")
+                          "chunk_tokens in the index's settings file")
     chunks: list[ChunkDraft] = []
     heading = title
     current: list[_Span] = []
