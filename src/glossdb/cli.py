@@ -201,7 +201,8 @@ def documents(index_path, as_json) -> None:
         echo_json(docs)
         return
     for d in docs:
-        click.echo(f"{d['uri']}  ({d['chunks']} chunks, {d['glossed']} glossed)"
+        click.echo(f"{d['uri']}  ({d['chunks']} chunk{'s' if d['chunks'] != 1 else ''}, "
+                   f"{d['glossed']} glossed)"
                    + (f"  {d['title']}" if d["title"] else ""))
     if not docs:
         click.echo("No documents yet: add some with `glossdb add PATH`.")

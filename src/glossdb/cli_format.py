@@ -59,6 +59,9 @@ def format_stats(data: dict[str, Any]) -> list[str]:
                if rep["pending"] and rep["eta_seconds"] is not None else "")
         lines.append(f"representation {rep['name']}: {rep['glosses']} of {rep['chunks']} "
                      f"chunks glossed by {rep['model']}{eta}")
+    if not data["representations"]:
+        lines.append(f"glosses: 0 of {data['chunks']} chunks (none written yet; "
+                     "`glossdb gloss` writes them)")
     for emb in data["vectors"]:
         lines.append(f"vectors {emb['name']}: {emb['vectors']} of {data['chunks']} chunks")
     for j in data["judges"]:
