@@ -197,3 +197,18 @@ def test_config_json_names_every_source_and_each_index_has_its_own_file(run, tmp
         "candidates"] == 7
     assert json.loads(run("config", "--json", "-i", "b.glossdb").output)["settings"][
         "candidates"] == 10
+
+
+def test_json_output_has_the_api_shapes(run, corpus):
+    from pydantic import TypeAdapter
+
+    from glossdb.results import Hit, Why
+    from glossdb.server.schema import ChunkOut, StatsOut
+
+    run("add", str(corpus))
+    hits = json.loads(run("search", "cats purr", "--json").output)
+    TypeAdapter(list[Hit]).validate_python(hits)
+    cid = str(hits[0]["chunk_id"])
+    ChunkOut.model_validate(json.loads(run("show", cid, "--json").output))
+    StatsOut.model_validate(json.loads(run("stats", "--json").output))
+    TypeAdapter(Why).validate_python(json.loads(run("why", "cats purr", cid, "--json").output))
