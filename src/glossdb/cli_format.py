@@ -15,7 +15,9 @@ def prefilter_place(rank: int | None, lexical: int | None, vector: int | None) -
 
 
 def format_hit(hit: Hit, show_text: bool) -> str:
-    where = hit.heading or hit.title or hit.uri
+    where = hit.title or hit.uri
+    if hit.heading and hit.heading != hit.title:
+        where += f" — {hit.heading}"
     place = prefilter_place(hit.prefilter_rank, hit.lexical_rank, hit.vector_rank)
     lines = [f"{hit.rank}. [{hit.chunk_id}] {where}",
              f"   score={hit.score:.3f} ({hit.verdict}; judge {hit.judge_score:.3f}, "

@@ -66,7 +66,12 @@ function origin(h) {
 }
 function hitView(q, h) {
   const d = el("div", "hit");
-  d.append(el("div", "", h.rank + ". " + (h.title || h.uri) + (h.heading ? " — " + h.heading : "")));
+  const head = el("div", "");
+  const link = el("a", "", (h.title || h.uri) +
+    (h.heading && h.heading !== h.title ? " — " + h.heading : ""));
+  link.href = "/chunks/" + h.chunk_id;
+  head.append(h.rank + ". ", link);
+  d.append(head);
   const m = el("div", "meta");
   m.append(el("span", "verdict v-" + h.verdict.replace(/ /g, "-"), h.verdict),
     " · score " + h.score.toFixed(3) + " (judge " + h.judge_score.toFixed(3) + ", lift " +
