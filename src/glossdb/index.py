@@ -54,6 +54,7 @@ class Index(SearchVerbs, InspectVerbs):
             self._store = Store(self.path, create=create, tracer=tracer)
         self._models: dict[str, Model] = dict(models or {})
         self._embedder: Embedder | None = None
+        self._embedder_cls: type[Embedder] | None = None
         self._vectors: VectorStore | None = None
         self._owns_models = True
         self._loading = threading.RLock()  # one thread loads a model; forks share it
@@ -92,18 +93,21 @@ class Index(SearchVerbs, InspectVerbs):
         """Hybrid (lexical + vectors) when the configured embedder has vectors here."""
         if not self.config.embedder:
             return Prefilter(self.store)
-        cls = embedder_class(self.config.embedder)
-        have = {e.model_id: (e, n) for e, n in self.vector_store.embedders()}
-        version, count = have.get(cls.model_id, (None, 0))
-        if not count:
+        version = self.vector_store.version_with_vectors(self._embedder_class().model_id)
+        if version is None:
             return Prefilter(self.store)
         return Prefilter(self.store, self.vector_store, self.embedder(), version)
+
+    def _embedder_class(self) -> type[Embedder]:
+        if self._embedder_cls is None:
+            self._embedder_cls = embedder_class(self.config.embedder)
+        return self._embedder_cls
 
     def embedder(self) -> Embedder | None:
         """The internal embedding model, loaded once; None when ``embedder = ""``."""
         if self._embedder is None and self.config.embedder:
             with self._loading:
-                self._embedder = self._embedder or embedder_class(self.config.embedder)()
+                self._embedder = self._embedder or self._embedder_class()()
         return self._embedder
 
     # models ------------------------------------------------------------------------------

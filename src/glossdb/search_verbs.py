@@ -54,7 +54,7 @@ class SearchVerbs:
         started = time.perf_counter()
         usage_before = self.model("judge").token_usage()
         current = self.cutoff()
-        number = self.store.counts()["query_log"] + 1
+        number = self.store.searches_logged() + 1
         explore = candidates is None and current.source != "pinned" and cutoff.explores(number)
         depth = candidates or (2 * current.depth if explore else current.depth)
         found = self.prefilter.candidates(query, depth)

@@ -481,6 +481,10 @@ class Store:
             " LIMIT ?) WHERE explore = 1", (window,)).fetchall()
         return [(n, json.loads(r)) for n, r in rows]
 
+    def searches_logged(self) -> int:
+        """How many searches the log holds (rows are never deleted by glossdb)."""
+        return self.db.execute("SELECT count(*) FROM query_log").fetchone()[0]
+
     def recent_queries(self, limit: int) -> list[str]:
         """The latest distinct queries searched, newest first."""
         rows = self.db.execute(

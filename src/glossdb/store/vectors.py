@@ -47,6 +47,14 @@ class VectorStore:
                               (name,)).fetchone()
         return EmbedderVersion(*row)
 
+    def version_with_vectors(self, model_id: str) -> EmbedderVersion | None:
+        """The version row of ``model_id`` if it has any vectors (an index lookup, cheap)."""
+        row = self.db.execute(
+            "SELECT e.id, e.name, e.model_id, e.dim FROM embedders e WHERE e.model_id = ?"
+            " AND EXISTS (SELECT 1 FROM vectors v WHERE v.embedder_id = e.id)", (model_id,)
+        ).fetchone()
+        return EmbedderVersion(*row) if row else None
+
     def embedders(self) -> list[tuple[EmbedderVersion, int]]:
         rows = self.db.execute(
             "SELECT e.id, e.name, e.model_id, e.dim, count(v.chunk_id) FROM embedders e"
