@@ -88,6 +88,15 @@ def clean_gloss(text: str) -> str:
     return text or "(no gloss)"
 
 
+RATE_KEY = "gloss_seconds:"  # settings key prefix: the writer's seconds per gloss, by version
+
+
+def gloss_rate(store: Store, representation: str) -> float | None:
+    """The writer's measured seconds per gloss for a version, or None before it has run."""
+    value = store.get_setting(RATE_KEY + representation)
+    return float(value) if value is not None else None
+
+
 class Describer:
     """Writes glosses for every chunk that lacks one of the active representation."""
 
@@ -139,16 +148,9 @@ class Describer:
 
     def _record_rate(self, rep: Representation, seconds: float, glosses: int) -> None:
         """Keep the writer's measured seconds per gloss (an exponential average) for ETAs."""
-        key = f"gloss_seconds:{rep.name}"
-        old = self.store.get_setting(key)
-        rate = seconds / glosses
-        if old is not None:
-            rate = 0.8 * float(old) + 0.2 * rate
-        self.store.set_setting(key, f"{rate:.4f}")
-
-    def seconds_per_gloss(self) -> float | None:
-        value = self.store.get_setting(f"gloss_seconds:{self.representation().name}")
-        return float(value) if value is not None else None
+        old = gloss_rate(self.store, rep.name)
+        rate = seconds / glosses if old is None else 0.8 * old + 0.2 * seconds / glosses
+        self.store.set_setting(RATE_KEY + rep.name, f"{rate:.4f}")
 
     def write(self, chunks: list[Chunk], searchable: bool = True) -> int:
         """Gloss these chunks in one batch and commit them, whether or not they had a gloss."""

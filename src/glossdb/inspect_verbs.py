@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from .backends import backend_class
+from .describe import gloss_rate
 from .errors import UnknownRepresentation
 from .results import validate_query
 from .store import Representation
@@ -76,12 +77,11 @@ class InspectVerbs:
 
     def _representation_status(self, rep, glosses: int, chunks: int) -> dict[str, Any]:
         """A version's glossed share, and the time the rest takes at its measured rate."""
-        rate = self.store.get_setting(f"gloss_seconds:{rep.name}")
+        rate = gloss_rate(self.store, rep.name)
         pending = chunks - glosses
         return {"name": rep.name, "model": rep.model_id, "glosses": glosses, "chunks": chunks,
-                "pending": pending, "params": rep.params,
-                "seconds_per_gloss": float(rate) if rate else None,
-                "eta_seconds": round(pending * float(rate)) if rate else None}
+                "pending": pending, "params": rep.params, "seconds_per_gloss": rate,
+                "eta_seconds": round(pending * rate) if rate is not None else None}
 
     def stats(self) -> dict[str, Any]:
         counts = self.store.counts()

@@ -78,8 +78,3 @@ def release(store: Store, owner: str) -> None:
     with store.transaction():
         store.db.execute("DELETE FROM gloss_claims WHERE owner = ?", (owner,))
 
-
-def claimed_elsewhere(store: Store, representation_id: int, owner: str) -> int:
-    return store.db.execute(
-        "SELECT count(*) FROM gloss_claims WHERE representation_id = ? AND owner != ?",
-        (representation_id, owner)).fetchone()[0]

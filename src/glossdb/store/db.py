@@ -314,15 +314,6 @@ class Store:
         ).fetchall()
         return [(self.representation(name), n) for name, n in rows]
 
-    def chunks_without_gloss(self, representation_id: int, limit: int) -> list[Chunk]:
-        rows = self.db.execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
-            " WHERE NOT EXISTS (SELECT 1 FROM glosses g WHERE g.chunk_id = c.id"
-            " AND g.representation_id = ?) ORDER BY c.id LIMIT ?",
-            (representation_id, limit),
-        )
-        return [_chunk(r) for r in rows]
-
     def count_without_gloss(self, representation_id: int) -> int:
         return self.db.execute(
             "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM glosses g"
@@ -462,7 +453,8 @@ class Store:
                   seconds: float, results: list[int], tokens: tuple[int, int] = (0, 0),
                   match_ranks: list[int] = (), explore: bool = False) -> None:
         """Record a search; ``tokens`` is (prompt tokens, of which served from a prefix cache),
-        ``match_ranks`` the prefilter ranks of the candidates judged a match."""
+        ``match_ranks`` the prefilter ranks of its top matches (glossdb.cutoff), ``explore``
+        whether it read twice the depth."""
         if self.readonly:
             return  # a read-only index caches and logs nothing
         self.db.execute(
