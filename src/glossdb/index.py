@@ -76,8 +76,7 @@ class Index(SearchVerbs, InspectVerbs):
         connection, the same loaded models and embedder (each model serialises its own
         calls). The fork closes its connection only; the models stay with this index."""
         self.store  # create the file first if needed
-        twin = Index(self.path, create=False, config=self.config, models=self._models,
-                     tracer=self._tracer)
+        twin = Index(self.path, create=False, config=self.config, tracer=self._tracer)
         twin._embedder = self.embedder() if self.config.embedder else None
         twin._models, twin._loading, twin._owns_models = self._models, self._loading, False
         return twin
