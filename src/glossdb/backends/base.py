@@ -25,6 +25,20 @@ Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
+class Grounding:
+    """Keep generated text close to a source text while decoding.
+
+    A backend that ``supports_grounding`` adds ``bonus`` to the logits of tokens that occur
+    in ``source`` and subtracts ``penalty`` from tokens that would start a number or a
+    capitalised word absent from it (the entities a reader trusts and a writer invents).
+    """
+
+    source: str
+    bonus: float = 0.0
+    penalty: float = 0.0
+
+
+@dataclass(frozen=True)
 class GenerateRequest:
     """A completion request. With ``system`` set it is a chat turn (system + user=prompt),
     which each backend renders its own way (chat template, chat endpoint)."""
@@ -33,6 +47,7 @@ class GenerateRequest:
     max_tokens: int = 96
     stop: tuple[str, ...] = ()
     system: str | None = None
+    grounding: Grounding | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,7 @@ class Model(ABC):
     max_batch = 8
     context_size = 2048
     is_chat = False
+    supports_grounding = False  # honours GenerateRequest.grounding
 
     @abstractmethod
     def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:
@@ -133,6 +149,7 @@ class Model(ABC):
             "model": self.model_id,
             "can_score_logprobs": self.can_score_logprobs,
             "supports_prefix_cache": self.supports_prefix_cache,
+            "supports_grounding": self.supports_grounding,
             "max_batch": self.max_batch,
             "context_size": self.context_size,
         }

@@ -57,6 +57,7 @@ class LlamaCppModel(Model):
     backend_name = "llamacpp"
     can_score_logprobs = True
     supports_prefix_cache = True
+    supports_grounding = True
     max_batch = 64
 
     def __init__(
@@ -107,6 +108,7 @@ class LlamaCppModel(Model):
         self._batch = lc.llama_batch_init(n_ctx, 0, self.max_batch + 1)
         self.tokens_evaluated = 0
         self.kv_states = KVStates(kv_cache_mb << 20)
+        self._entity_tokens: np.ndarray | None = None
         embedded = EMBEDDED.get(self.model_id)
         self.is_chat = embedded.chat if embedded else self._chat_template() is not None
 
@@ -422,13 +424,14 @@ class LlamaCppModel(Model):
                 n += 1
         self._decode(n)
         made: list[list[int]] = [[] for _ in requests]
+        bias = [self._grounding_bias(r.grounding) for r in requests]
         texts = [b""] * len(requests)
         active = list(range(len(requests)))
         while active:
             logits = self._logits(len(active)).copy()
             still = []
             for row, seq in enumerate(active):
-                tok = self._pick(logits[row], made[seq])
+                tok = self._pick(logits[row], made[seq], bias[seq])
                 if self._lc.llama_vocab_is_eog(self._vocab, tok):
                     continue
                 made[seq].append(tok)
@@ -443,12 +446,35 @@ class LlamaCppModel(Model):
         self._clear()
         return [self._trim(t.decode("utf-8", "ignore"), r.stop) for t, r in zip(texts, requests)]
 
-    def _pick(self, logits: np.ndarray, made: list[int]) -> int:
+    def _pick(self, logits: np.ndarray, made: list[int], bias: np.ndarray | None = None) -> int:
         if made and self.repeat_penalty != 1.0:
             seen = np.unique(np.asarray(made[-64:]))
             vals = logits[seen]
             logits[seen] = np.where(vals > 0, vals / self.repeat_penalty, vals * self.repeat_penalty)
+        if bias is not None:
+            logits += bias
         return int(np.argmax(logits))
+
+    def _grounding_bias(self, g: Grounding | None) -> np.ndarray | None:
+        """Per-token logit offsets for a grounded request (see :class:`Grounding`)."""
+        if g is None or not (g.bonus or g.penalty):
+            return None
+        if self._entity_tokens is None:
+            self._entity_tokens = self._find_entity_tokens()
+        inside = np.zeros(self.n_vocab, dtype=bool)
+        for text in (g.source, " " + g.source, g.source.lower()):
+            inside[self.tokenize(text)] = True
+        bias = np.where(inside, np.float32(g.bonus), np.float32(0.0))
+        bias[self._entity_tokens & ~inside] -= g.penalty
+        return bias.astype(np.float32)
+
+    def _find_entity_tokens(self) -> np.ndarray:
+        """Tokens that start a number or a capitalised word (computed once per model)."""
+        out = np.zeros(self.n_vocab, dtype=bool)
+        for tok in range(self.n_vocab):
+            piece = self.token_bytes(tok).decode("utf-8", "ignore").lstrip()
+            out[tok] = bool(piece) and (piece[0].isdigit() or piece[0].isupper())
+        return out
 
     @staticmethod
     def _finished(text: bytes, made: list[int], r: GenerateRequest) -> bool:

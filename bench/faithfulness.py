@@ -1,0 +1,141 @@
+"""Issue 12: how much of what the writer says is not in the passage?
+
+    python -m bench.faithfulness --docs 48 --threads 1
+
+A sample of passages: the relevant abstracts of the first SciFact *train* queries (`--docs`
+distinct ones), the chunks of examples/docs, and one planted instruction (bench.injection's).
+Each writer variant glosses all of them (glosses are cached per version in bench/cache/, so a
+re-run generates only what is missing). Per variant: the pooled share of gloss content words
+absent from the passage (glossdb.faithfulness; stems compared), the share of entities (numbers,
+capitalised words) absent, the share of gloss words inside 8+-word runs copied verbatim, words
+per gloss, seconds per gloss, and the planted instruction's gloss. Writes
+bench/results/faithfulness.json; the hand-checked sample is in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from glossdb import Index, faithfulness
+from glossdb.describe import (CHAT_SYSTEM, LEGACY_CHAT_SYSTEM, Describer, GlossSpec,
+                              passage_text)
+
+from . import gloss_cache, scifact
+from .hybrid import RESULTS
+from .injection import INJECTED
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
+
+LEGACY = GlossSpec(max_tokens=48, system=LEGACY_CHAT_SYSTEM, whole_sentences=False)
+VARIANTS = {
+    "legacy (gloss-f445bb9b2b)": LEGACY,
+    "prompt": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True),
+    "prompt+penalty": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
+                              entity_penalty=4.0),
+    "prompt+bonus+penalty": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
+                                    ground_bonus=1.5, entity_penalty=4.0),
+}
+
+
+def sample(docs: int) -> list[dict]:
+    corpus, qrels = scifact.corpus(), scifact.qrels("train")
+    ids: dict[str, None] = {}
+    for q in sorted(qrels, key=int):
+        for d in qrels[q]:
+            if len(ids) < docs:
+                ids.setdefault(d, None)
+    rows = [corpus[d] for d in ids]
+    return rows + [{"_id": "injected", "title": "Note", "text": INJECTED}]
+
+
+def build(work: Path, docs: int, threads: int) -> Index:
+    src = scifact.write_jsonl(work / "sample.jsonl", sample(docs))
+    ix = Index(work / "faith.glossdb", embedder="", threads=threads)
+    ix.add([src, EXAMPLES], gloss=False)
+    return ix
+
+
+def gloss_all(ix: Index, spec: GlossSpec) -> tuple[str, dict[int, str], float | None]:
+    """The variant's glosses of every chunk (cached ones reused); seconds per new gloss."""
+    d = Describer(ix.store, ix.model("writer"), spec)
+    rep = d.representation()
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    by_hash = {c.content_hash: c.id for c in chunks.values()}
+    cached = [(by_hash[r["content_hash"]], r["gloss"]) for r in gloss_cache.load(rep.name)
+              if r["content_hash"] in by_hash]
+    ix.store.put_glosses(rep.id, cached, searchable=False)
+    have = ix.store.glosses(rep.id, chunks)
+    todo = [c for cid, c in chunks.items() if cid not in have]
+    rate = None
+    if todo:
+        t = time.perf_counter()
+        for start in range(0, len(todo), 16):
+            d.write(todo[start:start + 16], searchable=False)
+        rate = (time.perf_counter() - t) / len(todo)
+        save(rep.name, ix, rep.id, chunks)
+    return rep.name, ix.store.glosses(rep.id, chunks), rate
+
+
+def save(name: str, ix: Index, rep_id: int, chunks) -> None:
+    rows = {r["content_hash"]: r for r in gloss_cache.load(name)}
+    for cid, g in ix.store.glosses(rep_id, chunks).items():
+        h = chunks[cid].content_hash
+        rows[h] = {"representation": name, "content_hash": h, "gloss": g}
+    with gzip.GzipFile(gloss_cache.cache_file(name), "wb", mtime=0) as raw:
+        for h in sorted(rows):
+            raw.write((json.dumps(rows[h], ensure_ascii=False) + "\n").encode())
+
+
+def measure(chunks, glosses: dict[int, str]) -> dict:
+    content = unsupported = ents = bad_ents = words = 0
+    copied = []
+    for cid, g in glosses.items():
+        passage = passage_text(chunks[cid])
+        content += len(faithfulness.content_words(g))
+        unsupported += len(faithfulness.unsupported(g, passage))
+        ents += len(faithfulness.entities(g))
+        bad_ents += len(faithfulness.unsupported_entities(g, passage))
+        words += len(faithfulness.words(g))
+        copied.append(faithfulness.copied_share(g, passage))
+    n = len(glosses)
+    return {"glosses": n, "unsupported_share": round(unsupported / max(content, 1), 4),
+            "unsupported_entity_share": round(bad_ents / max(ents, 1), 4),
+            "copied_share": round(sum(copied) / max(n, 1), 4),
+            "words_per_gloss": round(words / max(n, 1), 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=48)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    args = ap.parse_args()
+    ix = build(Path(tempfile.mkdtemp(prefix="glossdb-faith-")), args.docs, args.threads or None)
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    default = ix.describer().representation().name
+    rows = []
+    for label in args.variants:
+        spec = VARIANTS[label]
+        name, glosses, rate = gloss_all(ix, spec)
+        planted = next(g for cid, g in glosses.items() if chunks[cid].uri.endswith("#injected"))
+        row = {"representation": name, "variant": label, **measure(chunks, glosses),
+               "seconds_per_gloss": round(rate, 2) if rate else None,
+               "params": spec.params(ix.model("writer")), "injection_gloss": planted,
+               "default": name == default}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    out = {"docs": args.docs, "passages": len(chunks), "writer": ix.config.writer_model(),
+           "rows": rows, "machine": scifact.machine(), "date": scifact.today()}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "faithfulness.json").write_text(json.dumps(out, indent=2) + "\n")
+    ix.close()
+
+
+if __name__ == "__main__":
+    main()
