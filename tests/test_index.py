@@ -102,10 +102,17 @@ def test_explain_stores_reasons_and_why_reports_rank(index, corpus, fake):
     index.add([corpus])
     fake.enqueue("Mentions yeast and dough.")
     hits = index.search("yeast dough", k=1, explain=True)
-    assert hits[0].explanation == "Mentions yeast and dough."
-    assert index.show(hits[0].chunk_id)["judgments"][0]["explanation"] == "Mentions yeast and dough."
+    label = {"strong match": "Strong match", "match": "Match", "weak match": "Weak match",
+             "no match": "No match"}[hits[0].verdict]
+    text = hits[0].explanation
+    assert text.startswith(label + ": ") and '"yeast", "dough"' in text
+    quote = text.split('"')[1]
+    assert quote in hits[0].text  # the cited sentence is quoted verbatim
+    if hits[0].verdict != "no match":  # a positive reason agrees with a positive verdict
+        assert text.endswith("Mentions yeast and dough.")
+    assert index.show(hits[0].chunk_id)["judgments"][0]["explanation"] == text
     why = index.why("yeast dough", hits[0].chunk_id)
-    assert why.rank == 1 and why.explanation == "Mentions yeast and dough."
+    assert why.rank == 1 and why.explanation == text
 
 
 def test_small_index_is_judged_in_full(index, corpus):
@@ -121,7 +128,9 @@ def test_why_for_a_chunk_outside_the_candidates(tmp_path, corpus, fake):
     fake.enqueue("It is about cats, not rockets.")
     why = index.why("rocket thrust", other)
     assert why.rank is None and why.prefilter_rank is None
-    assert why.explanation == "It is about cats, not rockets."
+    assert why.verdict == "no match"
+    assert why.explanation.startswith('No match: the passage does not mention "rocket", "thrust".')
+    assert why.explanation.endswith("It is about cats, not rockets.")
 
 
 def test_remove_deletes_document_and_derived_rows(index, corpus):

@@ -61,7 +61,7 @@ def _is_number(word: str) -> bool:
     return bool(_NUMBER.fullmatch(word))
 
 
-def _key(word: str) -> str:
+def stem(word: str) -> str:
     if _is_number(word):
         return word.replace(",", "")
     return _stemmer().stemWord(word.lower().replace("’", "'"))
@@ -79,23 +79,23 @@ def content_words(text: str) -> list[str]:
     return out
 
 
-def _keys(text: str) -> set[str]:
+def stems(text: str) -> set[str]:
     keys = set()
     for w in words(text):
-        keys.add(_key(w))
+        keys.add(stem(w))
         for part in re.split(r"['’-]", w):  # "T-cell" is supported by "T cell" and vice versa
             if part:
-                keys.add(_key(part))
+                keys.add(stem(part))
     return keys
 
 
 def unsupported(claim: str, passage: str) -> list[str]:
     """The content words of ``claim`` (a gloss, an explanation) that its passage lacks."""
-    have = _keys(passage)
+    have = stems(passage)
     out = []
     for w in content_words(claim):
         parts = [p for p in re.split(r"['’-]", w) if p]
-        if _key(w) not in have and not all(_key(p) in have for p in parts):
+        if stem(w) not in have and not all(stem(p) in have for p in parts):
             out.append(w)
     return out
 
@@ -123,8 +123,8 @@ def entities(text: str) -> list[str]:
 
 def unsupported_entities(claim: str, passage: str) -> list[str]:
     """Entities of ``claim`` that its passage does not contain (compared as stems)."""
-    have = _keys(passage)
-    return [e for e in entities(claim) if _key(e) not in have]
+    have = stems(passage)
+    return [e for e in entities(claim) if stem(e) not in have]
 
 
 def copied_share(gloss: str, passage: str, run: int = 8) -> float:

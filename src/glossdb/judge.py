@@ -20,9 +20,11 @@ import json
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
+from . import explain
 from .backends.base import GenerateRequest, Model, ScoreRequest
 from .describe import passage_text
 from .errors import BackendError, ConfigError
+from .explain import Similarity
 from .store import Chunk, JudgeVersion, Judgment, Representation, Store
 
 # Lift thresholds for verdicts, from 30 SciFact train queries (bench/rerank.py), scoring
@@ -40,18 +42,6 @@ QL_TEMPLATE = QL_PREFIX + " {candidate}\nFinding:"
 
 YESNO_SYSTEM = "You judge search results. Answer only Yes or No."
 YESNO_USER = "Query: {query}\nPassage: {candidate}\nDoes the passage answer the query?"
-
-EXPLAIN_SYSTEM = (
-    "You explain search results to a developer. In one or two short sentences, say whether "
-    "the passage matches the query and why, naming the words or facts that connect them or "
-    "what is missing."
-)
-EXPLAIN_USER = "Query: {query}\nPassage: {candidate}\nJudge's score: {verdict}\nExplanation:"
-EXPLAIN_BASE = (
-    "Query: {query}\nPassage: {candidate}\nDoes the passage match the query? {verdict} "
-    "because the passage"
-)
-
 
 # Function words whose likelihood says little about the candidate (English).
 STOPWORDS = frozenset("""
@@ -227,32 +217,18 @@ class Judge:
         return done
 
     def explain(self, query: str, items: list[tuple[Chunk, str | None, float]],
-                rep: Representation) -> list[str]:
-        """One- or two-sentence reasons, generated in one batch and stored with the judgment."""
-        requests = []
-        for chunk, gloss, score in items:
-            text = passage_text(chunk, 700)
-            if gloss:
-                text = f"{gloss} | {text}"
-            v = self.verdict(query, score)
-            if self.explainer.is_chat:
-                requests.append(GenerateRequest(
-                    EXPLAIN_USER.format(query=query, candidate=text, verdict=v), 64, ("\n\n",),
-                    system=EXPLAIN_SYSTEM))
-            else:
-                requests.append(GenerateRequest(
-                    EXPLAIN_BASE.format(query=query, candidate=text, verdict=v.capitalize()),
-                    48, ("\n",)))
-        answers = self.explainer.generate(requests)
-        if not self.explainer.is_chat:
-            answers = [f"The passage {a.strip()}" for a in answers]
-        version = self.version()
-        self.store.put_judgments(query, rep.id, version.id, [
-            Judgment(chunk.id, score, _sentence(a))
-            for (chunk, gloss, score), a in zip(items, answers)
+                rep: Representation, similar: Similarity | None = None) -> list[str]:
+        """Citing explanations (:mod:`glossdb.explain`), generated in one batch and stored
+        with the judgment."""
+        reasons = explain.explain(self.explainer, query, [
+            (passage_text(chunk, 1500), self.verdict(query, score)) for chunk, _, score in items
+        ], similar)
+        self.store.put_judgments(query, rep.id, self.version().id, [
+            Judgment(chunk.id, score, reason)
+            for (chunk, gloss, score), reason in zip(items, reasons)
             if gloss or self.spec.reads != "gloss"  # same rule as judge(): no text-based rows
         ])
-        return [_sentence(a) for a in answers]
+        return reasons
 
 
 def _sentence(text: str) -> str:

@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import cutoff
+from . import explain as explain_mod
 from .errors import InvalidQuery
 from .judge import Judge
 from .prefilter import cutoff_recall, needed_cutoff
@@ -68,7 +69,7 @@ class SearchVerbs:
                          final_scores(found, scores, self.config.fusion_weight)))
         hits = self._hits(query, judge, rep, found, chunks, judged, order[:k], fused, explain)
         if explain:
-            self._explain(judge, query, hits, chunks, rep)
+            self._explain(judge, query, hits, chunks, rep, progress)
         by_id = {c.chunk_id: c for c in found}
         matches = sorted(by_id[cid].prefilter_rank for cid in order[:cutoff.TOP_MATCHES]
                          if judge.verdict(query, judged[cid].score) in MATCH_VERDICTS)
@@ -92,22 +93,39 @@ class SearchVerbs:
         return [
             Hit(place, cid, round(fused[cid], 4), judge.verdict(query, judged[cid].score),
                 chunks[cid].uri, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
-                glosses.get(cid), judged[cid].explanation if explain else None,
+                glosses.get(cid), _reusable(judge, query, judged[cid]) if explain else None,
                 by_id[cid].prefilter_rank, judged[cid].cached, by_id[cid].lexical_rank,
                 by_id[cid].vector_rank, judged[cid].score,
                 round(judge.lift(query, judged[cid].score), 4))
             for place, cid in enumerate(best, start=1)
         ]
 
-    def _explain(self, judge: Judge, query: str, hits: list[Hit], chunks: dict[int, Chunk],
-                 rep: Representation) -> None:
+    def _explain(self: "Index", judge: Judge, query: str, hits: list[Hit],
+                 chunks: dict[int, Chunk], rep: Representation,
+                 progress: "ProgressFactory | None" = None) -> None:
+        """Write the missing explanations of these hits (a stage after judging)."""
         todo = [h for h in hits if not h.explanation]
         if not todo:
             return
+        tick = progress("explaining", len(todo)) if progress else None
         reasons = judge.explain(query, [(chunks[h.chunk_id], h.gloss, h.judge_score)
-                                        for h in todo], rep)
+                                        for h in todo], rep, self._similarity())
         for hit, reason in zip(todo, reasons):
             hit.explanation = reason
+        if tick:
+            tick(len(todo))
+
+    def _similarity(self: "Index"):
+        """Query-to-sentence similarity from the internal embedder (None without one): it
+        picks which sentence an explanation quotes; no vector is ever shown."""
+        embedder = self.embedder()
+        if embedder is None:
+            return None
+
+        def similar(query: str, texts):
+            vecs = embedder.embed([query, *texts])
+            return (vecs[1:] @ vecs[0]).tolist()
+        return similar
 
     def why(self, query: str, chunk_id: int) -> Why:
         """Explain why one chunk does or does not match a query, and where search ranks it:
@@ -129,7 +147,8 @@ class SearchVerbs:
             fused = final_scores(found, scores, self.config.fusion_weight)
             score = round(fused[[c.chunk_id for c in found].index(chunk.id)], 4)
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
-        explanation = mine.explanation or judge.explain(query, [(chunk, gloss, mine.score)], rep)[0]
+        explanation = _reusable(judge, query, mine) or judge.explain(
+            query, [(chunk, gloss, mine.score)], rep, self._similarity())[0]
         return Why(query, chunk.id, score, judge.verdict(query, mine.score), place,
                    len(found), pre, gloss, explanation, mine.score,
                    round(judge.lift(query, mine.score), 4))
@@ -194,3 +213,8 @@ class SearchVerbs:
         return TuneReport(len(queries), deep, k, target, self.cutoff().depth,
                           needed_cutoff(top_ranks, target, deep), curve)
 
+
+def _reusable(judge: Judge, query: str, judged) -> str | None:
+    """A stored explanation, when it was built for the verdict this judgment has now."""
+    text = judged.explanation
+    return text if explain_mod.agrees(text, judge.verdict(query, judged.score)) else None
