@@ -40,6 +40,10 @@ VARIANTS = {
                               entity_penalty=4.0),
     "prompt+bonus+penalty": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
                                     ground_bonus=1.5, entity_penalty=4.0),
+    "grounded 0.75": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
+                             ground_bonus=0.75, entity_penalty=4.0, flag_instructions=True),
+    "grounded 1.5": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
+                            ground_bonus=1.5, entity_penalty=4.0, flag_instructions=True),
 }
 
 

@@ -231,3 +231,17 @@ def test_a_chunk_without_gloss_is_judged_on_text_but_not_cached(index, corpus, f
 def test_add_takes_one_path_given_as_a_string(index, corpus):
     report = index.add(str(corpus / "cats.md"))
     assert report.files == 1 and report.documents_new == 1 and not report.skipped
+
+
+def test_min_verdict_keeps_only_hits_judged_at_least_that(index, corpus):
+    index.add([corpus])
+    every = index.search("yeast dough rise", k=10)
+    for floor, allowed in (("weak match", {"weak match", "match", "strong match"}),
+                           ("match", {"match", "strong match"}),
+                           ("strong match", {"strong match"})):
+        kept = index.search("yeast dough rise", k=10, min_verdict=floor)
+        assert [h.chunk_id for h in kept] == [h.chunk_id for h in every if h.verdict in allowed]
+        assert [h.rank for h in kept] == list(range(1, len(kept) + 1))
+    assert len(every) > len(index.search("yeast dough rise", k=10, min_verdict="strong match"))
+    with pytest.raises(InvalidQuery, match="min_verdict"):
+        index.search("yeast", min_verdict="good")

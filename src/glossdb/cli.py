@@ -235,12 +235,14 @@ def remove(paths, index_path, as_json) -> None:
 @click.option("--explain", is_flag=True, help="Add a one- or two-sentence reason per hit.")
 @click.option("--candidates", type=click.IntRange(min=1), default=None,
               help="Prefilter candidates to judge (default: the adaptive cut-off).")
+@click.option("--min-verdict", type=click.Choice(["weak match", "match", "strong match"]),
+              default=None, help="Only hits judged at least this (possibly fewer than k).")
 @click.option("--text", "show_text", is_flag=True, help="Print the start of each chunk's text.")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the prefilter SQL and stop.")
 @model_options
 @json_option
-def search(query, index_path, k, explain, candidates, show_text, show_sql, model, gloss_model,
-           backend, base_url, as_json) -> None:
+def search(query, index_path, k, explain, candidates, min_verdict, show_text, show_sql, model,
+           gloss_model, backend, base_url, as_json) -> None:
     """Search: prefilter candidates, judge each with the LLM, rank by the judgment.
 
     \b
@@ -248,6 +250,7 @@ def search(query, index_path, k, explain, candidates, show_text, show_sql, model
       glossdb search "how are glosses versioned?" -k 5 --explain
       glossdb search "wal durability" --json | jq '.[0].gloss'
       glossdb search "wal durability" --sql      # what the prefilter runs
+      glossdb search "wal durability" --min-verdict match   # only matches, maybe fewer
     """
     query = validate_query(query)
     settings = model_settings(model, gloss_model, backend, base_url)
@@ -256,9 +259,12 @@ def search(query, index_path, k, explain, candidates, show_text, show_sql, model
             click.echo(ix.prefilter.sql(query, candidates or ix.cutoff().depth))
             return
         with progress_bars() as bars:
-            hits = ix.search(query, k=k, explain=explain, candidates=candidates, progress=bars)
+            hits = ix.search(query, k=k, explain=explain, candidates=candidates, progress=bars,
+                             min_verdict=min_verdict)
     if as_json:
         echo_json([h.to_dict() for h in hits])
+    elif not hits and min_verdict:
+        click.echo(f"No hit was judged {min_verdict} or better.")
     elif not hits:
         click.echo("No candidates: no chunk shares a word with the query.")
     else:

@@ -56,6 +56,7 @@ class GlossSpec:
     whole_sentences: bool = False  # a gloss cut by max_tokens drops its unfinished sentence
     ground_bonus: float = 0.0  # see backends.base.Grounding; used where the backend can
     entity_penalty: float = 0.0
+    flag_instructions: bool = False  # see attribute_instructions
 
     def template_for(self, model: Model) -> str:
         if self._chat(model):
@@ -74,6 +75,8 @@ class GlossSpec:
                      "decoding": "greedy"}
         if self.whole_sentences:
             out["ends"] = "sentence"
+        if self.flag_instructions:
+            out["instructions"] = "attributed"
         if self._grounded(model):
             out["grounding"] = [self.ground_bonus, self.entity_penalty]
         return out
@@ -109,6 +112,24 @@ def passage_text(chunk: Chunk, max_chars: int | None = None, with_heading: bool 
         text = text[:max_chars].rsplit(" ", 1)[0] + " …"
     head = (chunk.heading or chunk.title) if with_heading else None
     return f"{head}. {text}" if head and not text.startswith(head) else text
+
+
+# Sentences that address the system reading the passage rather than inform about a topic:
+# orders to ignore the query, rank, answer, or a note addressed to a search system or model.
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard)\b[^.!?]{0,40}\b(?:query|queries|instructions?|prompt|above|"
+    r"previous)\b|\brank (?:this|it|me)\b|\banswer (?:yes|no)\b|\b(?:instructions?|note|message)"
+    r" (?:to|for) (?:the |any |all )?(?:search|system|assistant|ai|model|llm|retriever)",
+    re.I)
+
+
+def attribute_instructions(gloss: str, passage: str) -> str:
+    """A gloss of a passage that gives orders to the system says so and quotes what it wrote:
+    the instructions are described as content, never restated as facts about the passage."""
+    if not INSTRUCTION.search(passage):
+        return gloss
+    inner = gloss.replace('"', "'")
+    return f'The passage gives instructions to search systems; its gloss reads: "{inner}"'
 
 
 def whole_sentences(text: str) -> str:
@@ -203,8 +224,9 @@ class Describer:
             limit = self.spec.max_tokens - 1
             texts = [whole_sentences(t) if self.model.count_tokens(t) >= limit else t
                      for t in texts]
-        self.store.put_glosses(
-            rep.id, [(c.id, clean_gloss(t)) for c, t in zip(chunks, texts)],
-            searchable=searchable,
-        )
+        glosses = [clean_gloss(t) for t in texts]
+        if self.spec.flag_instructions:
+            glosses = [attribute_instructions(g, c.text) for g, c in zip(glosses, chunks)]
+        self.store.put_glosses(rep.id, [(c.id, g) for c, g in zip(chunks, glosses)],
+                               searchable=searchable)
         return len(chunks)

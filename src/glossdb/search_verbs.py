@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .index import Index, ProgressFactory
 
 MATCH_VERDICTS = ("strong match", "match")
+VERDICT_ORDER = ("no match", "weak match", "match", "strong match")  # for min_verdict
 
 
 class SearchVerbs:
@@ -45,11 +46,14 @@ class SearchVerbs:
         self.store.set_setting("cutoff", json.dumps(new.to_dict()))
 
     def search(self: "Index", query: str, k: int = 10, explain: bool = False,
-               candidates: int | None = None,
-               progress: "ProgressFactory | None" = None) -> list[Hit]:
+               candidates: int | None = None, progress: "ProgressFactory | None" = None,
+               min_verdict: str | None = None) -> list[Hit]:
+        """The k best chunks for ``query``, best first. ``min_verdict`` ("weak match",
+        "match", "strong match") drops hits judged below it, so fewer than k may return."""
         query = validate_query(query)
         if k < 1:
             raise InvalidQuery("k must be at least 1")
+        floor = _verdict_floor(min_verdict)
         if candidates is not None and candidates < 1:
             raise InvalidQuery("candidates must be at least 1")
         started = time.perf_counter()
@@ -67,12 +71,15 @@ class SearchVerbs:
         order = rank(found, scores, self.config.fusion_weight)
         fused = dict(zip((c.chunk_id for c in found),
                          final_scores(found, scores, self.config.fusion_weight)))
-        hits = self._hits(query, judge, rep, found, chunks, judged, order[:k], fused, explain)
+        verdicts = {cid: judge.verdict(query, judged[cid].score, fused[cid]) for cid in order}
+        shown = [cid for cid in order if VERDICT_ORDER.index(verdicts[cid]) >= floor]
+        hits = self._hits(query, judge, rep, found, chunks, judged, shown[:k], fused, verdicts,
+                          explain)
         if explain:
             self._explain(judge, query, hits, chunks, rep, progress)
         by_id = {c.chunk_id: c for c in found}
         matches = sorted(by_id[cid].prefilter_rank for cid in order[:cutoff.TOP_MATCHES]
-                         if judge.verdict(query, judged[cid].score) in MATCH_VERDICTS)
+                         if verdicts[cid] in MATCH_VERDICTS)
         cached = sum(1 for j in judged.values() if j.cached)
         usage = self.model("judge").token_usage()
         self.store.log_query(query, k, len(found), len(judged) - cached, cached,
@@ -85,15 +92,15 @@ class SearchVerbs:
 
     def _hits(self: "Index", query: str, judge: Judge, rep: Representation, found: list,
               chunks: dict[int, Chunk], judged: dict, best: list[int], fused: dict[int, float],
-              explain: bool) -> list[Hit]:
+              verdicts: dict[int, str], explain: bool) -> list[Hit]:
         """The ranked chunk ids as hits: the score that ranked each and its parts, gloss,
         verdict, where each came from; a stored explanation only when one is asked for."""
         by_id = {c.chunk_id: c for c in found}
         glosses = self.store.glosses(rep.id, best)
         return [
-            Hit(place, cid, round(fused[cid], 4), judge.verdict(query, judged[cid].score),
+            Hit(place, cid, round(fused[cid], 4), verdicts[cid],
                 chunks[cid].uri, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
-                glosses.get(cid), _reusable(judge, query, judged[cid]) if explain else None,
+                glosses.get(cid), _reusable(judged[cid], verdicts[cid]) if explain else None,
                 by_id[cid].prefilter_rank, judged[cid].cached, by_id[cid].lexical_rank,
                 by_id[cid].vector_rank, judged[cid].score,
                 round(judge.lift(query, judged[cid].score), 4))
@@ -108,7 +115,7 @@ class SearchVerbs:
         if not todo:
             return
         tick = progress("explaining", len(todo)) if progress else None
-        reasons = judge.explain(query, [(chunks[h.chunk_id], h.gloss, h.judge_score)
+        reasons = judge.explain(query, [(chunks[h.chunk_id], h.gloss, h.judge_score, h.verdict)
                                         for h in todo], rep, self._similarity())
         for hit, reason in zip(todo, reasons):
             hit.explanation = reason
@@ -141,17 +148,18 @@ class SearchVerbs:
         mine = judged[chunk.id]
         scores = {cid: j.score for cid, j in judged.items()}
         pre = next((c.prefilter_rank for c in found if c.chunk_id == chunk.id), None)
-        place, score = None, mine.score
+        place, fused = None, None
         if pre is not None:
             place = rank(found, scores, self.config.fusion_weight).index(chunk.id) + 1
-            fused = final_scores(found, scores, self.config.fusion_weight)
-            score = round(fused[[c.chunk_id for c in found].index(chunk.id)], 4)
+            fused = final_scores(found, scores, self.config.fusion_weight)[
+                [c.chunk_id for c in found].index(chunk.id)]
+        verdict = judge.verdict(query, mine.score, fused)
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
-        explanation = _reusable(judge, query, mine) or judge.explain(
-            query, [(chunk, gloss, mine.score)], rep, self._similarity())[0]
-        return Why(query, chunk.id, score, judge.verdict(query, mine.score), place,
-                   len(found), pre, gloss, explanation, mine.score,
-                   round(judge.lift(query, mine.score), 4))
+        explanation = _reusable(mine, verdict) or judge.explain(
+            query, [(chunk, gloss, mine.score, verdict)], rep, self._similarity())[0]
+        score = round(fused, 4) if fused is not None else mine.score
+        return Why(query, chunk.id, score, verdict, place, len(found), pre, gloss, explanation,
+                   mine.score, round(judge.lift(query, mine.score), 4))
 
     def sql(self, statement: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
         """Run SQL against the index with LLM matching available as SQL functions:
@@ -214,7 +222,16 @@ class SearchVerbs:
                           needed_cutoff(top_ranks, target, deep), curve)
 
 
-def _reusable(judge: Judge, query: str, judged) -> str | None:
+def _reusable(judged, verdict: str) -> str | None:
     """A stored explanation, when it was built for the verdict this judgment has now."""
     text = judged.explanation
-    return text if explain_mod.agrees(text, judge.verdict(query, judged.score)) else None
+    return text if explain_mod.agrees(text, verdict) else None
+
+
+def _verdict_floor(min_verdict: str | None) -> int:
+    if min_verdict is None:
+        return 0
+    if min_verdict not in VERDICT_ORDER:
+        choices = ", ".join(VERDICT_ORDER[1:])
+        raise InvalidQuery(f"unknown min_verdict {min_verdict!r}: use one of {choices}")
+    return VERDICT_ORDER.index(min_verdict)

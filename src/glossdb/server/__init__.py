@@ -18,7 +18,7 @@ import contextlib
 import hmac
 import sqlite3
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexCorrupt,
                       IngestError, InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
@@ -171,8 +171,12 @@ def create_app(index: Index, *, api_key: str | None = None,
 
     @app.get("/api/search", response_model=SearchOut, responses=ERRORS)
     def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,
-                     candidates: int | None = Query(None, ge=1, le=1000)) -> dict:
-        hits = handle().search(q, k=k, explain=explain, candidates=candidates)
+               candidates: int | None = Query(None, ge=1, le=1000),
+               min_verdict: Literal["weak match", "match", "strong match"] | None = Query(
+                   None, description="Only hits judged at least this (possibly fewer than k).")
+               ) -> dict:
+        hits = handle().search(q, k=k, explain=explain, candidates=candidates,
+                               min_verdict=min_verdict)
         return {"query": q, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/api/why", response_model=Why, responses=ERRORS)
