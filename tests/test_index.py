@@ -245,3 +245,12 @@ def test_min_verdict_keeps_only_hits_judged_at_least_that(index, corpus):
     assert len(every) > len(index.search("yeast dough rise", k=10, min_verdict="strong match"))
     with pytest.raises(InvalidQuery, match="min_verdict"):
         index.search("yeast", min_verdict="good")
+
+
+def test_show_lists_gloss_words_the_passage_lacks(index, corpus):
+    index.add([corpus])
+    cid = index.search("yeast dough", k=1)[0].chunk_id
+    rep = index.representation()
+    index.store.put_glosses(rep.id, [(cid, "Yeast makes dough rise in Paris.")])
+    [row] = [g for g in index.show(cid)["glosses"] if g["representation"] == rep.name]
+    assert row["unsupported"] == ["Paris"]

@@ -322,6 +322,8 @@ def show(chunk_id, index_path, as_json) -> None:
                f"{c['end_char']})\nheading: {c['heading'] or '-'}\n\n{c['text']}\n")
     for g in data["glosses"]:
         click.echo(f"gloss [{g['representation']}]: {g['text']}")
+        if g["unsupported"]:
+            click.echo(f"  not in the passage: {', '.join(g['unsupported'])}")
     for j in data["judgments"]:
         extra = f" — {j['explanation']}" if j["explanation"] else ""
         click.echo(f"judged {j['score']:.3f} for {j['query']!r} [{j['judge']}]{extra}")

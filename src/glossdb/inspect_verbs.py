@@ -7,7 +7,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from .backends import backend_class
-from .describe import gloss_rate
+from . import faithfulness
+from .describe import gloss_rate, passage_text
 from .errors import UnknownRepresentation
 from .results import validate_query
 from .store import Representation
@@ -64,9 +65,11 @@ class InspectVerbs:
 
     def show(self, chunk_id: int) -> dict[str, Any]:
         chunk = self.store.get_chunk(chunk_id)
+        passage = passage_text(chunk)
         return {
             "chunk": asdict(chunk),
-            "glosses": [{"representation": n, "text": t}
+            "glosses": [{"representation": n, "text": t,
+                         "unsupported": faithfulness.unsupported(t, passage)}
                         for n, t in self.store.glosses_for_chunk(chunk_id)],
             "judgments": [
                 {"query": q, "score": s, "explanation": e, "representation": r, "judge": j,

@@ -105,6 +105,8 @@ async function detail(id) {
       const d = el("div", "gloss", g.text);
       d.append(el("span", "meta", "  (version " + g.representation + ")"));
       box.append(d);
+      if (g.unsupported.length) box.append(el("div", "meta",
+        "not in the passage: " + g.unsupported.join(", ")));
     });
     box.append(el("h3", "", "Judgments"));
     if (!data.judgments.length) box.append(el("p", "meta", "none yet"));

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..results import Hit, Why
 from ..store import Chunk
@@ -24,6 +24,9 @@ class SearchOut(BaseModel):
 class GlossRow(BaseModel):
     representation: str
     text: str
+    unsupported: list[str] = Field(
+        description="Content words of the gloss that its passage does not contain (stems "
+                    "compared): what a reader should check.")
 
 
 class JudgmentRow(BaseModel):
