@@ -251,6 +251,6 @@ def test_show_lists_gloss_words_the_passage_lacks(index, corpus):
     index.add([corpus])
     cid = index.search("yeast dough", k=1)[0].chunk_id
     rep = index.representation()
-    index.store.put_glosses(rep.id, [(cid, "Yeast makes dough rise in Paris.")])
+    index.store.put_glosses(rep.id, [(cid, "Yeast makes dough rise in Paris.")], searchable=True)
     [row] = [g for g in index.show(cid)["glosses"] if g["representation"] == rep.name]
     assert row["unsupported"] == ["Paris"]
