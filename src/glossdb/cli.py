@@ -245,6 +245,10 @@ def search(query, index_path, k, explain, candidates, min_verdict, show_text, sh
            gloss_model, backend, base_url, as_json) -> None:
     """Search: prefilter candidates, judge each with the LLM, rank by the judgment.
 
+    The verdict comes from the score that ranks. On 400 SciFact train queries "match or
+    better" had precision 0.70 and recall 0.69 over the candidates, "strong match" precision
+    0.80, "weak match or better" recall 0.90 (python -m bench.calibration).
+
     \b
     Examples:
       glossdb search "how are glosses versioned?" -k 5 --explain
