@@ -32,7 +32,8 @@ from .injection import INJECTED
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
 
-LEGACY = GlossSpec(max_tokens=48, system=LEGACY_CHAT_SYSTEM, whole_sentences=False)
+LEGACY = GlossSpec(max_tokens=48, system=LEGACY_CHAT_SYSTEM, whole_sentences=False,
+                   ground_bonus=0.0, entity_penalty=0.0, flag_instructions=False)
 VARIANTS = {
     "legacy (gloss-f445bb9b2b)": LEGACY,
     "prompt": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True),

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glossdb import Index
+from glossdb import Index, faithfulness
 from glossdb.backends.base import GenerateRequest
 from glossdb.backends.kvstates import KVStates
+from glossdb.describe import passage_text
 
 pytestmark = pytest.mark.model
 
@@ -49,6 +50,21 @@ def test_every_chunk_gets_a_real_gloss(real_index):
     assert len(glosses) == len(chunks)
     for cid, gloss in glosses.items():
         assert 3 <= len(gloss.split()) <= 80, gloss
+
+
+def test_glosses_and_explanations_name_no_entity_absent_from_their_passage(real_index):
+    """The README's demo promise: no invented names or numbers (glossdb.faithfulness)."""
+    ix, _, _ = real_index
+    rep = ix.representation()
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    for cid, gloss in ix.store.glosses(rep.id, chunks).items():
+        passage = passage_text(chunks[cid])
+        assert faithfulness.unsupported_entities(gloss, passage) == [], (gloss, passage)
+    for query in ("Do vitamin D supplements prevent bone fractures?", "wal durability",
+                  "how does rust free memory", "sourdough starter feeding"):
+        for hit in ix.search(query, k=3, explain=True):
+            source = f"{passage_text(chunks[hit.chunk_id])} {query}"
+            assert faithfulness.unsupported_entities(hit.explanation, source) == [], hit.explanation
 
 
 def test_readding_unchanged_corpus_runs_no_model(real_index):

@@ -52,11 +52,15 @@ class GlossSpec:
     max_tokens: int = 72
     max_passage_chars: int = 1500
     style: str = "auto"  # auto | chat | base
-    system: str = LEGACY_CHAT_SYSTEM
-    whole_sentences: bool = False  # a gloss cut by max_tokens drops its unfinished sentence
-    ground_bonus: float = 0.0  # see backends.base.Grounding; used where the backend can
-    entity_penalty: float = 0.0
-    flag_instructions: bool = False  # see attribute_instructions
+    system: str = CHAT_SYSTEM
+    whole_sentences: bool = True  # a gloss cut by max_tokens drops its unfinished sentence
+    # Grounded decoding (backends.base.Grounding, where the backend supports it). Measured on
+    # 81 passages (bench.faithfulness): the share of gloss words absent from the passage fell
+    # from 3.3 % (gloss-f445bb9b2b: old prompt, plain greedy) to 0.4 %, invented names and
+    # numbers from 2.8 % to 1.0 %; words inside 8-word runs copied verbatim rose 74 % -> 84 %.
+    ground_bonus: float = 1.5
+    entity_penalty: float = 4.0
+    flag_instructions: bool = True  # see attribute_instructions
 
     def template_for(self, model: Model) -> str:
         if self._chat(model):
