@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[local,server,dev]"
+	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,dev]"
 	touch $@
 
 demo: install
@@ -23,7 +23,7 @@ test: install
 	$(PY) -m pytest -q
 
 bench-install: install
-	$(PY) -m pip install --quiet -e ".[local,server,dev,bench]"
+	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,dev,bench]"
 
 # Quick benchmark subset; see bench/README.md for the full commands.
 bench: bench-install

@@ -1,0 +1,36 @@
+"""LlamaIndex: glossdb as a ``llama_index.core`` retriever (``pip install 'glossdb[llamaindex]'``).
+
+    from glossdb.integrations.llamaindex import GlossdbRetriever
+    nodes = GlossdbRetriever("docs.glossdb", k=4).retrieve("how are glosses versioned?")
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from . import SharedIndex, hit_metadata
+
+
+class GlossdbRetriever(BaseRetriever):
+    """``NodeWithScore`` for the best chunks; the score is the fused score that ranked the
+    hit, the metadata per :func:`glossdb.integrations.hit_metadata`."""
+
+    def __init__(self, index: Any, k: int = 4, explain: bool = False,
+                 min_verdict: str | None = None, candidates: int | None = None, **kwargs: Any):
+        self._shared = SharedIndex(index)
+        self._options = {"k": k, "explain": explain, "min_verdict": min_verdict,
+                         "candidates": candidates}
+        super().__init__(**kwargs)
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._shared.search(query_bundle.query_str, **self._options)
+        return [NodeWithScore(node=TextNode(text=h.text, id_=f"glossdb-{h.chunk_id}",
+                                            metadata=hit_metadata(h)), score=h.score)
+                for h in hits]
+
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return await asyncio.to_thread(self._retrieve, query_bundle)

@@ -1,0 +1,124 @@
+"""LangChain and LlamaIndex retrievers and the MCP server, on the real framework packages.
+
+The index answers with the fake backend (the plumbing is under test here); the same
+adapters run on the real models in test_real_model.py's example index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+import pytest
+
+from glossdb import Index
+
+pytest.importorskip("langchain_core")
+pytest.importorskip("llama_index.core")
+pytest.importorskip("mcp")
+
+QUERY = "yeast dough rise"
+KEYS = {"chunk_id", "uri", "title", "heading", "rank", "score", "judge_score", "lift",
+        "verdict", "gloss", "explanation", "prefilter_rank", "lexical_rank", "vector_rank"}
+
+
+@pytest.fixture
+def fake_index(tmp_path, corpus):
+    path = tmp_path / "rag.glossdb"
+    ix = Index(path, backend="fake")
+    ix.add([corpus])
+    ix.close()
+    return path
+
+
+def test_langchain_retriever_in_a_chain_sync_and_async(fake_index):
+    from langchain_core.runnables import RunnableLambda
+
+    from glossdb.integrations.langchain import GlossdbRetriever
+
+    retriever = GlossdbRetriever(index=Index(fake_index, backend="fake"), k=2)
+    docs = retriever.invoke(QUERY)
+    assert len(docs) == 2 and set(docs[0].metadata) == KEYS
+    assert "Yeast" in docs[0].page_content and docs[0].metadata["rank"] == 1
+    chain = retriever | RunnableLambda(lambda ds: [d.metadata["chunk_id"] for d in ds])
+    assert chain.invoke(QUERY) == [d.metadata["chunk_id"] for d in docs]
+    again = asyncio.run(retriever.ainvoke(QUERY))
+    assert [d.metadata["chunk_id"] for d in again] == [d.metadata["chunk_id"] for d in docs]
+
+
+def test_langchain_retriever_passes_min_verdict(fake_index):
+    from glossdb.integrations.langchain import GlossdbRetriever
+
+    ix = Index(fake_index, backend="fake")
+    every = GlossdbRetriever(index=ix, k=10).invoke(QUERY)
+    strong = GlossdbRetriever(index=ix, k=10, min_verdict="strong match").invoke(QUERY)
+    assert [d.metadata["chunk_id"] for d in strong] == [
+        d.metadata["chunk_id"] for d in every if d.metadata["verdict"] == "strong match"]
+
+
+def test_llamaindex_retriever_and_query_engine(fake_index):
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
+    from glossdb.integrations.llamaindex import GlossdbRetriever
+
+    retriever = GlossdbRetriever(Index(fake_index, backend="fake"), k=2)
+    nodes = retriever.retrieve(QUERY)
+    assert len(nodes) == 2 and set(nodes[0].node.metadata) == KEYS
+    assert nodes[0].score == nodes[0].node.metadata["score"]
+    engine = RetrieverQueryEngine.from_args(retriever, llm=MockLLM())
+    response = engine.query(QUERY)
+    assert [n.node.metadata["chunk_id"] for n in response.source_nodes] == [
+        n.node.metadata["chunk_id"] for n in nodes]
+    again = asyncio.run(retriever.aretrieve(QUERY))
+    assert [n.node.node_id for n in again] == [n.node.node_id for n in nodes]
+
+
+def test_a_missing_index_is_a_clear_error(tmp_path):
+    from glossdb.errors import NoSuchIndex
+    from glossdb.integrations.langchain import GlossdbRetriever
+
+    with pytest.raises(NoSuchIndex, match="glossdb add"):
+        GlossdbRetriever(index=str(tmp_path / "none.glossdb"))
+
+
+async def _mcp_session(path, *extra):
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "glossdb", "mcp", "--index", str(path), "--backend", "fake", *extra],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    out = {}
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            out["tools"] = sorted(t.name for t in (await session.list_tools()).tools)
+            out["search"] = await session.call_tool("search", {"query": QUERY, "k": 2})
+            first = out["search"].structured_content["result"][0]["chunk_id"]
+            out["why"] = await session.call_tool("why", {"query": QUERY, "chunk_id": first})
+            out["empty"] = await session.call_tool("search", {"query": "   "})
+            out["unknown"] = await session.call_tool("show", {"chunk_id": 999999})
+            out["stats"] = await session.read_resource("glossdb://stats")
+    return out
+
+
+def test_mcp_server_over_stdio(fake_index):
+    out = asyncio.run(_mcp_session(fake_index))
+    assert out["tools"] == ["search", "show", "why"]  # no add without --allow-add
+    hits = out["search"].structured_content["result"]
+    assert len(hits) == 2 and set(hits[0]) == KEYS | {"text"}
+    why = out["why"].structured_content or json.loads(out["why"].content[0].text)
+    assert why["rank"] == 1 and why["chunk_id"] == hits[0]["chunk_id"]
+    assert out["empty"].is_error and "Error: " in out["empty"].content[0].text
+    assert "query" in out["empty"].content[0].text
+    assert out["unknown"].is_error and "999999" in out["unknown"].content[0].text
+    assert '"chunks"' in out["stats"].contents[0].text
+
+
+def test_mcp_add_tool_only_when_allowed(fake_index):
+    out = asyncio.run(_mcp_session(fake_index, "--allow-add"))
+    assert out["tools"] == ["add", "search", "show", "why"]
