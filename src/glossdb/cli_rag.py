@@ -31,5 +31,46 @@ def mcp(index_path, allow_add, model, gloss_model, backend, base_url) -> None:
     serve_stdio(ix, allow_add=allow_add)
 
 
+
+
+@click.command()
+@click.argument("question")
+@index_option
+@click.option("-k", default=4, show_default=True, help="Hits to retrieve and answer from.")
+@click.option("--answer-model", default=None,
+              help="Model that answers (default: the writer); a model name on the server "
+                   "given by --answer-base-url, or a GGUF name/path in-process.")
+@click.option("--answer-base-url", default=None,
+              help="OpenAI-compatible server for --answer-model (default: in-process).")
+@model_options
+@json_option
+def ask(question, index_path, k, answer_model, answer_base_url, model, gloss_model, backend,
+        base_url, as_json) -> None:
+    """Answer QUESTION from the indexed chunks only, citing chunk ids in brackets.
+
+    Says "Not found in the index." when no retrieved chunk is judged a match.
+
+    \b
+    Examples:
+      glossdb ask "Do vitamin D supplements prevent fractures?"
+      glossdb ask "what does WAL mode change?" --json | jq .citations
+      glossdb ask "..." --answer-model gpt-4o-mini --answer-base-url https://api.openai.com/v1
+    """
+    question = validate_query(question)
+    settings = model_settings(model, gloss_model, backend, base_url)
+    settings.update(answer_model=answer_model, answer_base_url=answer_base_url)
+    with open_index(index_path, **settings) as ix:
+        with progress_bars() as bars:
+            result = ix.ask(question, k=k, progress=bars)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    click.echo(result.answer)
+    for h in result.hits:
+        if h.chunk_id in result.citations:
+            click.echo(f"[{h.chunk_id}] {h.title or h.uri} ({h.verdict}) {h.uri}")
+
+
 def register(group: click.Group) -> None:
+    group.add_command(ask)
     group.add_command(mcp)

@@ -20,6 +20,8 @@ class Config:
     model: str = DEFAULT_MODEL
     gloss_model: str = DEFAULT_WRITER  # writes glosses and explanations; "" = same as model
     base_url: str = ""
+    answer_model: str = ""  # answers `ask`: "" = the writer (gloss_model)
+    answer_base_url: str = ""  # an OpenAI-compatible server for answer_model ("" = in-process)
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = 60.0
     max_retries: int = 4

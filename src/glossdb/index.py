@@ -111,18 +111,30 @@ class Index(SearchVerbs, InspectVerbs):
 
     # models ------------------------------------------------------------------------------
     def model(self, role: str = "judge") -> Model:
-        """The model for ``judge`` or ``writer`` (glosses, explanations), loaded once."""
-        spec = self.config.model if role == "judge" else self.config.writer_model()
-        key = f"{self.config.backend}:{spec}"
+        """The model for ``judge``, ``writer`` (glosses, explanations) or ``answer`` (ask),
+        loaded once. The answering model defaults to the writer; with ``answer_base_url`` it
+        is any OpenAI-compatible chat model (``answer_model``)."""
         if role in self._models:
             return self._models[role]
+        if role == "answer" and not (self.config.answer_model or self.config.answer_base_url):
+            return self.model("writer")
+        backend, base_url = self.config.backend, self.config.base_url
+        if role == "judge":
+            spec = self.config.model
+        elif role == "answer" and self.config.answer_base_url:
+            spec, backend, base_url = self.config.answer_model, "openai", self.config.answer_base_url
+        elif role == "answer":
+            spec = self.config.answer_model
+        else:
+            spec = self.config.writer_model()
+        key = f"{backend}:{base_url}:{spec}"
         with self._loading:
-            return self._models.get(key) or self._load_model(key, spec)
+            return self._models.get(key) or self._load_model(key, spec, backend, base_url)
 
-    def _load_model(self, key: str, spec: str) -> Model:
+    def _load_model(self, key: str, spec: str, backend: str, base_url: str) -> Model:
         if key not in self._models:
-            cls = backend_class(self.config.backend)
-            self._models[key] = cls(model=spec, base_url=self.config.base_url,
+            cls = backend_class(backend)
+            self._models[key] = cls(model=spec, base_url=base_url,
                                     api_key_env=self.config.api_key_env,
                                     timeout_s=self.config.timeout_s,
                                     max_retries=self.config.max_retries,
