@@ -39,8 +39,9 @@ def test_readme_commands_run_as_documented(tmp_path, monkeypatch):
     ran = 0
     for line in commands:
         args = shlex.split(line)[1:]
-        if args[0] == "serve":
-            continue  # a server runs until stopped: tests/test_load.py starts it for real
+        if args[0] in ("serve", "mcp"):
+            continue  # servers run until stopped: test_load.py and test_integrations.py
+            # start them for real
         if args[0] in ("why", "show"):
             args = [a if a != "42" else "1" for a in args]
         out = runner.invoke(cli, args, catch_exceptions=False)
@@ -54,4 +55,24 @@ def test_readme_commands_run_as_documented(tmp_path, monkeypatch):
             assert re.search(r"^1\. \[\d+\]", out.output, re.M), out.output
         if args[0] == "stats":
             assert "counts:" in out.output and "{" not in out.output
-    assert ran == len(commands) - 1
+    assert ran == len(commands) - 2
+
+
+def readme_python_snippets(section: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    part = text.split(section, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    return [block.split("```", 1)[0] for block in part.split("```python\n")[1:]]
+
+
+def test_readme_integration_snippets_run(tmp_path, monkeypatch):
+    """Each Python snippet of "Where RAG users already are" runs as written against an
+    index of the examples (fake model, so the plumbing is what is checked here)."""
+    from glossdb import Index
+
+    monkeypatch.setenv("GLOSSDB_BACKEND", "fake")
+    monkeypatch.chdir(tmp_path)
+    Index(tmp_path / "docs.glossdb").add([ROOT / "examples" / "docs"])
+    snippets = readme_python_snippets("### Where RAG users already are")
+    assert len(snippets) == 2
+    for code in snippets:
+        exec(compile(code, "README.md", "exec"), {})

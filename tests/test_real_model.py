@@ -212,3 +212,30 @@ def test_tune_recommends_a_cutoff_from_logged_real_searches(real_index):
     assert report.queries == 1 and 1 <= report.recommended <= 6
     recalls = [r for _, r in report.curve]
     assert recalls == sorted(recalls)
+
+
+def test_ask_cites_a_retrieved_match_and_says_not_found_for_an_unrelated_question(real_index):
+    from glossdb.answer import NOT_FOUND
+
+    ix, _, _ = real_index
+    result = ix.ask("Do vitamin D supplements prevent bone fractures?", k=3)
+    matches = {h.chunk_id for h in result.hits if h.verdict in ("match", "strong match")}
+    assert result.found and result.citations, result.answer
+    assert set(result.citations) <= matches
+    assert any(h.uri.endswith("#vitd") for h in result.hits if h.chunk_id in result.citations)
+    unrelated = ix.ask("Who won the 1998 football world cup final?", k=3)
+    assert not unrelated.found and unrelated.answer == NOT_FOUND and unrelated.citations == []
+
+
+def test_langchain_and_llamaindex_retrieve_real_hits(real_index):
+    from langchain_core.runnables import RunnableLambda
+
+    from glossdb.integrations.langchain import GlossdbRetriever as LangchainRetriever
+    from glossdb.integrations.llamaindex import GlossdbRetriever as LlamaRetriever
+
+    ix, _, _ = real_index
+    chain = LangchainRetriever(index=ix, k=2) | RunnableLambda(lambda docs: docs[0].metadata)
+    top = chain.invoke("why plants look green")
+    assert "photosynthesis" in top["uri"] and top["gloss"] and top["verdict"]
+    nodes = LlamaRetriever(ix, k=2).retrieve("why plants look green")
+    assert nodes[0].node.metadata["chunk_id"] == top["chunk_id"]
