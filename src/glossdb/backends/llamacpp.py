@@ -109,6 +109,7 @@ class LlamaCppModel(Model):
         self.tokens_evaluated = 0
         self.kv_states = KVStates(kv_cache_mb << 20)
         self._entity_tokens: np.ndarray | None = None
+        self._neutral_tokens: np.ndarray | None = None
         embedded = EMBEDDED.get(self.model_id)
         self.is_chat = embedded.chat if embedded else self._chat_template() is not None
 
@@ -460,21 +461,26 @@ class LlamaCppModel(Model):
         if g is None or not (g.bonus or g.penalty):
             return None
         if self._entity_tokens is None:
-            self._entity_tokens = self._find_entity_tokens()
-        inside = np.zeros(self.n_vocab, dtype=bool)
+            self._entity_tokens, self._neutral_tokens = self._classify_tokens()
+        inside = self._neutral_tokens.copy()  # end of text, newlines, punctuation: no cost
         for text in (g.source, " " + g.source, g.source.lower()):
             inside[self.tokenize(text)] = True
         bias = np.where(inside, np.float32(g.bonus), np.float32(0.0))
         bias[self._entity_tokens & ~inside] -= g.penalty
         return bias.astype(np.float32)
 
-    def _find_entity_tokens(self) -> np.ndarray:
-        """Tokens that start a number or a capitalised word (computed once per model)."""
-        out = np.zeros(self.n_vocab, dtype=bool)
+    def _classify_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Once per model: tokens that start a number or a capitalised word, and neutral
+        tokens (end of generation, whitespace, punctuation) that grounding must not make
+        costlier, or a grounded generation would run on to its token limit."""
+        entity = np.zeros(self.n_vocab, dtype=bool)
+        neutral = np.zeros(self.n_vocab, dtype=bool)
         for tok in range(self.n_vocab):
-            piece = self.token_bytes(tok).decode("utf-8", "ignore").lstrip()
-            out[tok] = bool(piece) and (piece[0].isdigit() or piece[0].isupper())
-        return out
+            piece = self.token_bytes(tok).decode("utf-8", "ignore").strip()
+            entity[tok] = bool(piece) and (piece[0].isdigit() or piece[0].isupper())
+            neutral[tok] = (self._lc.llama_vocab_is_eog(self._vocab, tok)
+                            or not any(ch.isalnum() for ch in piece))
+        return entity, neutral
 
     @staticmethod
     def _finished(text: bytes, made: list[int], r: GenerateRequest) -> bool:
