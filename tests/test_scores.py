@@ -21,7 +21,7 @@ def test_why_ranks_each_hit_where_search_put_it(index, corpus):
     hits = index.search("rocket propellant thrust", k=5)
     for hit in hits:
         why = index.why("rocket propellant thrust", hit.chunk_id)
-        assert why.rank == hit.rank and why.score == hit.score
+        assert why.rank == hit.rank and why.score == hit.score and why.verdict == hit.verdict
 
 
 def test_explanations_appear_only_with_explain(index, corpus):

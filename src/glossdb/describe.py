@@ -81,8 +81,8 @@ class GlossSpec:
             out["ends"] = "sentence"
         if self.flag_instructions:
             out["instructions"] = "attributed"
-        if self._grounded(model):  # the 3rd item: neutral tokens (end, newline) exempt
-            out["grounding"] = [self.ground_bonus, self.entity_penalty, "neutral-exempt"]
+        if self._grounded(model):  # the 3rd item: the end of generation gets the bonus too
+            out["grounding"] = [self.ground_bonus, self.entity_penalty, "end-exempt"]
         return out
 
     def _grounded(self, model: Model | None) -> bool:
