@@ -151,6 +151,17 @@ def test_batched_generation_answers_every_prompt(real_index):
                for thing in ("colour", "fruit", "planet")]
     out = writer.generate(prompts)
     assert len(out) == 3 and all(o.strip() for o in out)
+    # the instruction all three start with was evaluated once, shared by the three sequences
+    tokens = [writer.tokenize(writer.chat_prompt(r.system, r.prompt), add_special=True)
+              for r in prompts]
+    shared = next(i for i in range(len(tokens[0])) if len({t[i] for t in tokens}) > 1)
+    with writer._lock:
+        writer._clear()
+        added = writer._fill_prompts(tokens)
+        writer._clear()
+    assert shared > 5 and added == shared + sum(len(t) - shared for t in tokens)
+    alone = [writer.generate([p])[0] for p in prompts]
+    assert sum(a == b for a, b in zip(alone, out)) >= 2  # batching may flip a greedy tie
 
 
 def test_saved_kv_states_score_like_a_fresh_evaluation(real_index):

@@ -418,12 +418,7 @@ class LlamaCppModel(Model):
             return self._generate_tokens(requests[:half], prompts[:half]) + \
                 self._generate_tokens(requests[half:], prompts[half:])
         self._clear()
-        n = 0
-        for seq, p in enumerate(prompts):
-            for pos, tok in enumerate(p):
-                self._add(n, tok, pos, seq, pos == len(p) - 1)
-                n += 1
-        self._decode(n)
+        self._decode(self._fill_prompts(prompts))
         made: list[list[int]] = [[] for _ in requests]
         bias = [self._grounding_bias(r.grounding) for r in requests]
         texts = [b""] * len(requests)
@@ -446,6 +441,25 @@ class LlamaCppModel(Model):
                 self._decode(len(active))
         self._clear()
         return [self._trim(t.decode("utf-8", "ignore"), r.stop) for t, r in zip(texts, requests)]
+
+    def _fill_prompts(self, prompts: list[list[int]]) -> int:
+        """Put a batch of prompts in the batch; the tokens they all start with (the
+        instruction of a template) are evaluated once, shared by every sequence's KV.
+        Returns the number of tokens added."""
+        shared = 0
+        if len(prompts) > 1:
+            limit = min(len(p) for p in prompts) - 1  # each keeps one token of its own
+            while shared < limit and all(p[shared] == prompts[0][shared] for p in prompts):
+                shared += 1
+        every = list(range(len(prompts)))
+        for pos in range(shared):
+            self._add(pos, prompts[0][pos], pos, every, False)
+        n = shared
+        for seq, p in enumerate(prompts):
+            for pos in range(shared, len(p)):
+                self._add(n, p[pos], pos, seq, pos == len(p) - 1)
+                n += 1
+        return n
 
     def _pick(self, logits: np.ndarray, made: list[int], bias: np.ndarray | None = None) -> int:
         if made and self.repeat_penalty != 1.0:
