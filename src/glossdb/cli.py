@@ -334,6 +334,31 @@ def config(index_path, as_json) -> None:
 
 
 @cli.command()
+@click.argument("version", required=False)
+@index_option
+@click.option("--writer", "writer", is_flag=True,
+              help="Unpin: search reads the configured writer's own version again.")
+def use(version, index_path, writer) -> None:
+    """Choose the representation version search reads (saved in the index's settings).
+
+    Glosses are always written by the configured writer under its own version; `use`
+    pins what search, why and the judge read, e.g. an older version while a new one is
+    checked with `glossdb diff --check`. `glossdb stats` shows the choice.
+
+    \b
+    Examples:
+      glossdb use gloss-f445bb9b2b
+      glossdb use --writer
+    """
+    if bool(version) == writer:
+        raise click.UsageError("give a VERSION (glossdb stats lists them) or --writer")
+    with open_index(index_path) as ix:
+        name = ix.use(None if writer else version)
+    click.echo(f"search reads {name}" + ("" if writer else
+               f" (pinned in {config_path(index_path)})"))
+
+
+@cli.command()
 @click.argument("old", required=False)
 @click.argument("new", required=False)
 @index_option

@@ -61,6 +61,9 @@ def format_stats(data: dict[str, Any]) -> list[str]:
                if rep["pending"] and rep["eta_seconds"] is not None else "")
         lines.append(f"representation {rep['name']}: {rep['glosses']} of {rep['chunks']} "
                      f"chunks glossed by {rep['model']}{eta}")
+    pinned = data.get("pinned_representation")
+    lines.append(f"search reads: {pinned} (pinned by `glossdb use`)" if pinned else
+                 "search reads: the configured writer's own version")
     if not data["representations"]:
         lines.append(f"glosses: 0 of {data['chunks']} chunks (none written yet; "
                      "`glossdb gloss` writes them)")

@@ -33,6 +33,7 @@ class Config:
     fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)
     chunk_tokens: int = 400
     gloss_tokens: int = 48
+    representation: str = ""  # the version search reads ("": the configured writer's own)
     n_ctx: int = 8192
     threads: int = 0  # CPU threads for in-process models (0: every core)
     kv_cache_mb: int = 0  # KV states of judged glosses kept for later queries (0: off)

@@ -18,7 +18,7 @@ from .backends import Model, backend_class
 from .config import Config, load_config
 from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
-from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument
+from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument, UnknownRepresentation
 from .ingest import chunk_text, load_with_problems, walk
 from .inspect_verbs import InspectVerbs
 from .judge import Judge, JudgeSpec
@@ -154,7 +154,18 @@ class Index(SearchVerbs, InspectVerbs):
         return Judge(self.store, self.model("judge"), spec, explainer=self.model("writer"))
 
     def representation(self) -> Representation:
-        return self.describer().representation()
+        """The version search reads: the one pinned by ``representation`` (``glossdb use``),
+        else the configured writer's own. Glosses are always written by the writer under its
+        own version; pinning chooses what search reads."""
+        pinned = self.config.representation
+        if not pinned:
+            return self.describer().representation()
+        known = {r.name: r for r, _ in self.store.representations()}
+        if pinned not in known:
+            raise UnknownRepresentation(
+                f"the settings pin representation {pinned!r}, which {self.path} does not have "
+                f"(known: {', '.join(known) or 'none'}); `glossdb use --writer` unpins it")
+        return known[pinned]
 
     # ingest ------------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,

@@ -40,6 +40,19 @@ class InspectVerbs:
         old_rep = known[old] if old else next(r for r in reversed(reps) if r.id != new_rep.id)
         return old_rep, new_rep
 
+    def use(self, name: str | None) -> str:
+        """Make search read version ``name`` (None: the configured writer's own) and save
+        the choice in the index's settings file; returns the version now read."""
+        from dataclasses import replace
+
+        from .config import save_setting
+
+        if name is not None:
+            self.versions(name, name)  # an unknown name fails here, with the known ones
+        save_setting(self.path, "representation", name or "")
+        self.config = replace(self.config, representation=name or "")
+        return self.representation().name
+
     def diff(self, old: str | None = None, new: str | None = None, limit: int = 20) -> GlossDiff:
         """How the glosses of version ``new`` differ from ``old``, chunk by chunk."""
         return diff_glosses(self.store, *self.versions(old, new), limit=limit)
@@ -94,10 +107,14 @@ class InspectVerbs:
             method = "generate (backend has no log-probabilities)"
         reps = [self._representation_status(r, n, counts["chunks"])
                 for r, n in self.store.representations()]
+        pinned = self.config.representation or None
+        if pinned:
+            self.representation()  # a pin to a missing version fails here, with the fix
         return {
             "path": str(self.path),
             **counts,
             "representations": reps,
+            "pinned_representation": pinned,  # None: search reads the writer's own version
             "judges": self.store.judges_used(),
             "searches": self.store.query_log_summary(),
             "backend": self.config.backend,
