@@ -176,7 +176,8 @@ def compare(c: Collection, depth: int, weight: float, judge: bool) -> list[dict]
         runs = {q: r + rest[q] for q, r in runs.items()}  # below the judged top, prefilter order
         row(f"glossdb default: judge top {depth} + BM25 + cosine", runs, True,
             statistics.fmean(secs) + s_pre, default=True,
-            tokens_per_query=round(statistics.fmean(tokens)), glossed_share=share)
+            tokens_per_query=round(statistics.fmean(tokens)), glossed_share=share,
+            representation=c.ix.representation().name)
     per_chunk = (c.timing["load_s"] + c.timing["embed_s"]) / c.timing["chunks"]
     for r in rows:
         r["ingest_s_per_chunk_no_gloss"] = round(per_chunk, 4)
@@ -191,6 +192,7 @@ def main() -> None:
     ap.add_argument("--fusion-weight", type=float, default=None)
     ap.add_argument("--study", action="store_true", help="prefilter tuning grid (train only)")
     ap.add_argument("--no-judge", action="store_true")
+    ap.add_argument("--out", default="hybrid.json", help="file under bench/results/")
     args = ap.parse_args()
     all_rows = []
     for spec in args.sets.split(","):
@@ -209,7 +211,7 @@ def main() -> None:
         all_rows += rows
     if all_rows:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "hybrid.json").write_text(json.dumps(all_rows, indent=2) + "\n")
+        (RESULTS / args.out).write_text(json.dumps(all_rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":
