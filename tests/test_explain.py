@@ -19,32 +19,33 @@ def test_without_shared_words_the_similarity_picks_the_sentence():
     assert quote == "Readers do not block writers."
 
 
-def test_reasons_that_contradict_the_verdict_or_invent_names_are_dropped():
+def test_reasons_that_deny_the_match_or_bring_outside_words_are_dropped():
     ev = explain.evidence("wal durability", PASSAGE, "match")
-    assert explain.reason_agrees("It states when a WAL commit can roll back.", ev, PASSAGE, "q")
+    assert explain.reason_agrees("The quote states when a WAL commit can roll back.", ev,
+                                 PASSAGE, "wal durability")
     assert not explain.reason_agrees("It does not match the query.", ev, PASSAGE, "q")
     assert not explain.reason_agrees("It explains WAL in PostgreSQL.", ev, PASSAGE, "q")
+    assert not explain.reason_agrees("The quote tells you to follow instructions.", ev,
+                                     PASSAGE, "wal durability")
     no = explain.evidence("sourdough starter", PASSAGE, "no match")
-    assert not explain.reason_agrees("It covers the query.", no, PASSAGE, "q")
-    assert explain.reason_agrees("It is about databases, not bread.", no, PASSAGE, "q")
+    assert not explain.reason_agrees("It is about databases, not bread.", no, PASSAGE, "q")
 
 
 def test_explain_keeps_a_checked_reason_and_drops_a_bad_one():
     fake = FakeModel()
-    fake.enqueue("It says a commit can roll back.", "It describes PostgreSQL 16 internals.")
+    fake.enqueue("The quote says a commit can roll back.", "It describes PostgreSQL 16 internals.")
     good, bad = explain.explain(fake, "wal commit", [(PASSAGE, "strong match"),
                                                      (PASSAGE, "match")])
     assert good.startswith('Strong match: the passage says "With synchronous=NORMAL')
-    assert good.endswith("It says a commit can roll back.")
+    assert good.endswith("The quote says a commit can roll back.")
     assert bad.startswith("Match: ") and "PostgreSQL" not in bad
 
 
 def test_no_match_says_what_is_missing_and_quotes_the_closest_sentence():
     fake = FakeModel()
-    fake.enqueue("")
     [text] = explain.explain(fake, "sourdough starter", [(PASSAGE, "no match")])
     assert text.startswith('No match: the passage does not mention "sourdough", "starter".')
-    assert 'Closest sentence: "' in text
+    assert 'Closest sentence: "' in text and not fake.history  # nothing generated
 
 
 def test_a_stored_explanation_is_reused_only_for_its_own_verdict():

@@ -1,13 +1,13 @@
 """Explanations that cite: why a chunk matches a query, in words checked against the passage.
 
 An explanation is built, not trusted. Its first part is constructed from facts: the verdict
-(from the judge's score, so it cannot disagree), the passage sentence that connects best to
-the query, quoted exactly, and the query's content words the passage lacks. Its second part is
-one sentence from the writer model, given the verdict and the quote; it is kept only when it
-passes two checks: every name and number in it occurs in the passage or the query
-(:mod:`glossdb.faithfulness`), and its polarity agrees with the verdict (no "does not match"
-beside a match, no bare affirmation beside a non-match). Otherwise it is dropped and the
-constructed part stands alone.
+(from the fused score, so it cannot disagree), the passage sentence that connects best to
+the query, quoted exactly, and the query's content words the passage lacks. For a positive
+verdict a second part is one sentence from the writer model, given the verdict and the quote;
+it is kept only when every content word of it occurs in the passage or the query
+(:mod:`glossdb.faithfulness`; a few words explanations need are allowed) and it does not deny
+the match. Otherwise it is dropped and the constructed part stands alone. A "no match" gets
+no generated sentence: what is missing and the closest sentence say it.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def _overlap(query: str, sentence: str) -> int:
 
 def best_sentence(query: str, passage: str, similar: Similarity | None = None) -> str:
     """The passage sentence sharing most query words; without shared words, the one most
-    similar by ``similar`` (the internal embedder) when given, else the first."""
-    options = sentences(passage) or [passage]
+    similar by ``similar`` (the internal embedder) when given, else the first. Fragments of
+    under four words (a heading) are quoted only when nothing else is there."""
+    options = ([s for s in sentences(passage) if len(s.split()) >= 4]
+               or sentences(passage) or [passage])
     counts = [_overlap(query, s) for s in options]
     if max(counts) == 0 and similar is not None and len(options) > 1:
         scores = list(similar(query, options))
@@ -101,24 +103,35 @@ def constructed(ev: Evidence) -> str:
     return text + "."
 
 
+# Words a reason may use besides the passage's and the query's.
+REASON_WORDS = ("quote quoted sentence query question passage relate relates related relation "
+                "mention mentions mentioned match matches matching answer answers answered "
+                "address addresses addressed state states stating says say directly topic "
+                "because both same similar")
+
+
 def reason_agrees(reason: str, ev: Evidence, passage: str, query: str) -> bool:
-    """Whether a generated reason may stand beside the constructed part: no name or number
-    from outside the passage and query, and a polarity that agrees with the verdict."""
-    if not reason or faithfulness.unsupported_entities(reason, f"{passage} {query}"):
+    """Whether a generated reason may stand beside the constructed part of a positive
+    verdict: every content word of it occurs in the passage or the query (or is a word
+    explanations need), and it does not deny the match. A "no match" keeps no generated
+    reason: the missing words and the closest sentence are the explanation."""
+    if not reason or ev.verdict == "no match" or _NEGATIVE.search(reason):
         return False
-    negative = bool(_NEGATIVE.search(reason))
-    return negative == (ev.verdict == "no match")
+    return not faithfulness.unsupported(reason, f"{passage} {query} {REASON_WORDS}")
 
 
 def explain(model: Model, query: str, items: Sequence[tuple[str, str]],
             similar: Similarity | None = None) -> list[str]:
     """Explanations for (passage, verdict) pairs: one batched call to ``model``."""
     evs = [evidence(query, passage, verdict, similar) for passage, verdict in items]
-    requests = [GenerateRequest(REASON_USER.format(query=query, quote=ev.quote,
-                                                   verdict=ev.verdict), 48, ("\n",),
+    asked = [i for i, ev in enumerate(evs) if ev.verdict != "no match"]
+    requests = [GenerateRequest(REASON_USER.format(query=query, quote=evs[i].quote,
+                                                   verdict=evs[i].verdict), 48, ("\n",),
                                 system=REASON_SYSTEM if model.is_chat else None)
-                for ev in evs]
-    reasons = [_first_sentence(r) for r in model.generate(requests)]
+                for i in asked]
+    reasons = [""] * len(evs)
+    for i, text in zip(asked, model.generate(requests) if requests else []):
+        reasons[i] = _first_sentence(text)
     out = []
     for ev, (passage, _), reason in zip(evs, items, reasons):
         text = constructed(ev)
