@@ -44,3 +44,13 @@ def test_ask_cli_json(tmp_path, corpus):
     data = json.loads(out.output)
     assert set(data) == {"question", "answer", "citations", "found", "hits"}
     assert set(data["citations"]) <= {h["chunk_id"] for h in data["hits"]}
+
+
+def test_an_answer_without_citations_names_the_chunks_it_was_given(index, corpus, fake):
+    index.add([corpus])
+    matches = [h.chunk_id for h in index.search("yeast dough rise", k=3)
+               if h.verdict in ("match", "strong match")]
+    fake.enqueue("Yeast makes dough rise.")
+    result = index.ask("yeast dough rise", k=3)
+    assert result.citations == matches
+    assert result.answer == "Yeast makes dough rise. [" + ", ".join(map(str, matches)) + "]"

