@@ -215,7 +215,8 @@ def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_j
     """
     query = validate_query(query)
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        result = ix.why(query, chunk_id)
+        with progress_bars() as bars:
+            result = ix.why(query, chunk_id, progress=bars)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -292,6 +293,10 @@ def sql_command(statement, index_path, model, gloss_model, backend, base_url, as
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         before = ix.store.db.total_changes
+        if sys.stderr.isatty() and ("glossdb_match" in statement
+                                    or "glossdb_verdict" in statement):
+            click.echo("glossdb: judging row by row with the LLM (stored judgments are "
+                       "reused)…", err=True)
         columns, rows = ix.sql(statement)
         changed = ix.store.db.total_changes - before
     if as_json:

@@ -156,7 +156,7 @@ class SearchVerbs:
             text += " [" + ", ".join(map(str, citations)) + "]"
         return answer_mod.Answer(question, text, citations, True, hits)
 
-    def why(self, query: str, chunk_id: int) -> Why:
+    def why(self, query: str, chunk_id: int, progress: "ProgressFactory | None" = None) -> Why:
         """Explain why one chunk does or does not match a query, and where search ranks it:
         the same candidates, judge and fusion as ``search``."""
         query = validate_query(query)
@@ -166,7 +166,8 @@ class SearchVerbs:
         rep = self.representation()
         pool = self.store.get_chunks(c.chunk_id for c in found)
         pool[chunk.id] = chunk
-        judged = judge.judge(query, list(pool.values()), rep)
+        tick = progress("judging", len(pool)) if progress else None
+        judged = judge.judge(query, list(pool.values()), rep, tick)
         mine = judged[chunk.id]
         scores = {cid: j.score for cid, j in judged.items()}
         pre = next((c.prefilter_rank for c in found if c.chunk_id == chunk.id), None)
@@ -177,8 +178,13 @@ class SearchVerbs:
                 [c.chunk_id for c in found].index(chunk.id)]
         verdict = judge.verdict(query, mine.score, fused)
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
-        explanation = _reusable(mine, verdict) or judge.explain(
-            query, [(chunk, gloss, mine.score, verdict)], rep, self._similarity())[0]
+        explanation = _reusable(mine, verdict)
+        if explanation is None:
+            tick = progress("explaining", 1) if progress else None
+            explanation = judge.explain(query, [(chunk, gloss, mine.score, verdict)], rep,
+                                        self._similarity())[0]
+            if tick:
+                tick(1)
         score = round(fused, 4) if fused is not None else mine.score
         return Why(query, chunk.id, score, verdict, place, len(found), pre, gloss, explanation,
                    mine.score, round(judge.lift(query, mine.score), 4))
