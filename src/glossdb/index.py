@@ -20,6 +20,7 @@ from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
 from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument, UnknownRepresentation
 from .ingest import chunk_text, load_with_problems, walk
+from .ask_verbs import AskVerbs
 from .inspect_verbs import InspectVerbs
 from .judge import Judge, JudgeSpec
 from .prefilter import Prefilter
@@ -40,7 +41,7 @@ def large_document_warning(chunks: int) -> str:
             f"on two cores (Ctrl-C stops; finished glosses are kept and add continues)")
 
 
-class Index(SearchVerbs, InspectVerbs):
+class Index(SearchVerbs, AskVerbs, InspectVerbs):
     """A gloss database in one SQLite file. Verbs by family: ingest here, search in
     :mod:`glossdb.search_verbs`, versions and inspection in :mod:`glossdb.inspect_verbs`."""
 

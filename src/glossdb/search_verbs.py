@@ -12,7 +12,6 @@ import time
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import cutoff
-from . import answer as answer_mod
 from . import explain as explain_mod
 from .errors import InvalidQuery
 from .judge import Judge
@@ -134,27 +133,6 @@ class SearchVerbs:
             vecs = embedder.embed([query, *texts])
             return (vecs[1:] @ vecs[0]).tolist()
         return similar
-
-    def ask(self: "Index", question: str, k: int = 4, explain: bool = False,
-            progress: "ProgressFactory | None" = None) -> answer_mod.Answer:
-        """Answer ``question`` from the matching chunks only, citing them by chunk id; says
-        it is not found when no hit is judged a match (and then calls no answering model)."""
-        hits = self.search(question, k=k, explain=explain, progress=progress)
-        matches = [h for h in hits if h.verdict in MATCH_VERDICTS]
-        if not matches:
-            return answer_mod.Answer(question, answer_mod.NOT_FOUND, [], False, hits)
-        model = self.model("answer")
-        tick = progress("answering", 1) if progress else None
-        [raw] = model.generate([answer_mod.request(question, matches, chat=model.is_chat)])
-        if tick:
-            tick(1)
-        text, citations = answer_mod.cited(raw, {h.chunk_id for h in matches})
-        if not text or answer_mod.says_not_found(text):
-            return answer_mod.Answer(question, answer_mod.NOT_FOUND, [], False, hits)
-        if not citations:  # it saw these chunks only: say so rather than cite nothing
-            citations = [h.chunk_id for h in matches]
-            text += " [" + ", ".join(map(str, citations)) + "]"
-        return answer_mod.Answer(question, text, citations, True, hits)
 
     def why(self, query: str, chunk_id: int, progress: "ProgressFactory | None" = None) -> Why:
         """Explain why one chunk does or does not match a query, and where search ranks it:
