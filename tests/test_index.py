@@ -110,7 +110,7 @@ def test_explain_stores_reasons_and_why_reports_rank(index, corpus, fake):
     assert quote in hits[0].text  # the cited sentence is quoted verbatim
     if hits[0].verdict != "no match":  # a positive reason agrees with a positive verdict
         assert text.endswith("Mentions yeast and dough.")
-    assert index.show(hits[0].chunk_id)["judgments"][0]["explanation"] == text
+    assert index.show(hits[0].chunk_id).judgments[0].explanation == text
     why = index.why("yeast dough", hits[0].chunk_id)
     assert why.rank == 1 and why.explanation == text
 
@@ -131,7 +131,7 @@ def test_why_for_a_chunk_outside_the_candidates(tmp_path, corpus, fake):
     assert why.verdict == "no match"
     assert why.explanation.startswith('No match: the passage does not mention "rocket", "thrust".')
     quote = why.explanation.split('Closest sentence: "', 1)[1].rstrip('"')
-    assert quote in index.show(other)["chunk"]["text"]
+    assert quote in index.show(other).chunk.text
     assert not [r for r in fake.history[before:] if hasattr(r, "max_tokens")]  # no generation
 
 
@@ -215,7 +215,7 @@ def test_a_new_gloss_prompt_is_a_new_representation_version(index, corpus):
     assert index.representation().name != old
     report = index.add([corpus])
     assert report.glosses_written == index.store.counts()["chunks"]
-    names = [r["name"] for r in index.stats()["representations"]]
+    names = [r["name"] for r in index.stats().representations]
     assert old in names and len(names) == 2
 
 
@@ -254,5 +254,5 @@ def test_show_lists_gloss_words_the_passage_lacks(index, corpus):
     cid = index.search("yeast dough", k=1)[0].chunk_id
     rep = index.representation()
     index.store.put_glosses(rep.id, [(cid, "Yeast makes dough rise in Paris.")], searchable=True)
-    [row] = [g for g in index.show(cid)["glosses"] if g["representation"] == rep.name]
-    assert row["unsupported"] == ["Paris"]
+    [row] = [g for g in index.show(cid).glosses if g.representation == rep.name]
+    assert row.unsupported == ["Paris"]

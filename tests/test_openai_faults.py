@@ -82,7 +82,7 @@ def test_server_without_prompt_logprobs_falls_back_to_generate(tmp_path, corpus)
     ix.add([corpus])
     hits = ix.search("cats", k=4)
     assert {h.verdict for h in hits} == {"match"}
-    assert ix.stats()["judges"][0]["method"] == "generate"
+    assert ix.stats().judges[0]["method"] == "generate"
     ix.close()
 
 
@@ -108,7 +108,7 @@ def test_prefix_cache_hits_reach_the_query_log(tmp_path, corpus):
     ix = Index(tmp_path / "p.glossdb", models={"judge": model, "writer": model})
     ix.add([corpus])
     ix.search("cats", k=2)
-    log = ix.stats()["searches"]
+    log = ix.stats().searches
     assert log["searches"] == 1 and 0 < log["prefix_cached_tokens"] < log["prompt_tokens"]
     ix.close()
 

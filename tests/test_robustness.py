@@ -140,7 +140,7 @@ def test_a_read_only_index_can_be_searched(corpus):
         fake = FakeModel()
         ix = Index({path!r}, models={{"judge": fake, "writer": fake}}, embedder="hashing")
         hits = ix.search("cats purr", k=2)
-        print(json.dumps([ix.store.readonly, len(hits), ix.stats()["chunks"]]))
+        print(json.dumps([ix.store.readonly, len(hits), ix.stats().chunks]))
     """)
     cmd = [sys.executable, "-c", code]
     if os.geteuid() == 0:

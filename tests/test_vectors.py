@@ -128,7 +128,7 @@ def test_cutoff_adapts_from_the_log_without_a_command(index, corpus):
     index.search("cats")  # the 60th search re-estimates: every exploring match was in the top 2
     cut = index.cutoff()
     assert cut.source == "adapted" and cut.depth == 5 and cut.queries >= 3
-    assert index.stats()["candidates"]["depth"] == 5
+    assert index.stats().candidates["depth"] == 5
 
 
 def test_cutoff_stays_pinned_when_set(tmp_path, fake, corpus):

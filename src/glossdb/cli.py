@@ -243,7 +243,7 @@ def show(chunk_id, index_path, as_json) -> None:
       glossdb show 42 --json
     """
     with open_index(index_path) as ix:
-        data = ix.show(chunk_id)
+        data = ix.show(chunk_id).to_dict()
     if as_json:
         echo_json(data)
         return
@@ -271,7 +271,7 @@ def stats(index_path, as_json) -> None:
       glossdb stats --json
     """
     with open_index(index_path) as ix:
-        data = ix.stats()
+        data = ix.stats().to_dict()
     if as_json:
         echo_json(data)
         return

@@ -10,7 +10,7 @@ from .backends import backend_class
 from . import faithfulness
 from .describe import gloss_rate, passage_text
 from .errors import UnknownRepresentation
-from .results import validate_query
+from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
 from .store import Representation
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
@@ -76,20 +76,16 @@ class InspectVerbs:
         """Every document: uri, title, chunks, and chunks glossed by any version."""
         return self.store.documents()
 
-    def show(self, chunk_id: int) -> dict[str, Any]:
+    def show(self, chunk_id: int) -> ChunkView:
         chunk = self.store.get_chunk(chunk_id)
         passage = passage_text(chunk)
-        return {
-            "chunk": asdict(chunk),
-            "glosses": [{"representation": n, "text": t,
-                         "unsupported": faithfulness.unsupported(t, passage)}
-                        for n, t in self.store.glosses_for_chunk(chunk_id)],
-            "judgments": [
-                {"query": q, "score": s, "explanation": e, "representation": r, "judge": j,
-                 "at": at}
-                for q, s, e, r, j, at in self.store.judgments_for_chunk(chunk_id)
-            ],
-        }
+        return ChunkView(
+            chunk,
+            [GlossView(n, t, faithfulness.unsupported(t, passage))
+             for n, t in self.store.glosses_for_chunk(chunk_id)],
+            [JudgmentView(q, s, e, r, j, at)
+             for q, s, e, r, j, at in self.store.judgments_for_chunk(chunk_id)],
+        )
 
     def _representation_status(self, rep, glosses: int, chunks: int) -> dict[str, Any]:
         """A version's glossed share, and the time the rest takes at its measured rate."""
@@ -99,7 +95,7 @@ class InspectVerbs:
                 "pending": pending, "params": rep.params, "seconds_per_gloss": rate,
                 "eta_seconds": round(pending * rate) if rate is not None else None}
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> IndexStats:
         counts = self.store.counts()
         cls = backend_class(self.config.backend)
         method = self.config.judge_method
@@ -110,23 +106,15 @@ class InspectVerbs:
         pinned = self.config.representation or None
         if pinned:
             self.representation()  # a pin to a missing version fails here, with the fix
-        return {
-            "path": str(self.path),
-            **counts,
-            "representations": reps,
-            "pinned_representation": pinned,  # None: search reads the writer's own version
-            "judges": self.store.judges_used(),
-            "searches": self.store.query_log_summary(),
-            "backend": self.config.backend,
-            "model": self.config.model,
-            "gloss_model": self.config.writer_model(),
-            "judge_method": method,
-            "judge_reads": self.config.judge_reads,
-            "judge_tokens": self.config.judge_tokens,
-            "judge_shortlist": self.config.judge_shortlist,
-            "candidates": self.cutoff().to_dict(),
-            "embedder": self.config.embedder,
-            "vectors": [{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
-                        for e, n in self.vector_store.embedders()],
-        }
+        return IndexStats(
+            path=str(self.path), **counts, representations=reps, pinned_representation=pinned,
+            judges=self.store.judges_used(), searches=self.store.query_log_summary(),
+            backend=self.config.backend, model=self.config.model,
+            gloss_model=self.config.writer_model(), judge_method=method,
+            judge_reads=self.config.judge_reads, judge_tokens=self.config.judge_tokens,
+            judge_shortlist=self.config.judge_shortlist, candidates=self.cutoff().to_dict(),
+            embedder=self.config.embedder,
+            vectors=[{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
+                     for e, n in self.vector_store.embedders()],
+        )
 

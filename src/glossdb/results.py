@@ -7,6 +7,7 @@ from typing import Any
 
 from .errors import InvalidQuery
 from .ingest.chunking import approx_tokens
+from .store import Chunk
 
 
 @dataclass
@@ -14,7 +15,7 @@ class Hit:
     """One ranked chunk. ``score`` is the number that ranked it (the judge's z-score plus the
     weighted prefilter evidence, over this search's candidates); ``judge_score`` is the
     judge's own (mean log-probability per query word) and ``lift`` how much the chunk raised
-    it over an empty passage, which decides the verdict."""
+    it over an empty passage. The verdict is read off ``score``, with a floor on ``lift``."""
 
     rank: int
     chunk_id: int
@@ -105,3 +106,62 @@ def validate_query(query: str) -> str:
             f"tokens; at most {MAX_QUERY_TOKENS}): search with a question or a few sentences, "
             "not a document")
     return query
+
+
+@dataclass
+class GlossView:
+    representation: str
+    text: str
+    unsupported: list[str]  # content words of the gloss its passage does not contain
+
+
+@dataclass
+class JudgmentView:
+    query: str
+    score: float
+    explanation: str | None
+    representation: str
+    judge: str
+    at: str
+
+
+@dataclass
+class ChunkView:
+    """``Index.show``: one chunk, its glosses by version and its stored judgments."""
+
+    chunk: Chunk
+    glosses: list[GlossView]
+    judgments: list[JudgmentView]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IndexStats:
+    """``Index.stats``: counts, versions with glossing progress, judges, searches, settings.
+    ``to_dict`` is the JSON shape of ``glossdb stats --json`` and ``/api/stats``."""
+
+    path: str
+    documents: int
+    chunks: int
+    glosses: int
+    judgments: int
+    query_log: int
+    representations: list[dict[str, Any]]
+    pinned_representation: str | None  # None: search reads the writer's own version
+    judges: list[dict[str, Any]]
+    searches: dict[str, Any]
+    backend: str
+    model: str
+    gloss_model: str
+    judge_method: str
+    judge_reads: str
+    judge_tokens: str
+    judge_shortlist: int
+    candidates: dict[str, Any]
+    embedder: str
+    vectors: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -64,7 +64,7 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
     @server.tool(description="A chunk's text, its glosses by version and stored judgments.")
     def show(chunk_id: int) -> dict:
         with tool_errors(), shared.lock:
-            return shared.index.show(chunk_id)
+            return shared.index.show(chunk_id).to_dict()
 
     if allow_add:
         @server.tool(description="Add files or folders to the index (load, embed, gloss).")
@@ -76,7 +76,7 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
                      description="Counts, representation versions, judge, cut-off.")
     def stats() -> str:
         with shared.lock:
-            return json.dumps(shared.index.stats(), default=str)
+            return json.dumps(shared.index.stats().to_dict(), default=str)
 
     return server
 

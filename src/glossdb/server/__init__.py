@@ -185,7 +185,7 @@ def create_app(index: Index, *, api_key: str | None = None,
 
     @app.get("/api/chunks/{chunk_id}", response_model=ChunkOut, responses=ERRORS)
     def chunk(chunk_id: int = Path(..., ge=-(2**63), lt=2**63)) -> dict:
-        return handle().show(chunk_id)
+        return handle().show(chunk_id).to_dict()
 
     @app.get("/api/diff", response_model=GlossDiff, responses=ERRORS)
     def diff(old: str | None = None, new: str | None = None,
@@ -194,7 +194,7 @@ def create_app(index: Index, *, api_key: str | None = None,
 
     @app.get("/api/stats", response_model=StatsOut, responses=ERRORS)
     def stats() -> dict:
-        data = handle().stats()
+        data = handle().stats().to_dict()
         data["background_glossing"] = worker[0].status() if worker else {"running": False}
         return data
 
