@@ -256,3 +256,12 @@ def test_show_lists_gloss_words_the_passage_lacks(index, corpus):
     index.store.put_glosses(rep.id, [(cid, "Yeast makes dough rise in Paris.")], searchable=True)
     [row] = [g for g in index.show(cid).glosses if g.representation == rep.name]
     assert row.unsupported == ["Paris"]
+
+
+def test_the_index_says_before_it_loads_a_model(tmp_path, corpus):
+    index = Index(tmp_path / "m.glossdb", backend="fake")
+    told: list[str] = []
+    index.on_model_load = told.append
+    index.add([corpus])
+    index.search("yeast", k=1)
+    assert told and all("(fake)" in t for t in told)

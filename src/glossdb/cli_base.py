@@ -80,7 +80,10 @@ def model_options(fn):
 
 
 def open_index(index_path: str, create: bool = False, **settings: Any) -> Index:
-    return Index(index_path, create=create, **settings)
+    ix = Index(index_path, create=create, **settings)
+    if sys.stderr.isatty():  # loading a model takes seconds: say so, as progress bars do
+        ix.on_model_load = lambda name: click.echo(f"glossdb: loading {name}…", err=True)
+    return ix
 
 
 def model_settings(model, gloss_model, backend, base_url) -> dict[str, Any]:

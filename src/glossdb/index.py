@@ -59,6 +59,7 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         self._vectors: VectorStore | None = None
         self._owns_models = True
         self._loading = threading.RLock()  # one thread loads a model; forks share it
+        self.on_model_load: Callable[[str], None] | None = None  # told before a model loads
 
     @property
     def store(self) -> Store:
@@ -134,6 +135,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
 
     def _load_model(self, key: str, spec: str, backend: str, base_url: str) -> Model:
         if key not in self._models:
+            if self.on_model_load is not None:
+                self.on_model_load(f"{spec} ({backend})")
             cls = backend_class(backend)
             self._models[key] = cls(model=spec, base_url=base_url,
                                     api_key_env=self.config.api_key_env,
