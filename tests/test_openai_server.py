@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from glossdb import Index
+from glossdb.backends.base import GenerateRequest
 from glossdb.backends.llamacpp import LlamaCppModel
 from glossdb.backends.openai_compat import OpenAICompatModel
 from glossdb.errors import BackendError
@@ -92,3 +93,24 @@ def test_server_faults_are_one_line_errors(server):
     down = OpenAICompatModel("m", base_url=f"http://127.0.0.1:{free_port()}", max_retries=1)
     with pytest.raises(BackendError, match="is the server running"):
         down._post("/completions", {"prompt": "x"})
+
+
+def test_a_pool_of_two_real_servers_shares_the_work(server):
+    """Two llama-cpp-python servers on loopback as one pool: both answer, and a pooled
+    generation equals the single server's (greedy, same weights)."""
+    proc, second = start_llama_cpp_server("gemma3-270m", free_port())
+    try:
+        pooled = OpenAICompatModel("gemma3-270m", base_url=f"{server}, {second}",
+                                   timeout_s=300, concurrency=1)
+        single = OpenAICompatModel("gemma3-270m", base_url=server, timeout_s=300,
+                                   concurrency=1)
+        prompts = [GenerateRequest(f"Passage: {text}\n{cue}:", 6, ("\n",))
+                   for text in DOCS.values() for cue in ("Topic", "Subject")]
+        assert pooled.generate(prompts) == single.generate(prompts)
+        stats = pooled.pool.stats()
+        assert all(s["requests"] > 0 for s in stats) and sum(s["errors"] for s in stats) == 0
+        pooled.close()
+        single.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -67,6 +67,10 @@ def format_stats(data: dict[str, Any]) -> list[str]:
     if not data["representations"]:
         lines.append(f"glosses: 0 of {data['chunks']} chunks (none written yet; "
                      "`glossdb gloss` writes them)")
+    for srv in data.get("servers", []):
+        lines.append(f"server {srv['url']} ({srv['model']}): {srv['requests']} requests, "
+                     f"{srv['errors']} errors, {srv['cached_tokens']} of {srv['prompt_tokens']} "
+                     f"prompt tokens cached" + (", resting" if srv["resting"] else ""))
     for emb in data["vectors"]:
         lines.append(f"vectors {emb['name']}: {emb['vectors']} of {data['chunks']} chunks")
     for j in data["judges"]:
@@ -80,7 +84,8 @@ def format_stats(data: dict[str, Any]) -> list[str]:
         lines.append("searches: none logged yet")
     lines.append(f"candidates: {describe_cutoff(data['candidates'])}")
     shown = {"path", "documents", "chunks", "glosses", "judgments", "query_log",
-             "representations", "vectors", "judges", "searches", "candidates"}
+             "representations", "vectors", "judges", "searches", "candidates",
+             "servers", "pinned_representation"}
     for key, value in data.items():
         if key not in shown:
             lines.append(f"{key}: {'-' if value in (None, '') else value}")

@@ -116,5 +116,16 @@ class InspectVerbs:
             embedder=self.config.embedder,
             vectors=[{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
                      for e, n in self.vector_store.embedders()],
+            servers=self._server_stats(),
         )
+
+    def _server_stats(self) -> list[dict[str, Any]]:
+        """Per-server counters of the loaded models that talk to a pool of servers."""
+        seen, out = set(), []
+        for model in self._models.values():
+            pool = getattr(model, "pool", None)
+            if pool is not None and id(pool) not in seen:
+                seen.add(id(pool))
+                out += [{"model": model.model_id, **s} for s in pool.stats()]
+        return out
 

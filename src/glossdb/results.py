@@ -162,6 +162,7 @@ class IndexStats:
     candidates: dict[str, Any]
     embedder: str
     vectors: list[dict[str, Any]]
+    servers: list[dict[str, Any]] = field(default_factory=list)  # a pool's, once loaded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

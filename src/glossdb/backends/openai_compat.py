@@ -11,6 +11,8 @@
   (vLLM automatic prefix caching, llama.cpp ``cache_prompt``, OpenAI prompt caching) applies;
   cached prompt tokens reported by the server are counted in ``usage``.
 * Retries with exponential backoff on 429, 5xx and connection errors; bounded concurrency.
+* Several servers (``base_url = "URL1, URL2"``) form a pool (:mod:`.pool`): affinity by
+  candidate, bounded requests in flight per server, failover to the next server.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import httpx
 
 from ..errors import BackendError
 from .base import GenerateRequest, Model, ScoreRequest
+from .pool import ServerPool, parse_urls
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -41,17 +44,12 @@ class OpenAICompatModel(Model):
     def __init__(self, model: str | None = None, base_url: str = "",
                  api_key_env: str = "OPENAI_API_KEY", timeout_s: float = 60.0,
                  max_retries: int = 4, concurrency: int = 4, **_: object):
-        if not base_url:
-            raise BackendError(
-                "the openai backend needs a server URL: pass --base-url "
-                "(e.g. http://127.0.0.1:8080/v1) or set base_url in the index's settings file (INDEX.toml)"
-            )
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.endswith("/v1"):
-            self.base_url += "/v1"
+        urls = parse_urls(base_url)
+        self.base_url = urls[0]
         self.model_id = model or "default"
         self.max_retries = max_retries
-        self.concurrency = max(1, concurrency)
+        self.concurrency = max(1, concurrency)  # requests in flight per server
+        self.pool = ServerPool(urls, per_server=self.concurrency)
         key = os.environ.get(api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(timeout=timeout_s, headers=headers)
@@ -62,24 +60,35 @@ class OpenAICompatModel(Model):
         return self.usage["prompt_tokens"], self.usage["cached_tokens"]
 
     # http --------------------------------------------------------------------------------
-    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self.base_url}{path}"
+    def _post(self, path: str, payload: dict[str, Any], key: str = "") -> dict[str, Any]:
+        """POST to the pool's best server for ``key``; a failure rests that server and the
+        retry goes to the next one (backing off once every server has been tried)."""
+        avoid: set[str] = set()
         for attempt in range(self.max_retries + 1):
-            try:
-                response = self._client.post(url, json=payload)
-            except httpx.TimeoutException:
-                problem = f"timed out after {self._client.timeout.read}s (raise timeout_s?)"
-            except httpx.TransportError as exc:
-                problem = f"cannot reach {url} ({exc.__class__.__name__}): is the server running?"
-            else:
-                if response.status_code < 400:
-                    return self._json(response, url)
-                if response.status_code not in RETRY_STATUS:
-                    raise BackendError(self._http_error(response, url))
-                problem = self._http_error(response, url)
+            with self.pool.lease(key, frozenset(avoid)) as server:
+                url = f"{server.url}{path}"
+                try:
+                    response = self._client.post(url, json=payload)
+                except httpx.TimeoutException:
+                    problem = f"timed out after {self._client.timeout.read}s (raise timeout_s?)"
+                except httpx.TransportError as exc:
+                    problem = (f"cannot reach {url} ({exc.__class__.__name__}): is the server "
+                               "running?")
+                else:
+                    if response.status_code < 400:
+                        data = self._json(response, url)
+                        self.pool.succeeded(server, *self._tokens(data))
+                        return data
+                    if response.status_code not in RETRY_STATUS:
+                        raise BackendError(self._http_error(response, url))
+                    problem = self._http_error(response, url)
+                self.pool.failed(server)
+                avoid.add(server.url)
             if attempt < self.max_retries:
                 self.usage["retries"] += 1
-                time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
+                if len(avoid) >= len(self.pool.servers):
+                    avoid.clear()
+                    time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
         raise BackendError(f"openai backend: {problem} (gave up after {self.max_retries + 1} tries)")
 
     def _json(self, response: httpx.Response, url: str) -> dict[str, Any]:
@@ -93,13 +102,19 @@ class OpenAICompatModel(Model):
         self._count(data)
         return data
 
-    def _count(self, data: dict[str, Any]) -> None:
+    @staticmethod
+    def _tokens(data: dict[str, Any]) -> tuple[int, int]:
+        """(prompt tokens, of which cached) as the server reports them."""
         usage = data.get("usage") or {}
-        self.usage["requests"] += 1
-        self.usage["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
         details = usage.get("prompt_tokens_details") or {}
         cached = details.get("cached_tokens") or (data.get("timings") or {}).get("cache_n") or 0
-        self.usage["cached_tokens"] += int(cached)
+        return int(usage.get("prompt_tokens") or 0), int(cached)
+
+    def _count(self, data: dict[str, Any]) -> None:
+        prompt, cached = self._tokens(data)
+        self.usage["requests"] += 1
+        self.usage["prompt_tokens"] += prompt
+        self.usage["cached_tokens"] += cached
 
     def _http_error(self, response: httpx.Response, url: str) -> str:
         code = response.status_code
@@ -112,15 +127,20 @@ class OpenAICompatModel(Model):
         hint = {
             401: "check the API key (api_key_env names the variable that holds it)",
             403: "the key lacks access to this model",
-            404: f"check base_url and the model name {self.model_id!r} (see {self.base_url}/models)",
+            404: f"check base_url and the model name {self.model_id!r} (see "
+                 f"{url[: url.rfind('/v1') + 3]}/models)",
         }.get(code, "see the server log")
         return f"openai backend: HTTP {code} from {url}: {detail} — {hint}"
 
     def _map(self, fn, items: Sequence[Any]) -> list[Any]:
-        if self.concurrency == 1 or len(items) == 1:
+        workers = self.concurrency * len(self.pool.servers)
+        if workers == 1 or len(items) == 1:
             return [fn(i) for i in items]
-        with ThreadPoolExecutor(self.concurrency) as pool:
+        with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(fn, items))
+
+    def describe(self) -> dict:
+        return {**super().describe(), "servers": self.pool.stats()}
 
     # generation --------------------------------------------------------------------------
     def _generate_one(self, r: GenerateRequest) -> str:
@@ -129,10 +149,11 @@ class OpenAICompatModel(Model):
             common["stop"] = list(r.stop)
         if r.system is not None:
             messages = [{"role": "system", "content": r.system}, {"role": "user", "content": r.prompt}]
-            data = self._post("/chat/completions", {**common, "messages": messages})
+            data = self._post("/chat/completions", {**common, "messages": messages},
+                              key=r.system + r.prompt)
             text = (data["choices"][0].get("message") or {}).get("content")
         else:
-            data = self._post("/completions", {**common, "prompt": r.prompt})
+            data = self._post("/completions", {**common, "prompt": r.prompt}, key=r.prompt)
             text = data["choices"][0].get("text")
         if text is None:
             raise BackendError("openai backend: the server returned a choice without text")
@@ -147,7 +168,7 @@ class OpenAICompatModel(Model):
         data = self._post("/completions", {
             "model": self.model_id, "prompt": prompt, "max_tokens": 1, "temperature": 0.0,
             "echo": True, "logprobs": 1,
-        })
+        }, key=r.context)
         lp = data["choices"][0].get("logprobs") or {}
         offsets, values = lp.get("text_offset"), lp.get("token_logprobs")
         if not offsets or not values:
