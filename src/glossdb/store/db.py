@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -52,7 +54,7 @@ class Store:
         if tracer is not None:
             self.db.set_trace_callback(tracer)
         try:
-            self._open()
+            self._open_waiting()
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise IndexCorrupt(
@@ -101,9 +103,26 @@ class Store:
                 "move it aside or pass another path"
             )
 
+    def _open_waiting(self) -> None:
+        """Open, waiting out another process that is creating or upgrading the same file:
+        SQLite answers "locked" at once, without its busy handler, when waiting could
+        deadlock (two new connections racing to set up the schema), so retry here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                time.sleep(0.02 + random.random() * 0.05)
+
     def _open(self) -> None:
-        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
-        tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # one statement, one snapshot: another process may commit the schema in between
+        app_id, tables = self.db.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT count(*) FROM sqlite_master)").fetchall()[0]
         if tables and app_id != APPLICATION_ID:
             raise sqlite3.DatabaseError("an SQLite database that glossdb did not create")
         self.db.execute("PRAGMA foreign_keys = ON")
@@ -113,7 +132,7 @@ class Store:
                                    "glossdb: open it once with write access to upgrade it")
             return
         self.db.execute("PRAGMA synchronous = NORMAL")
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        if self.db.execute("PRAGMA journal_mode").fetchall()[0][0] != "wal":
             self.db.execute("PRAGMA journal_mode = WAL")
         apply_migrations(self.db, APPLICATION_ID)
         self.db.row_factory = None
