@@ -34,8 +34,8 @@ def test_reasons_that_deny_the_match_or_bring_outside_words_are_dropped():
 def test_explain_keeps_a_checked_reason_and_drops_a_bad_one():
     fake = FakeModel()
     fake.enqueue("The quote says a commit can roll back.", "It describes PostgreSQL 16 internals.")
-    good, bad = explain.explain(fake, "wal commit", [(PASSAGE, "strong match"),
-                                                     (PASSAGE, "match")])
+    good, bad = explain.explain(fake, "wal commit", [(PASSAGE, "strong match", None),
+                                                     (PASSAGE, "match", None)])
     assert good.startswith('Strong match: the passage says "With synchronous=NORMAL')
     assert good.endswith("The quote says a commit can roll back.")
     assert bad.startswith("Match: ") and "PostgreSQL" not in bad
@@ -43,7 +43,7 @@ def test_explain_keeps_a_checked_reason_and_drops_a_bad_one():
 
 def test_no_match_says_what_is_missing_and_quotes_the_closest_sentence():
     fake = FakeModel()
-    [text] = explain.explain(fake, "sourdough starter", [(PASSAGE, "no match")])
+    [text] = explain.explain(fake, "sourdough starter", [(PASSAGE, "no match", None)])
     assert text.startswith('No match: the passage does not mention "sourdough", "starter".')
     assert 'Closest sentence: "' in text and not fake.history  # nothing generated
 
@@ -52,3 +52,14 @@ def test_a_stored_explanation_is_reused_only_for_its_own_verdict():
     assert explain.agrees("Match: the passage says \"x\".", "match")
     assert not explain.agrees("Match: the passage says \"x\".", "strong match")
     assert not explain.agrees("An old free-form explanation.", "match")
+
+
+def test_the_heading_counts_for_missing_words_but_is_never_quoted():
+    ev = explain.evidence("wal durability", PASSAGE, "match", heading="Durability")
+    assert ev.missing == [] and ev.quote in PASSAGE and "Durability" not in ev.quote
+
+
+def test_a_weak_match_gets_no_generated_sentence():
+    fake = FakeModel()
+    [text] = explain.explain(fake, "wal commit", [(PASSAGE, "weak match", None)])
+    assert text.startswith("Weak match: ") and not fake.history

@@ -237,7 +237,9 @@ class Judge:
         """Citing explanations (:mod:`glossdb.explain`) of (chunk, gloss, score, verdict),
         generated in one batch and stored with the judgment."""
         reasons = explain.explain(self.explainer, query, [
-            (passage_text(chunk, 1500), v) for chunk, _, _, v in items], similar)
+            (passage_text(chunk, 1500, with_heading=False), v,
+             ". ".join(dict.fromkeys(h for h in (chunk.title, chunk.heading) if h)))
+            for chunk, _, _, v in items], similar)
         self.store.put_judgments(query, rep.id, self.version().id, [
             Judgment(chunk.id, score, reason)
             for (chunk, gloss, score, _), reason in zip(items, reasons)
