@@ -120,8 +120,8 @@ REASON_WORDS = ("quote quoted sentence query question passage relate relates rel
 def reason_agrees(reason: str, ev: Evidence, passage: str, query: str) -> bool:
     """Whether a generated reason may stand beside the constructed part of a positive
     verdict: every content word of it occurs in the passage or the query (or is a word
-    explanations need), and it does not deny the match. A "no match" keeps no generated
-    reason: the missing words and the closest sentence are the explanation."""
+    explanations need), and it does not deny the match. A "weak match" or "no match" keeps
+    no generated reason: the missing words and the quoted sentence are the explanation."""
     if not reason or ev.verdict not in REASONED or _NEGATIVE.search(reason):
         return False
     return not faithfulness.unsupported(reason, f"{passage} {query} {REASON_WORDS}")
@@ -129,7 +129,8 @@ def reason_agrees(reason: str, ev: Evidence, passage: str, query: str) -> bool:
 
 def explain(model: Model, query: str, items: Sequence[tuple[str, str, str | None]],
             similar: Similarity | None = None) -> list[str]:
-    """Explanations for (passage, verdict) pairs: one batched call to ``model``."""
+    """Explanations for (text, verdict, title/heading) triples: one batched call to
+    ``model`` for the verdicts that get a generated sentence, none for the others."""
     evs = [evidence(query, passage, verdict, similar, heading)
            for passage, verdict, heading in items]
     asked = [i for i, ev in enumerate(evs) if ev.verdict in REASONED]
