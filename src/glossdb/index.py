@@ -18,7 +18,8 @@ from .backends import Model, backend_class
 from .config import Config, load_config
 from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
-from .errors import GlossdbError, IngestError, InvalidQuery, UnknownDocument, UnknownRepresentation
+from .errors import (GlossdbError, IndexCorrupt, IngestError, InvalidQuery, UnknownDocument,
+                     UnknownRepresentation)
 from .ingest import chunk_text, load_with_problems, walk
 from .ask_verbs import AskVerbs
 from .inspect_verbs import InspectVerbs
@@ -164,12 +165,14 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         pinned = self.config.representation
         if not pinned:
             return self.describer().representation()
-        known = {r.name: r for r, _ in self.store.representations()}
-        if pinned not in known:
+        try:
+            return self.store.representation(pinned)  # one indexed lookup: every search asks
+        except IndexCorrupt:
+            known = [r.name for r, _ in self.store.representations()]
             raise UnknownRepresentation(
                 f"the settings pin representation {pinned!r}, which {self.path} does not have "
-                f"(known: {', '.join(known) or 'none'}); `glossdb use --writer` unpins it")
-        return known[pinned]
+                f"(known: {', '.join(known) or 'none'}); `glossdb use --writer` unpins it"
+            ) from None
 
     # ingest ------------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,
