@@ -110,9 +110,12 @@ def validate_query(query: str) -> str:
 
 @dataclass
 class GlossView:
+    """One gloss of a chunk. ``unsupported``: content words of the gloss that its passage
+    does not contain (stems compared), what a reader should check."""
+
     representation: str
     text: str
-    unsupported: list[str]  # content words of the gloss its passage does not contain
+    unsupported: list[str]
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from ..results import Hit, Why
+from ..results import GlossView, Hit, JudgmentView, Why
 from ..store import Chunk
 from ..versions import GlossDiff
 
@@ -21,27 +21,12 @@ class SearchOut(BaseModel):
     hits: list[Hit]
 
 
-class GlossRow(BaseModel):
-    representation: str
-    text: str
-    unsupported: list[str] = Field(
-        description="Content words of the gloss that its passage does not contain (stems "
-                    "compared): what a reader should check.")
-
-
-class JudgmentRow(BaseModel):
-    query: str
-    score: float
-    explanation: str | None
-    representation: str
-    judge: str
-    at: str
-
-
 class ChunkOut(BaseModel):
+    """``/api/chunks/ID``: the shape of :class:`glossdb.results.ChunkView`."""
+
     chunk: Chunk
-    glosses: list[GlossRow]
-    judgments: list[JudgmentRow]
+    glosses: list[GlossView]
+    judgments: list[JudgmentView]
 
 
 class StatsOut(BaseModel):
