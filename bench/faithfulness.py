@@ -15,7 +15,6 @@ bench/results/faithfulness.json; the hand-checked sample is in bench/README.md.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import tempfile
 import time
@@ -66,11 +65,13 @@ def build(work: Path, docs: int, threads: int) -> Index:
     return ix
 
 
-def gloss_all(ix: Index, spec: GlossSpec) -> tuple[str, dict[int, str], float | None]:
-    """The variant's glosses of every chunk (cached ones reused); seconds per new gloss."""
+def gloss_all(ix: Index, spec: GlossSpec, chunks: dict | None = None
+              ) -> tuple[str, dict[int, str], float | None]:
+    """The variant's glosses of ``chunks`` (default: every chunk), cached ones reused, new
+    ones written in batches of 16 and cached after each; also seconds per new gloss."""
     d = Describer(ix.store, ix.model("writer"), spec)
     rep = d.representation()
-    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    chunks = chunks if chunks is not None else ix.store.get_chunks(ix.store.chunk_ids())
     by_hash = {c.content_hash: c.id for c in chunks.values()}
     cached = [(by_hash[r["content_hash"]], r["gloss"]) for r in gloss_cache.load(rep.name)
               if r["content_hash"] in by_hash]
@@ -82,19 +83,12 @@ def gloss_all(ix: Index, spec: GlossSpec) -> tuple[str, dict[int, str], float | 
         t = time.perf_counter()
         for start in range(0, len(todo), 16):
             d.write(todo[start:start + 16], searchable=False)
+            gloss_cache.merge(rep.name, [
+                {"representation": rep.name, "content_hash": chunks[cid].content_hash,
+                 "gloss": g} for cid, g in ix.store.glosses(rep.id, chunks).items()])
+            print(f"{rep.name}: {min(start + 16, len(todo))}/{len(todo)} written", flush=True)
         rate = (time.perf_counter() - t) / len(todo)
-        save(rep.name, ix, rep.id, chunks)
     return rep.name, ix.store.glosses(rep.id, chunks), rate
-
-
-def save(name: str, ix: Index, rep_id: int, chunks) -> None:
-    rows = {r["content_hash"]: r for r in gloss_cache.load(name)}
-    for cid, g in ix.store.glosses(rep_id, chunks).items():
-        h = chunks[cid].content_hash
-        rows[h] = {"representation": name, "content_hash": h, "gloss": g}
-    with gzip.GzipFile(gloss_cache.cache_file(name), "wb", mtime=0) as raw:
-        for h in sorted(rows):
-            raw.write((json.dumps(rows[h], ensure_ascii=False) + "\n").encode())
 
 
 def measure(chunks, glosses: dict[int, str]) -> dict:

@@ -33,9 +33,14 @@ def import_glosses(ix: Index, searchable: bool = True) -> int:
 
 
 def export_glosses(ix: Index) -> Path:
-    rows = {r["content_hash"]: r for r in load(ix.representation().name)}
-    rows.update({r["content_hash"]: r for r in ix.export_glosses()})
-    path = cache_file(ix.representation().name)
+    return merge(ix.representation().name, ix.export_glosses())
+
+
+def merge(representation: str, new_rows: list[dict]) -> Path:
+    """Add rows {representation, content_hash, gloss} to the version's cache file."""
+    rows = {r["content_hash"]: r for r in load(representation)}
+    rows.update({r["content_hash"]: r for r in new_rows})
+    path = cache_file(representation)
     CACHE.mkdir(exist_ok=True)
     with gzip.GzipFile(path, "wb", mtime=0) as raw:
         for h in sorted(rows):

@@ -30,19 +30,12 @@ SHARES = (0.0, 0.25, 0.5, 1.0)
 
 def gloss_first(c: Collection, n: int) -> None:
     """Gloss (default writer, cached in bench/cache/) the top 10 of the first n queries."""
-    from . import gloss_cache
+    from .faithfulness import gloss_all
 
     ix = c.ix
     wanted = {f.chunk_id for text in list(c.queries.values())[:n]
               for f in ix.prefilter.candidates(text, 10)}
-    rep = ix.representation()
-    chunks = ix.store.get_chunks(wanted)
-    todo = [ch for cid, ch in chunks.items() if cid not in ix.store.glosses(rep.id, chunks)]
-    describer = ix.describer()
-    for start in range(0, len(todo), 16):
-        describer.write(todo[start:start + 16], searchable=False)
-        gloss_cache.export_glosses(ix)
-        print(f"glossed {min(start + 16, len(todo))}/{len(todo)}", flush=True)
+    gloss_all(ix, ix.describer().spec, ix.store.get_chunks(wanted))
 
 
 def paired_ci(diffs: list[float], rounds: int = 2000) -> tuple[float, float]:

@@ -14,29 +14,11 @@ import argparse
 import json
 import statistics
 
-from glossdb.describe import Describer
 from glossdb.ranking import rank
 
-from . import gloss_cache, scifact
-from .faithfulness import VARIANTS, save
+from . import scifact
+from .faithfulness import VARIANTS, gloss_all
 from .hybrid import RESULTS, Collection
-
-
-def glosses_for(ix, spec, chunks: dict) -> tuple[str, dict[int, str]]:
-    """The variant's glosses of these chunks: cached ones reused, the rest written now."""
-    d = Describer(ix.store, ix.model("writer"), spec)
-    rep = d.representation()
-    by_hash = {c.content_hash: cid for cid, c in chunks.items()}
-    cached = [(by_hash[r["content_hash"]], r["gloss"]) for r in gloss_cache.load(rep.name)
-              if r["content_hash"] in by_hash]
-    ix.store.put_glosses(rep.id, cached, searchable=False)
-    have = ix.store.glosses(rep.id, chunks)
-    todo = [c for cid, c in chunks.items() if cid not in have]
-    for start in range(0, len(todo), 16):
-        d.write(todo[start:start + 16], searchable=False)
-        save(rep.name, ix, rep.id, chunks)
-        print(f"{rep.name}: {start + len(todo[start:start + 16])}/{len(todo)} written", flush=True)
-    return rep.name, ix.store.glosses(rep.id, chunks)
 
 
 def main() -> None:
@@ -53,7 +35,7 @@ def main() -> None:
                                                    for cid, ch in chunks.items()}}
     names = {"leads": "leads"}
     for label in args.variants:
-        name, glosses = glosses_for(ix, VARIANTS[label], chunks)
+        name, glosses, _ = gloss_all(ix, VARIANTS[label], chunks)
         names[label] = name
         inputs[label] = {cid: judge.candidate_text(ch, glosses.get(cid))
                          for cid, ch in chunks.items()}
