@@ -62,3 +62,19 @@ def index(tmp_path: Path, fake: FakeModel) -> Index:
     ix = Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake})
     yield ix
     ix.close()
+
+
+def interrupting_model(on_call: int) -> FakeModel:
+    """A fake model (one chunk per batch) whose ``on_call``-th generation is a Ctrl-C."""
+
+    class Interrupting(FakeModel):
+        max_batch = 1
+        calls = 0
+
+        def _generate_batch(self, requests):
+            self.calls += 1
+            if self.calls == on_call:
+                raise KeyboardInterrupt
+            return super()._generate_batch(requests)
+
+    return Interrupting()

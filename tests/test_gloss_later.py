@@ -46,20 +46,11 @@ def test_gloss_limits_must_be_positive(run, corpus):
 
 def test_interrupting_glossing_keeps_finished_batches_and_says_so(tmp_path, corpus, capsys):
     from glossdb import Index
-    from glossdb.backends.fake import FakeModel
     from glossdb.cli import gloss_until_interrupted
 
-    class StopsOnSecondBatch(FakeModel):
-        max_batch = 1
-        calls = 0
+    from .conftest import interrupting_model
 
-        def _generate_batch(self, requests):
-            StopsOnSecondBatch.calls += 1
-            if StopsOnSecondBatch.calls == 2:
-                raise KeyboardInterrupt
-            return super()._generate_batch(requests)
-
-    model = StopsOnSecondBatch()
+    model = interrupting_model(on_call=2)
     ix = Index(tmp_path / "i.glossdb", models={"judge": model, "writer": model},
                embedder="hashing")
     ix.add([corpus], gloss=False)

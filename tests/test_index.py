@@ -10,6 +10,8 @@ from glossdb.backends.fake import FakeModel
 from glossdb.errors import IngestError, InvalidQuery, UnknownChunk, UnknownDocument
 from glossdb.judge import Judge, JudgeSpec
 
+from .conftest import interrupting_model
+
 
 def generate_calls(model: FakeModel) -> int:
     return sum(isinstance(r, GenerateRequest) for r in model.history)
@@ -46,17 +48,7 @@ def test_changed_document_glosses_only_its_new_chunks(index, corpus, fake):
 
 
 def test_interrupted_glossing_resumes_without_losing_work(tmp_path, corpus):
-    class Flaky(FakeModel):
-        max_batch = 1
-        calls = 0
-
-        def _generate_batch(self, requests):
-            Flaky.calls += 1
-            if Flaky.calls == 3:
-                raise KeyboardInterrupt
-            return super()._generate_batch(requests)
-
-    flaky = Flaky()
+    flaky = interrupting_model(on_call=3)
     ix = Index(tmp_path / "r.glossdb", models={"judge": flaky, "writer": flaky})
     with pytest.raises(KeyboardInterrupt):
         ix.add([corpus])
