@@ -31,6 +31,7 @@ def test_ask_says_not_found_without_a_match_and_calls_no_model(index, corpus, fa
     index.add([corpus])
     result = index.ask("zzqx unrelated volcano", k=3)
     assert not result.found and result.answer == answer.NOT_FOUND and result.citations == []
+    assert result.hits  # judged candidates were there; none was a match
     assert all(h.verdict not in ("match", "strong match") for h in result.hits)
     assert not [r for r in fake.history if getattr(r, "system", None) == answer.ANSWER_SYSTEM]
 

@@ -3,11 +3,12 @@ Index). They read what ingest and search wrote; only ``check`` calls the judge."
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .backends import backend_class
 from . import faithfulness
+from .backends import backend_class
+from .config import save_setting
 from .describe import gloss_rate, passage_text
 from .errors import UnknownRepresentation
 from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
@@ -43,10 +44,6 @@ class InspectVerbs:
     def use(self, name: str | None) -> str:
         """Make search read version ``name`` (None: the configured writer's own) and save
         the choice in the index's settings file; returns the version now read."""
-        from dataclasses import replace
-
-        from .config import save_setting
-
         if name is not None:
             self.versions(name, name)  # an unknown name fails here, with the known ones
         save_setting(self.path, "representation", name or "")
