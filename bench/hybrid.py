@@ -119,13 +119,13 @@ def judge_runs(c: Collection, cands: dict[str, list], weight: float):
 def study(c: Collection) -> list[dict]:
     """Prefilter variants on one split (train only): RRF constant, each list's pool, the
     lexical list's weight; nDCG@10 of the fused order and recall of the top 10/20/30."""
-    from glossdb.prefilter import fts_expression
+    from glossdb.prefilter import search_terms
 
     pre = c.ix.prefilter
     qv = pre.embedder.embed(list(c.queries.values()))
     lists = {}
     for (qid, text), v in zip(c.queries.items(), qv):
-        lex = [cid for cid, _ in c.ix.store.fts_search(fts_expression(text), 100)]
+        lex = [cid for cid, _ in c.ix.store.fts_search(search_terms(text), 100)]
         vec = [cid for cid, _ in pre.vectors.search(pre.version, v, 100)]
         lists[qid] = (lex, vec)
     rows = []

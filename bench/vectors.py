@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glossdb.store import Store
+from glossdb.store import SQLiteStore
 from glossdb.store.vectors import VectorStore
 
 from . import scifact
@@ -31,7 +31,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DIM = 384
 
 
-def fill(store: Store, n: int, rng: np.random.Generator) -> None:
+def fill(store: SQLiteStore, n: int, rng: np.random.Generator) -> None:
     """n chunk rows with random unit vectors (search cost does not depend on the values)."""
     with store.transaction():
         store.db.execute("INSERT INTO documents (uri, content_hash) VALUES ('synthetic', '-')")
@@ -49,7 +49,7 @@ def fill(store: Store, n: int, rng: np.random.Generator) -> None:
 def measure(n: int) -> dict:
     rng = np.random.default_rng(0)
     work = Path(tempfile.mkdtemp(prefix="glossdb-vectors-"))
-    store = Store(work / "v.glossdb")
+    store = SQLiteStore(work / "v.glossdb")
     fill(store, n, rng)
     vs = VectorStore(store)
     version = vs.embedders()[0][0]

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
 
 from glossdb import Index
 from glossdb.backends.fake import FakeModel
+
+from . import pgcluster
+
 
 def make_pdf(path: Path, lines: list[str]) -> Path:
     """Write a real one-page PDF (with a correct xref table) showing ``lines``."""
@@ -60,6 +65,43 @@ def fake() -> FakeModel:
 @pytest.fixture
 def index(tmp_path: Path, fake: FakeModel) -> Index:
     ix = Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake})
+    yield ix
+    ix.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL cluster for the session (tests/pgcluster.py). Without the
+    Debian packages its tests skip, unless GLOSSDB_REQUIRE_POSTGRES=1 (CI) makes that fail."""
+    if not pgcluster.available():
+        if os.environ.get("GLOSSDB_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required here: apt-get install postgresql")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with pgcluster.Cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(request, postgres) -> str:
+    """A fresh empty database for this test, dropped after it."""
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50]
+    url = postgres.database(name)
+    yield url
+    postgres.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request, tmp_path: Path) -> str:
+    """Where a store lives, once per backend: an SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "t.glossdb")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def any_index(location: str, fake: FakeModel) -> Index:
+    """``index``, on each store backend in turn."""
+    ix = Index(location, models={"judge": fake, "writer": fake})
     yield ix
     ix.close()
 

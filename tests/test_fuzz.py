@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from glossdb.config import load_config
 from glossdb.errors import GlossdbError
 from glossdb.ingest import chunk_text, load
-from glossdb.prefilter import fts_expression
+from glossdb.prefilter import search_terms
 from glossdb.results import validate_query
 
 FUZZ = settings(max_examples=int(os.environ.get("GLOSSDB_FUZZ_EXAMPLES", "150")),
@@ -92,7 +92,7 @@ def test_chunker_covers_text_within_budget(text, budget, title):
 def test_query_path_never_raises_anything_else(query):
     try:
         q = validate_query(query)
-        fts_expression(q)
+        search_terms(q)
     except GlossdbError:
         pass
 

@@ -13,6 +13,12 @@ from glossdb.judge import Judge, JudgeSpec
 from .conftest import interrupting_model
 
 
+
+@pytest.fixture
+def index(any_index):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_index
+
 def generate_calls(model: FakeModel) -> int:
     return sum(isinstance(r, GenerateRequest) for r in model.history)
 

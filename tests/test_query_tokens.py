@@ -69,9 +69,9 @@ def test_judge_version_depends_on_how_the_backend_scores():
 
 
 def test_unknown_token_policy_is_a_config_error(tmp_path):
-    from glossdb.store import Store
+    from glossdb.store import SQLiteStore
 
-    store = Store(tmp_path / "x.glossdb")
+    store = SQLiteStore(tmp_path / "x.glossdb")
     with pytest.raises(ConfigError):
         Judge(store, FakeModel(), JudgeSpec(ql_tokens="nouns"))
 

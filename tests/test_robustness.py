@@ -12,18 +12,18 @@ import pytest
 
 from glossdb import Index
 from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk, translate
-from glossdb.store import Store
+from glossdb.store import SQLiteStore
 from glossdb.store.migrations import MIGRATIONS
 
 
 def test_index_path_that_is_a_folder(tmp_path):
     with pytest.raises(IndexCorrupt, match="is a folder, not an index file"):
-        Store(tmp_path)
+        SQLiteStore(tmp_path)
 
 
 def test_index_in_a_folder_that_does_not_exist(tmp_path):
     with pytest.raises(NoSuchIndex, match="does not exist"):
-        Store(tmp_path / "nowhere" / "x.glossdb")
+        SQLiteStore(tmp_path / "nowhere" / "x.glossdb")
 
 
 def test_opening_a_missing_index_without_create_says_so(tmp_path):
@@ -50,8 +50,8 @@ def test_two_processes_creating_one_index_both_succeed(tmp_path):
     """Schema setup is one transaction that a second process waits for (5 races)."""
     code = textwrap.dedent("""
         import sys
-        from glossdb.store import Store
-        Store(sys.argv[1]).close()
+        from glossdb.store import SQLiteStore
+        SQLiteStore(sys.argv[1]).close()
     """)
     for attempt in range(5):
         path = tmp_path / f"race{attempt}.glossdb"
@@ -177,7 +177,7 @@ def test_index_open_requires_an_existing_index(tmp_path):
 
 
 def test_damage_found_after_open_is_one_line_and_exit_6(tmp_path, corpus):
-    """20 KB of random bytes in the middle of the file: the CLI says so, no traceback."""
+    """20 KB of random bytes at three places in the file: the CLI says so, no traceback."""
     import os
     import random
 
@@ -189,9 +189,10 @@ def test_damage_found_after_open_is_one_line_and_exit_6(tmp_path, corpus):
                    env=env, check=True, capture_output=True)
     size = path.stat().st_size
     noise = random.Random(0).randbytes(20_000)  # fixed: the same pages every run
-    with path.open("r+b") as fh:
-        fh.seek(size // 2)
-        fh.write(noise)
+    with path.open("r+b") as fh:  # a third, a half and two thirds in: whatever the layout
+        for at in (size // 3, size // 2, 2 * size // 3):
+            fh.seek(at)
+            fh.write(noise)
     out = subprocess.run([sys.executable, "-m", "glossdb", "search", "cats purr", "-i",
                           str(path)], env=env, capture_output=True, text=True)
     assert out.returncode == 6, out.stderr

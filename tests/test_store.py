@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk
-from glossdb.store import ChunkDraft, Judgment, Store
+from glossdb.store import ChunkDraft, Judgment, SQLiteStore
 from glossdb.store.migrations import MIGRATIONS
 
 
@@ -19,8 +19,8 @@ def drafts(*texts: str) -> list[ChunkDraft]:
 
 def test_schema_wal_and_migrations_are_idempotent(tmp_path):
     path = tmp_path / "a.glossdb"
-    Store(path).close()
-    store = Store(path)
+    SQLiteStore(path).close()
+    store = SQLiteStore(path)
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = [r[0] for r in store.db.execute("SELECT name FROM _migrations")]
     assert names == [m.__name__ for m in MIGRATIONS]
@@ -28,7 +28,7 @@ def test_schema_wal_and_migrations_are_idempotent(tmp_path):
 
 
 def test_glosses_are_plain_rows_readable_with_sqlite3(tmp_path):
-    store = Store(tmp_path / "a.glossdb")
+    store = SQLiteStore(tmp_path / "a.glossdb")
     with store.transaction():
         doc = store.upsert_document("u", "T", "h", {})
         store.replace_chunks(doc, drafts("alpha text"))
@@ -40,7 +40,7 @@ def test_glosses_are_plain_rows_readable_with_sqlite3(tmp_path):
 
 
 def test_replace_chunks_keeps_unchanged_ids_and_drops_stale(tmp_path):
-    store = Store(tmp_path / "a.glossdb")
+    store = SQLiteStore(tmp_path / "a.glossdb")
     with store.transaction():
         doc = store.upsert_document("u", None, "h1", {})
         assert store.replace_chunks(doc, drafts("one", "two", "three")) == (0, 3)
@@ -49,12 +49,12 @@ def test_replace_chunks_keeps_unchanged_ids_and_drops_stale(tmp_path):
         assert store.replace_chunks(doc, drafts("one", "three", "four")) == (2, 1)
     new_ids = store.chunk_ids()
     assert ids[0] in new_ids and ids[2] in new_ids and ids[1] not in new_ids
-    assert store.fts_search('"two"', 10) == []
-    assert [c for c, _ in store.fts_search('"four"', 10)] == [new_ids[-1]]
+    assert store.fts_search(["two"], 10) == []
+    assert [c for c, _ in store.fts_search(["four"], 10)] == [new_ids[-1]]
 
 
 def test_delete_document_cascades_to_everything_derived(tmp_path):
-    store = Store(tmp_path / "a.glossdb")
+    store = SQLiteStore(tmp_path / "a.glossdb")
     with store.transaction():
         doc = store.upsert_document("u", None, "h", {})
         store.replace_chunks(doc, drafts("alpha beta"))
@@ -70,7 +70,7 @@ def test_delete_document_cascades_to_everything_derived(tmp_path):
 
 
 def test_judgment_upsert_keeps_an_explanation_when_rescored(tmp_path):
-    store = Store(tmp_path / "a.glossdb")
+    store = SQLiteStore(tmp_path / "a.glossdb")
     with store.transaction():
         doc = store.upsert_document("u", None, "h", {})
         store.replace_chunks(doc, drafts("x"))
@@ -85,13 +85,13 @@ def test_judgment_upsert_keeps_an_explanation_when_rescored(tmp_path):
 
 def test_tracer_sees_every_statement(tmp_path):
     seen: list[str] = []
-    store = Store(tmp_path / "a.glossdb", tracer=seen.append)
+    store = SQLiteStore(tmp_path / "a.glossdb", tracer=seen.append)
     store.get_setting("x")
     assert any("FROM settings" in s for s in seen)
 
 
 def test_transaction_rolls_back_on_error(tmp_path):
-    store = Store(tmp_path / "a.glossdb")
+    store = SQLiteStore(tmp_path / "a.glossdb")
     with pytest.raises(RuntimeError):
         with store.transaction():
             store.upsert_document("u", None, "h", {})
@@ -104,7 +104,7 @@ def test_corrupt_or_foreign_files_are_refused_untouched(tmp_path):
     junk.write_bytes(b"this is not sqlite at all" * 10)
     before = junk.read_bytes()
     with pytest.raises(IndexCorrupt, match="not a glossdb index"):
-        Store(junk)
+        SQLiteStore(junk)
     assert junk.read_bytes() == before
     foreign = tmp_path / "foreign.db"
     con = sqlite3.connect(foreign)
@@ -112,16 +112,16 @@ def test_corrupt_or_foreign_files_are_refused_untouched(tmp_path):
     con.commit()
     con.close()
     with pytest.raises(IndexCorrupt, match="did not create"):
-        Store(foreign)
+        SQLiteStore(foreign)
 
 
 def test_missing_index_is_not_created_when_reading(tmp_path):
     with pytest.raises(NoSuchIndex, match="no index"):
-        Store(tmp_path / "nope.glossdb", create=False)
+        SQLiteStore(tmp_path / "nope.glossdb", create=False)
     assert not (tmp_path / "nope.glossdb").exists()
 
 
 def test_unknown_chunk_error_says_how_to_find_ids(tmp_path):
-    store = Store(tmp_path / "a.glossdb")
+    store = SQLiteStore(tmp_path / "a.glossdb")
     with pytest.raises(UnknownChunk, match="glossdb search"):
         store.get_chunk(42)

@@ -16,6 +16,12 @@ from glossdb.embeddings.minilm import MiniLMEmbedder
 from glossdb.prefilter import POOL, RRF_K, rrf
 
 
+
+@pytest.fixture
+def index(any_index):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_index
+
 def vector_rows(ix: Index) -> set[int]:
     return {r[0] for r in ix.store.db.execute("SELECT chunk_id FROM vectors")}
 
@@ -59,7 +65,7 @@ def test_hybrid_candidates_are_the_union_rule(index, corpus):
     assert pre.hybrid
     query, limit = "how long do cats sleep", 3
     pool = max(POOL, limit)
-    lexical = [cid for cid, _ in index.store.fts_search('"cats" OR "sleep" OR "long"', pool)]
+    lexical = [cid for cid, _ in index.store.fts_search(["cats", "sleep", "long"], pool)]
     qvec = MiniLMEmbedder().embed([query])[0]
     ids, mat = pre.vectors.matrix(pre.version)
     nearest = [int(ids[i]) for i in np.argsort(-(mat @ qvec), kind="stable")[:pool]]

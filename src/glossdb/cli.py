@@ -292,13 +292,13 @@ def sql_command(statement, index_path, model, gloss_model, backend, base_url, as
       glossdb sql "SELECT id FROM chunks ORDER BY glossdb_match('wal', id) DESC LIMIT 3"
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        before = ix.store.db.total_changes
+        before = ix.store.changes()
         if sys.stderr.isatty() and ("glossdb_match" in statement
                                     or "glossdb_verdict" in statement):
             click.echo("glossdb: judging row by row with the LLM (stored judgments are "
                        "reused)…", err=True)
         columns, rows = ix.sql(statement)
-        changed = ix.store.db.total_changes - before
+        changed = ix.store.changes() - before
     if as_json:
         echo_json([dict(zip(columns, r)) for r in rows] if columns else {"changed": changed})
         return

@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 import click
 
+from .config import default_index
 from .errors import GlossdbError, translate
 from .index import Index
 
@@ -55,10 +56,15 @@ def progress_bars() -> Iterator[Any]:
             bar.close()
 
 
+def _index_or_default(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    return value if value else default_index(DEFAULT_INDEX)
+
+
 index_option = click.option(
-    "--index", "-i", "index_path", default=DEFAULT_INDEX, show_default=True,
-    envvar="GLOSSDB_INDEX", type=click.Path(dir_okay=False),
-    help="Index file (SQLite); default from $GLOSSDB_INDEX, else index.glossdb.",
+    "--index", "-i", "index_path", default=None, envvar="GLOSSDB_INDEX",
+    callback=_index_or_default, metavar="PATH|URL",
+    help="Index: an SQLite file, or a postgresql:// URL. Default: $GLOSSDB_INDEX, else "
+         "`index` in ./glossdb.toml, else index.glossdb.",
 )
 model_option = click.option("--model", "-m", default=None,
                             help="Embedded model name or path to a GGUF file (judge).")

@@ -52,7 +52,11 @@ FOLDER_FILE = "glossdb.toml"  # the settings file of older versions: one per fol
 
 
 def config_path(index_path: str | Path) -> Path:
-    """The index's own settings file, beside it: ``docs.glossdb`` -> ``docs.toml``."""
+    """The index's own settings file, beside it: ``docs.glossdb`` -> ``docs.toml``. A
+    PostgreSQL index (a URL) has no folder: its settings are ``glossdb.toml`` where glossdb
+    runs (or ``GLOSSDB_*`` variables), so each worker machine can carry its own."""
+    if str(index_path).startswith(("postgresql://", "postgres://")):
+        return Path.cwd() / FOLDER_FILE
     path = Path(index_path).expanduser().resolve()
     if path.suffix == ".toml":
         return path.with_name(path.name + ".settings.toml")
@@ -65,6 +69,22 @@ def settings_file(index_path: str | Path) -> Path | None:
     own = config_path(index_path)
     folder = own.parent / FOLDER_FILE
     return own if own.exists() else folder if folder.exists() else None
+
+
+def default_index(fallback: str) -> str:
+    """The index the CLI opens when none is named: ``index = "…"`` in the folder's
+    ``glossdb.toml`` (a path or a ``postgresql://`` URL), else ``fallback``."""
+    path = Path.cwd() / FOLDER_FILE
+    if not path.exists():
+        return fallback
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
+    value = data.get("glossdb", data).get("index", fallback)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: index must be a file path or a postgresql:// URL")
+    return value
 
 
 def _coerce(name: str, value: Any, source: str = "") -> Any:
@@ -89,6 +109,8 @@ def load_config(index_path: str | Path, **overrides: Any) -> Config:
             raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
         data = data.get("glossdb", data)
         for key, value in data.items():
+            if key == "index":  # which index the CLI opens by default (cli_base), not a setting
+                continue
             if key not in known:
                 raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
             values[key], sources[key] = _coerce(key, value, str(path)), str(path)

@@ -27,7 +27,7 @@ from .judge import Judge, JudgeSpec
 from .prefilter import Prefilter
 from .results import AddReport, Hit, TuneReport, Why, validate_query
 from .search_verbs import SearchVerbs
-from .store import Representation, Store, content_hash
+from .store import Representation, Store, content_hash, is_url, open_store
 from .store.vectors import VectorStore
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -43,17 +43,18 @@ def large_document_warning(chunks: int) -> str:
 
 
 class Index(SearchVerbs, AskVerbs, InspectVerbs):
-    """A gloss database in one SQLite file. Verbs by family: ingest here, search in
+    """A gloss database: one SQLite file, or a PostgreSQL database given by a
+    ``postgresql://`` URL. Verbs by family: ingest here, search in
     :mod:`glossdb.search_verbs`, versions and inspection in :mod:`glossdb.inspect_verbs`."""
 
     def __init__(self, path: str | Path, *, create: bool = True, config: Config | None = None,
                  models: dict[str, Model] | None = None, tracer=None, **settings: Any):
-        self.path = Path(path)
+        self.path: Path | str = str(path) if is_url(path) else Path(path)
         self.config = config or load_config(self.path, **settings)
         self._create, self._tracer = create, tracer
         self._store: Store | None = None
-        if not create or self.path.exists():
-            self._store = Store(self.path, create=create, tracer=tracer)
+        if not create or is_url(path) or Path(path).exists():
+            self._store = open_store(self.path, create=create, tracer=tracer)
         self._models: dict[str, Model] = dict(models or {})
         self._embedder: Embedder | None = None
         self._embedder_cls: type[Embedder] | None = None
@@ -64,9 +65,9 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
 
     @property
     def store(self) -> Store:
-        """The SQLite store; a new index file is only created on first use."""
+        """The store; a new index file is only created on first use."""
         if self._store is None:
-            self._store = Store(self.path, create=self._create, tracer=self._tracer)
+            self._store = open_store(self.path, create=self._create, tracer=self._tracer)
         return self._store
 
     @classmethod
@@ -170,8 +171,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         except IndexCorrupt:
             known = [r.name for r, _ in self.store.representations()]
             raise UnknownRepresentation(
-                f"the settings pin representation {pinned!r}, which {self.path} does not have "
-                f"(known: {', '.join(known) or 'none'}); `glossdb use --writer` unpins it"
+                f"the settings pin representation {pinned!r}, which {self.store.location} does "
+                f"not have (known: {', '.join(known) or 'none'}); `glossdb use --writer` unpins it"
             ) from None
 
     # ingest ------------------------------------------------------------------------------
@@ -321,7 +322,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
             self._store.close()
 
     def __repr__(self) -> str:
-        return f"Index({str(self.path)!r})"
+        where = self._store.location if self._store else str(self.path)
+        return f"Index({where!r})"
 
     def __enter__(self) -> "Index":
         return self

@@ -104,7 +104,7 @@ class InspectVerbs:
         if pinned:
             self.representation()  # a pin to a missing version fails here, with the fix
         return IndexStats(
-            path=str(self.path), **counts, representations=reps, pinned_representation=pinned,
+            path=self.store.location, **counts, representations=reps, pinned_representation=pinned,
             judges=self.store.judges_used(), searches=self.store.query_log_summary(),
             backend=self.config.backend, model=self.config.model,
             gloss_model=self.config.writer_model(), judge_method=method,

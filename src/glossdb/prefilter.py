@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from .errors import InvalidQuery
 from .store import Store
-from .store.db import FTS_SQL
 
 RRF_K = 10  # reciprocal rank fusion constant (bench/README.md: tuned on SciFact train)
 POOL = 100  # each list contributes its top POOL (at least the candidates judged)
@@ -40,12 +39,13 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
-def fts_expression(query: str) -> str:
-    """An FTS5 MATCH expression that ORs the query's terms, each quoted (no syntax leaks)."""
+def search_terms(query: str) -> list[str]:
+    """The terms full-text search ORs: the query's words, stopwords dropped unless nothing
+    else is left."""
     terms = query_terms(query) or re.findall(r"\w+", query.lower())
     if not terms:
         raise InvalidQuery("the query has no searchable words: use letters or digits")
-    return " OR ".join(f'"{t}"' for t in terms)
+    return terms
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class Prefilter:
                 for rank, (cid, score, rs) in enumerate(fused, start=1)]
 
     def _fts(self, query: str, limit: int) -> list[tuple[int, float]]:
-        return self.store.fts_search(fts_expression(query), limit)
+        return self.store.fts_search(search_terms(query), limit)
 
     def _lexical(self, query: str, limit: int) -> list[Candidate]:
         rows = self._fts(query, limit)
@@ -123,11 +123,11 @@ class Prefilter:
         """What the prefilter runs, for ``--sql`` inspection: the lexical statement and, with
         vectors, the rows the nearest-neighbour search reads and the fusion rule."""
         pool = max(POOL, limit) if self.hybrid else limit
-        expr = "'" + fts_expression(query).replace("'", "''") + "'"
-        lexical = FTS_SQL.replace("?", expr, 1).replace("?", str(pool), 1)
+        lexical = self.store.fts_sql(search_terms(query), pool)
         if not self.hybrid:
             return lexical + ";"
-        return (f"-- lexical: FTS5 BM25, its top {pool}\n{lexical};\n"
+        engine = "FTS5 BM25" if self.store.dialect == "sqlite" else "ts_rank_cd"
+        return (f"-- lexical: {engine}, its top {pool}\n{lexical};\n"
                 f"-- vectors ({self.version.name}): cosine of the query's vector with these"
                 f" rows (in memory), its top {pool}\n"
                 f"SELECT chunk_id, vector FROM vectors WHERE embedder_id = {self.version.id};\n"

@@ -173,9 +173,9 @@ class SearchVerbs:
         * ``glossdb_match(query, chunk_id)``: the judge's score (cached like any judgment),
         * ``glossdb_verdict(query, chunk_id)``: its verdict in words,
         * ``glossdb_gloss(chunk_id)``: the chunk's gloss of the active version.
-        """
-        import sqlite3
 
+        On a PostgreSQL index plain SQL runs; these functions are SQLite's only.
+        """
         judge, rep = self.judge(), self.representation()
 
         def match(query: str, chunk_id: int) -> float:
@@ -185,18 +185,12 @@ class SearchVerbs:
         def verdict_of(query: str, chunk_id: int) -> str:
             return judge.verdict(validate_query(query), match(query, chunk_id))
 
-        db = self.store.db
-        db.create_function("glossdb_match", 2, match)
-        db.create_function("glossdb_verdict", 2, verdict_of)
-        db.create_function("glossdb_gloss", 1,
-                           lambda cid: self.store.glosses(rep.id, [int(cid)]).get(int(cid)))
-        try:
-            cursor = db.execute(statement, tuple(params))
-            rows = cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise InvalidQuery(f"SQL error: {exc}") from None
-        columns = [d[0] for d in cursor.description or []]
-        return columns, rows
+        def gloss_of(chunk_id: int) -> str | None:
+            return self.store.glosses(rep.id, [int(chunk_id)]).get(int(chunk_id))
+
+        return self.store.run_sql(statement, tuple(params), {
+            "glossdb_match": (2, match), "glossdb_verdict": (2, verdict_of),
+            "glossdb_gloss": (1, gloss_of)})
 
     def tune(self, queries: list[str] | None = None, recent: int = 20, deep: int = 50,
              k: int = 10, target: float = 0.95,

@@ -3,7 +3,10 @@
 A process claims a batch in one write transaction (chunks without a gloss and without a live
 claim), glosses it, and its glosses delete the claims in the transaction that stores them. A
 claim is live while its owner runs: on the same host a dead owner's claims are taken over at
-once; from another host they expire after ``LEASE_S``.
+once; from another host they expire after ``LEASE_S``. On SQLite the claim transaction holds
+the file's write lock; on PostgreSQL concurrent claimers skip each other's rows
+(``FOR UPDATE SKIP LOCKED``), and the claims' primary key keeps a chunk to one owner either
+way (a claim that conflicts is not taken).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ LEASE_S = 600.0
 # Usage order: chunks that logged searches returned, most recent first, then most often;
 # then every other chunk in document order.
 USAGE_CTE = (
-    "WITH usage AS (SELECT CAST(j.value AS INTEGER) AS cid, count(*) AS n, max(q.id) AS last"
-    " FROM query_log q, json_each(q.results) j GROUP BY cid)"
+    "WITH usage AS (SELECT CAST(j.value AS BIGINT) AS cid, count(*) AS n, max(q.id) AS last"
+    " FROM query_log q, {json_ids} GROUP BY cid)"
 )
 HOST = socket.gethostname()
 
@@ -58,19 +61,18 @@ def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str
         store.db.executemany("DELETE FROM gloss_claims WHERE owner = ?", [(o,) for o in dead])
         store.db.execute("DELETE FROM gloss_claims WHERE expires_at < ?", (now,))
         rows = store.db.execute(
-            f"{USAGE_CTE} SELECT {_CHUNK_COLUMNS} FROM chunks c"
+            f"{USAGE_CTE.format(json_ids=store.json_ids)} SELECT {_CHUNK_COLUMNS} FROM chunks c"
             " JOIN documents d ON d.id = c.document_id LEFT JOIN usage u ON u.cid = c.id"
             " WHERE NOT EXISTS (SELECT 1 FROM glosses g WHERE g.chunk_id = c.id"
             " AND g.representation_id = ?) AND NOT EXISTS (SELECT 1 FROM gloss_claims k"
             " WHERE k.chunk_id = c.id AND k.representation_id = ?)"
-            " ORDER BY u.last IS NULL, u.last DESC, u.n DESC, c.id LIMIT ?",
+            f" ORDER BY u.last IS NULL, u.last DESC, u.n DESC, c.id LIMIT ?{store.claim_lock}",
             (representation_id, representation_id, limit)).fetchall()
-        chunks = [_chunk(r) for r in rows]
-        store.db.executemany(
+        taken = [c for c in map(_chunk, rows) if store.db.execute(
             "INSERT INTO gloss_claims (chunk_id, representation_id, owner, expires_at)"
-            " VALUES (?, ?, ?, ?)", [(c.id, representation_id, owner, now + lease_s)
-                                     for c in chunks])
-    return chunks
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING chunk_id",
+            (c.id, representation_id, owner, now + lease_s)).fetchone()]
+    return taken
 
 
 def release(store: Store, owner: str) -> None:

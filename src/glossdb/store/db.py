@@ -1,31 +1,22 @@
-"""The SQLite file behind an index: one connection, WAL, explicit transactions.
+"""The queries every store runs: documents, chunks, glosses, judgments, the query log.
 
-This module knows SQL and nothing about models. Every statement it runs passes through
-``tracer`` when one is given (``Store(path, tracer=print)`` shows them all).
+``Store`` is the seam between glossdb and its database. The queries here are written once in
+the SQL both SQLite and PostgreSQL accept (``?`` placeholders; the PostgreSQL store's
+connection translates them); a subclass connects, opens transactions, migrates and searches
+full text its own way (:mod:`.sqlite`, :mod:`.postgres`). Every statement passes through
+``tracer`` when one is given (``open_store(path, tracer=print)`` shows them all).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import random
-import sqlite3
-import time
-from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from abc import ABC, abstractmethod
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..errors import IndexCorrupt, NoSuchIndex, UnknownChunk
-from .migrations import apply_migrations, pending
+from ..errors import IndexCorrupt, InvalidQuery, UnknownChunk
 from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
-
-APPLICATION_ID = 0x676C6F73  # "glos"
-BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
-
-FTS_SQL = (
-    "SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
-    " ORDER BY bm25(chunk_fts) LIMIT ?"
-)
 
 _CHUNK_COLUMNS = (
     "c.id, c.document_id, c.ordinal, c.text, c.start_char, c.end_char, c.heading,"
@@ -33,126 +24,56 @@ _CHUNK_COLUMNS = (
 )
 
 
-def _chunk(row: sqlite3.Row) -> Chunk:
+def _chunk(row: Sequence[Any]) -> Chunk:
     return Chunk(*row)
 
 
-class Store:
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        create: bool = True,
-        tracer: Callable[[str], None] | None = None,
-    ):
-        self.path = Path(path)
-        self._check_path(create)
-        self._check_header()
-        self.readonly = self.path.exists() and not (
-            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
-        self.db = self._connect()
-        if tracer is not None:
-            self.db.set_trace_callback(tracer)
-        try:
-            self._open_waiting()
-        except sqlite3.DatabaseError as exc:
-            self.db.close()
-            raise IndexCorrupt(
-                f"{self.path} is not a usable glossdb index ({exc}); "
-                "move it aside or pass another path"
-            ) from None
+def _now() -> str:
+    """The current UTC time as the schema's defaults write it (ISO 8601, milliseconds)."""
+    at = datetime.now(timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
-    def _connect(self) -> sqlite3.Connection:
-        """A read-write connection, or for a file (or folder) that cannot be written, a
-        read-only one: searches then work without caching judgments or logging."""
-        if not self.readonly:
-            return sqlite3.connect(str(self.path), isolation_level=None,
-                                   check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-        uri = self.path.resolve().as_uri()
-        for mode in ("mode=ro", "immutable=1"):  # a read-only folder cannot hold the -shm
-            db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None,
-                                 check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-            try:
-                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                return db
-            except sqlite3.OperationalError:
-                db.close()
-        raise IndexCorrupt(f"{self.path} is read-only and cannot be opened for reading either; "
-                           "check its permissions")
 
-    def _check_path(self, create: bool) -> None:
-        if self.path.is_dir():
-            raise IndexCorrupt(f"{self.path} is a folder, not an index file: pass a file path "
-                               f"such as {self.path / 'index.glossdb'}")
-        if not self.path.exists():
-            if not create:
-                raise NoSuchIndex(f"no index at {self.path}: create one with "
-                                  "`glossdb add PATH` or check the path")
-            if not self.path.parent.is_dir():
-                raise NoSuchIndex(f"cannot create {self.path}: the folder {self.path.parent} "
-                                  "does not exist (create it first, or check the path)")
+class Store(ABC):
+    """One index's database. ``db`` is a DB-API connection taking ``?`` placeholders;
+    ``location`` names the index in messages; ``readonly`` stores nothing it is asked to
+    cache or log."""
 
-    def _check_header(self) -> None:
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        with self.path.open("rb") as fh:
-            header = fh.read(16)
-        if header != b"SQLite format 3\x00":
-            raise IndexCorrupt(
-                f"{self.path} is not a glossdb index (not an SQLite file); "
-                "move it aside or pass another path"
-            )
+    dialect: str = ""
+    errors: tuple[type[BaseException], ...] = ()  # the driver's error classes
+    # SQL fragments that differ: rows of a JSON array of ids, and the lock a claim takes
+    json_ids: str = ""
+    claim_lock: str = ""
+    db: Any
+    location: str
+    readonly: bool = False
 
-    def _open_waiting(self) -> None:
-        """Open, waiting out another process that is creating or upgrading the same file:
-        SQLite answers "locked" at once, without its busy handler, when waiting could
-        deadlock (two new connections racing to set up the schema), so retry here."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while True:
-            try:
-                return self._open()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                time.sleep(0.02 + random.random() * 0.05)
+    @abstractmethod
+    def close(self) -> None: ...
 
-    def _open(self) -> None:
-        # one statement, one snapshot: another process may commit the schema in between
-        app_id, tables = self.db.execute(
-            "SELECT (SELECT application_id FROM pragma_application_id),"
-            " (SELECT count(*) FROM sqlite_master)").fetchall()[0]
-        if tables and app_id != APPLICATION_ID:
-            raise sqlite3.DatabaseError("an SQLite database that glossdb did not create")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if self.readonly:
-            if pending(self.db):
-                raise IndexCorrupt(f"{self.path} is read-only and was made by an older "
-                                   "glossdb: open it once with write access to upgrade it")
-            return
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        if self.db.execute("PRAGMA journal_mode").fetchall()[0][0] != "wal":
-            self.db.execute("PRAGMA journal_mode = WAL")
-        apply_migrations(self.db, APPLICATION_ID)
-        self.db.row_factory = None
-
-    def close(self) -> None:
-        self.db.close()
-
+    @abstractmethod
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All writes inside happen or none do."""
-        if self.db.in_transaction:
-            yield self.db
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> Iterator[Any]:
+        """All writes inside happen or none do (nested: joins the outer one)."""
+
+    @abstractmethod
+    def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """Full-text search over chunk text and gloss for any of ``terms``; returns
+        (chunk_id, score), higher is better, best first."""
+
+    @abstractmethod
+    def fts_sql(self, terms: list[str], limit: int) -> str:
+        """The statement :meth:`fts_search` runs, with its values inlined (for ``--sql``)."""
+
+    @abstractmethod
+    def run_sql(self, statement: str, params: Sequence[Any],
+                functions: dict[str, tuple[int, Callable[..., Any]]]) -> tuple[list[str], list[tuple]]:
+        """Run a user's statement with glossdb's SQL functions available where the
+        database allows them; (columns, rows)."""
+
+    @abstractmethod
+    def changes(self) -> int:
+        """Rows changed through this connection so far (a counter; differences count)."""
 
     # settings ----------------------------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:
@@ -180,8 +101,8 @@ class Store:
             "INSERT INTO documents (uri, title, content_hash, metadata) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(uri) DO UPDATE SET title = excluded.title,"
             " content_hash = excluded.content_hash, metadata = excluded.metadata,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            (uri, title, chash, json.dumps(metadata, sort_keys=True)),
+            " updated_at = ?",
+            (uri, title, chash, json.dumps(metadata, sort_keys=True), _now()),
         )
         return self.db.execute("SELECT id FROM documents WHERE uri = ?", (uri,)).fetchone()[0]
 
@@ -236,14 +157,14 @@ class Store:
                 )
                 kept += 1
                 continue
-            cur = self.db.execute(
+            new_id = self.db.execute(
                 "INSERT INTO chunks (document_id, ordinal, heading, text, start_char, end_char,"
-                " content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " content_hash) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (document_id, ordinal, d.heading, d.text, d.start_char, d.end_char, d.content_hash),
-            )
+            ).fetchone()[0]
             self.db.execute(
                 "INSERT INTO chunk_fts (rowid, text, gloss) VALUES (?, ?, '')",
-                (cur.lastrowid, self._fts_text(d)),
+                (new_id, self._fts_text(d)),
             )
             added += 1
         stale = [cid for ids in old.values() for cid in ids]
@@ -256,7 +177,7 @@ class Store:
 
     def get_chunk(self, chunk_id: int) -> Chunk:
         if not -(2**63) <= int(chunk_id) < 2**63:
-            raise UnknownChunk(f"no chunk with id {chunk_id} in {self.path}: "
+            raise UnknownChunk(f"no chunk with id {chunk_id} in {self.location}: "
                                "`glossdb search` and `glossdb stats` show valid ids")
         row = self.db.execute(
             f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
@@ -265,7 +186,7 @@ class Store:
         ).fetchone()
         if row is None:
             raise UnknownChunk(
-                f"no chunk with id {chunk_id} in {self.path}: "
+                f"no chunk with id {chunk_id} in {self.location}: "
                 "`glossdb search` and `glossdb stats` show valid ids"
             )
         return _chunk(row)
@@ -323,7 +244,7 @@ class Store:
             (name,),
         ).fetchone()
         if row is None:
-            raise IndexCorrupt(f"representation {name!r} is not in {self.path}")
+            raise IndexCorrupt(f"representation {name!r} is not in {self.location}")
         return Representation(*row[:5], params=json.loads(row[5]))
 
     def representations(self) -> list[tuple[Representation, int]]:
@@ -346,7 +267,9 @@ class Store:
         """Store glosses in one transaction; ``searchable`` also feeds them to FTS."""
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO glosses (chunk_id, representation_id, text) VALUES (?, ?, ?)",
+                "INSERT INTO glosses (chunk_id, representation_id, text) VALUES (?, ?, ?)"
+                " ON CONFLICT (chunk_id, representation_id) DO UPDATE SET text = excluded.text,"
+                " created_at = excluded.created_at",
                 [(cid, representation_id, text) for cid, text in glosses],
             )
             self.db.executemany(
@@ -449,7 +372,8 @@ class Store:
         if self.readonly:
             return  # a read-only index caches and logs nothing
         self.db.execute(
-            "INSERT OR REPLACE INTO query_baselines (query, judge_id, score) VALUES (?, ?, ?)",
+            "INSERT INTO query_baselines (query, judge_id, score) VALUES (?, ?, ?)"
+            " ON CONFLICT (query, judge_id) DO UPDATE SET score = excluded.score",
             (query, judge_id, score),
         )
 
@@ -462,12 +386,7 @@ class Store:
             (chunk_id, limit),
         ).fetchall()
 
-    # prefilter and log -------------------------------------------------------------------
-    def fts_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 over chunk text and gloss; returns (chunk_id, score), higher is better."""
-        rows = self.db.execute(FTS_SQL, (match, limit))
-        return [(r[0], r[1]) for r in rows]
-
+    # the query log -----------------------------------------------------------------------
     def log_query(self, query: str, k: int, candidates: int, judged: int, cached: int,
                   seconds: float, results: list[int], tokens: tuple[int, int] = (0, 0),
                   match_ranks: list[int] = (), explore: bool = False) -> None:
@@ -489,7 +408,7 @@ class Store:
         ``window`` logged ones."""
         rows = self.db.execute(
             "SELECT candidates, match_ranks FROM (SELECT * FROM query_log ORDER BY id DESC"
-            " LIMIT ?) WHERE explore = 1", (window,)).fetchall()
+            " LIMIT ?) AS recent WHERE explore = 1", (window,)).fetchall()
         return [(n, json.loads(r)) for n, r in rows]
 
     def searches_logged(self) -> int:

@@ -1,4 +1,4 @@
-"""Internal vectors in the index file: one row per (embedder version, chunk), float16 blobs.
+"""Internal vectors in the index (a file, or a PostgreSQL database): one row per (embedder version, chunk), float16 blobs.
 
 Search is exact: one matrix product over every vector of the embedder version, held in
 memory and reloaded only when ``vectors_generation`` moved (this or another process added or
@@ -80,13 +80,14 @@ class VectorStore:
                 for cid, v in zip(chunk_ids, vectors)]
         with self.store.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO vectors (chunk_id, embedder_id, vector)"
-                " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)",
+                "INSERT INTO vectors (chunk_id, embedder_id, vector)"
+                " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)"
+                " ON CONFLICT (embedder_id, chunk_id) DO UPDATE SET vector = excluded.vector",
                 [(*r, r[0]) for r in rows])
             self._bump()
 
     def _bump(self) -> None:
-        self.db.execute("UPDATE settings SET value = CAST(value AS INTEGER) + 1"
+        self.db.execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
                         " WHERE key = 'vectors_generation'")
 
     def generation(self) -> str:

@@ -1,0 +1,179 @@
+"""A store in a PostgreSQL database (psycopg 3), shared by many processes and machines.
+
+Same schema and migrations as the SQLite file (:mod:`.migrations`, PostgreSQL dialect);
+full text through a stored ``tsvector`` with a GIN index, ranked by ``ts_rank_cd``; vectors
+as ``bytea`` rows, searched in memory like SQLite's. One database (or schema, through the
+URL's ``options=-csearch_path=…``) holds one index. LLM matching in SQL needs functions that
+call back into this process, which PostgreSQL cannot do: ``glossdb sql`` runs plain SQL here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any, Callable, Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import ConfigError, IndexCorrupt, InvalidQuery, NoSuchIndex
+from .db import Store
+from .migrations import MIGRATIONS, POSTGRES
+
+SCHEMES = ("postgresql://", "postgres://")
+MIGRATION_LOCK = 0x676C6F73  # advisory lock: one process migrates at a time
+NORMALIZATION = 1  # ts_rank_cd divides by 1 + log(document length) (bench/results/scale.json)
+FTS_SQL = (
+    "SELECT f.rowid, ts_rank_cd(f.tsv, q, {norm}) AS score"
+    " FROM chunk_fts f, to_tsquery('english', ?) q WHERE f.tsv @@ q"
+    " ORDER BY score DESC, f.rowid LIMIT ?"
+)
+
+
+def is_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(SCHEMES)
+
+
+def display(url: str) -> str:
+    """The URL without its password, for messages and ``stats``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def tsquery(terms: list[str]) -> str:
+    """A tsquery that ORs the terms, each a quoted lexeme (no operator leaks)."""
+    return " | ".join("'" + t.replace("\\", "").replace("'", "''") + "'" for t in terms)
+
+
+class _Connection:
+    """psycopg's connection with sqlite3's parameter style (``?``), so the shared queries
+    of :class:`~.db.Store` run unchanged; counts the rows its statements change."""
+
+    def __init__(self, conn: Any, tracer: Callable[[str], None] | None):
+        self.conn, self.tracer, self.total_changes = conn, tracer, 0
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        sql = self._sql(sql)
+        if self.tracer:
+            self.tracer(sql)
+        cur = self.conn.execute(sql, tuple(params))
+        if cur.description is None and cur.rowcount > 0:
+            self.total_changes += cur.rowcount
+        return cur
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        rows = [tuple(r) for r in rows]
+        if not rows:
+            return
+        sql = self._sql(sql)
+        if self.tracer:
+            self.tracer(sql)
+        with self.conn.cursor() as cur:
+            cur.executemany(sql, rows)
+            self.total_changes += max(cur.rowcount, 0)
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresStore(Store):
+    dialect = "postgresql"
+    json_ids = "jsonb_array_elements_text(q.results::jsonb) AS j(value)"
+    claim_lock = " FOR UPDATE OF c SKIP LOCKED"
+
+    def __init__(self, url: str, *, create: bool = True,
+                 tracer: Callable[[str], None] | None = None):
+        try:
+            import psycopg
+        except ImportError:
+            raise ConfigError("a postgresql:// index needs psycopg: "
+                                    "pip install 'glossdb[postgres]'") from None
+        self.url, self.location = url, display(url)
+        self.errors = (psycopg.Error,)
+        try:
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise NoSuchIndex(f"cannot connect to {self.location} ({_first_line(exc)}): check "
+                              "the URL, and that the server runs and accepts you") from None
+        self.db = _Connection(conn, tracer)
+        try:
+            self._open(create)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _open(self, create: bool) -> None:
+        conn = self.db.conn
+        tables = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema()")}
+        if tables and "_migrations" not in tables:
+            raise IndexCorrupt(f"{self.location} holds tables glossdb did not create: use an "
+                               "empty database (or schema) for an index")
+        if not tables and not create:
+            raise NoSuchIndex(f"no index in {self.location}: create one with "
+                              f"`glossdb add PATH --index {self.location}`")
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY,"
+                         f" applied_at TEXT NOT NULL DEFAULT {POSTGRES.now})")
+            done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+            for migration in MIGRATIONS:
+                if migration.__name__ not in done:
+                    conn.execute(migration(POSTGRES))
+                    conn.execute("INSERT INTO _migrations (name) VALUES (%s)",
+                                 (migration.__name__,))
+        self.readonly = not conn.execute(
+            "SELECT has_table_privilege('glosses', 'INSERT')").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if self.db.in_transaction:
+            yield self.db
+            return
+        with self.db.conn.transaction():
+            yield self.db
+
+    def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        rows = self.db.execute(FTS_SQL.format(norm=NORMALIZATION), (tsquery(terms), limit))
+        return [(r[0], float(r[1])) for r in rows]
+
+    def fts_sql(self, terms: list[str], limit: int) -> str:
+        expr = "'" + tsquery(terms).replace("'", "''") + "'"
+        sql = FTS_SQL.format(norm=NORMALIZATION)
+        return sql.replace("?", expr, 1).replace("?", str(int(limit)), 1)
+
+    def run_sql(self, statement: str, params: Sequence[Any],
+                functions: dict[str, tuple[int, Callable[..., Any]]]) -> tuple[list[str], list[tuple]]:
+        used = [name for name in functions if re.search(rf"\b{name}\s*\(", statement)]
+        if used:
+            raise InvalidQuery(f"{', '.join(used)} run in glossdb's process, which PostgreSQL "
+                               "cannot call from SQL: use `glossdb search`/`why` for LLM "
+                               "matching, or an SQLite index for these functions")
+        try:
+            cursor = self.db.execute(statement, params)
+            rows = cursor.fetchall() if cursor.description else []
+        except self.errors as exc:
+            raise InvalidQuery(f"SQL error: {_first_line(exc)}") from None
+        return [d.name for d in cursor.description or []], rows
+
+    def changes(self) -> int:
+        return self.db.total_changes
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,178 @@
+"""The embedded store: one SQLite file, one connection, WAL, explicit transactions.
+
+FTS5 (porter stemmer) is the full-text index; LLM matching runs as SQL functions registered
+on the connection. Everything that is not SQLite's own lives in :class:`~.db.Store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from ..errors import IndexCorrupt, InvalidQuery, NoSuchIndex
+from .db import Store
+from .migrations import apply_migrations, pending
+
+APPLICATION_ID = 0x676C6F73  # "glos"
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
+
+FTS_SQL = (
+    "SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
+    " ORDER BY bm25(chunk_fts) LIMIT ?"
+)
+
+
+def fts_expression(terms: list[str]) -> str:
+    """An FTS5 MATCH expression that ORs the terms, each quoted (no syntax leaks)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+class SQLiteStore(Store):
+    dialect = "sqlite"
+    errors = (sqlite3.Error,)
+    json_ids = "json_each(q.results) AS j"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create: bool = True,
+        tracer: Callable[[str], None] | None = None,
+    ):
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._check_path(create)
+        self._check_header()
+        self.readonly = self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
+        self.db = self._connect()
+        if tracer is not None:
+            self.db.set_trace_callback(tracer)
+        try:
+            self._open_waiting()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise IndexCorrupt(
+                f"{self.path} is not a usable glossdb index ({exc}); "
+                "move it aside or pass another path"
+            ) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        """A read-write connection, or for a file (or folder) that cannot be written, a
+        read-only one: searches then work without caching judgments or logging."""
+        if not self.readonly:
+            return sqlite3.connect(str(self.path), isolation_level=None,
+                                   check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        uri = self.path.resolve().as_uri()
+        for mode in ("mode=ro", "immutable=1"):  # a read-only folder cannot hold the -shm
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None,
+                                 check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return db
+            except sqlite3.OperationalError:
+                db.close()
+        raise IndexCorrupt(f"{self.path} is read-only and cannot be opened for reading either; "
+                           "check its permissions")
+
+    def _check_path(self, create: bool) -> None:
+        if self.path.is_dir():
+            raise IndexCorrupt(f"{self.path} is a folder, not an index file: pass a file path "
+                               f"such as {self.path / 'index.glossdb'}")
+        if not self.path.exists():
+            if not create:
+                raise NoSuchIndex(f"no index at {self.path}: create one with "
+                                  "`glossdb add PATH` or check the path")
+            if not self.path.parent.is_dir():
+                raise NoSuchIndex(f"cannot create {self.path}: the folder {self.path.parent} "
+                                  "does not exist (create it first, or check the path)")
+
+    def _check_header(self) -> None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with self.path.open("rb") as fh:
+            header = fh.read(16)
+        if header != b"SQLite format 3\x00":
+            raise IndexCorrupt(
+                f"{self.path} is not a glossdb index (not an SQLite file); "
+                "move it aside or pass another path"
+            )
+
+    def _open_waiting(self) -> None:
+        """Open, waiting out another process that is creating or upgrading the same file:
+        SQLite answers "locked" at once, without its busy handler, when waiting could
+        deadlock (two new connections racing to set up the schema), so retry here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                time.sleep(0.02 + random.random() * 0.05)
+
+    def _open(self) -> None:
+        # one statement, one snapshot: another process may commit the schema in between
+        app_id, tables = self.db.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT count(*) FROM sqlite_master)").fetchall()[0]
+        if tables and app_id != APPLICATION_ID:
+            raise sqlite3.DatabaseError("an SQLite database that glossdb did not create")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if self.readonly:
+            if pending(self.db):
+                raise IndexCorrupt(f"{self.path} is read-only and was made by an older "
+                                   "glossdb: open it once with write access to upgrade it")
+            return
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        if self.db.execute("PRAGMA journal_mode").fetchall()[0][0] != "wal":
+            self.db.execute("PRAGMA journal_mode = WAL")
+        apply_migrations(self.db, APPLICATION_ID)
+        self.db.row_factory = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes inside happen or none do."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 over chunk text and gloss."""
+        rows = self.db.execute(FTS_SQL, (fts_expression(terms), limit))
+        return [(r[0], r[1]) for r in rows]
+
+    def fts_sql(self, terms: list[str], limit: int) -> str:
+        expr = "'" + fts_expression(terms).replace("'", "''") + "'"
+        return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
+
+    def run_sql(self, statement: str, params: Sequence[Any],
+                functions: dict[str, tuple[int, Callable[..., Any]]]) -> tuple[list[str], list[tuple]]:
+        for name, (arity, fn) in functions.items():
+            self.db.create_function(name, arity, fn)
+        try:
+            cursor = self.db.execute(statement, tuple(params))
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise InvalidQuery(f"SQL error: {exc}") from None
+        return [d[0] for d in cursor.description or []], rows
+
+    def changes(self) -> int:
+        return self.db.total_changes
