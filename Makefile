@@ -1,5 +1,6 @@
 # make demo: install everything into .venv, index examples/docs and search it (embedded models)
-# make test: install, then run the whole test suite, real-model tests included (CI runs this)
+# make test: install, then run the whole test suite, real-model tests included (CI runs this;
+#   the PostgreSQL tests start a throw-away cluster when `apt-get install postgresql` was run)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 GLOSSDB := $(VENV)/bin/glossdb
@@ -12,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,dev]"
+	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,postgres,dev]"
 	touch $@
 
 demo: install
@@ -23,7 +24,7 @@ test: install
 	$(PY) -m pytest -q
 
 bench-install: install
-	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,dev,bench]"
+	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,postgres,dev,bench]"
 
 # Quick benchmark subset; see bench/README.md for the full commands.
 bench: bench-install

@@ -212,3 +212,22 @@ def test_json_output_has_the_api_shapes(run, corpus):
     ChunkOut.model_validate(json.loads(run("show", cid, "--json").output))
     StatsOut.model_validate(json.loads(run("stats", "--json").output))
     TypeAdapter(Why).validate_python(json.loads(run("why", "cats purr", cid, "--json").output))
+
+
+def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_url, tmp_path):
+    """`index = "postgresql://…"` in ./glossdb.toml: every command uses that database; a
+    password never shows (stats prints the URL without it)."""
+    (tmp_path / "glossdb.toml").write_text(f'index = "{pg_url}"\nembedder = "hashing"\n')
+    out = run("add", str(corpus))
+    assert out.exit_code == 0, out.output
+    assert not (tmp_path / "index.glossdb").exists()
+    hits = json.loads(run("search", "yeast dough", "--json", "-k", "2").output)
+    assert "Yeast" in hits[0]["text"]
+    stats = json.loads(run("stats", "--json").output)
+    assert stats["documents"] == 3 and stats["path"] == pg_url
+    sql = run("search", "yeast dough", "--sql").output
+    assert "ts_rank_cd" in sql and "to_tsquery" in sql
+    plain = run("sql", "SELECT count(*) AS n FROM chunks", "--json").output
+    assert json.loads(plain) == [{"n": stats["chunks"]}]
+    refused = run("sql", "SELECT glossdb_gloss(id) FROM chunks")
+    assert refused.exit_code != 0 and "PostgreSQL" in refused.output

@@ -251,3 +251,24 @@ def test_langchain_and_llamaindex_retrieve_real_hits(real_index):
     assert "photosynthesis" in top["uri"] and top["gloss"] and top["verdict"]
     nodes = LlamaRetriever(ix, k=2).retrieve("why plants look green")
     assert nodes[0].node.metadata["chunk_id"] == top["chunk_id"]
+
+
+def test_a_postgresql_index_adds_glosses_searches_and_diffs(pg_url, tmp_path):
+    """The whole life of an index on the PostgreSQL store, with the embedded models."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("sqlite-wal.md", "photosynthesis.txt", "rust-ownership.md"):
+        shutil.copy(EXAMPLES / name, docs / name)
+    with Index(pg_url) as ix:
+        report = ix.add([docs], gloss=False)
+        assert report.chunks_added >= 3 and report.vectors_written == report.chunks_added
+        assert ix.gloss() == report.chunks_added
+        first = ix.representation().name
+        hits = ix.search("How does SQLite stay durable after a power loss?", k=2)
+        assert hits[0].uri.endswith("sqlite-wal.md") and hits[0].gloss
+        assert ix.store.searches_logged() == 1
+    with Index(pg_url, gloss_model="gemma3-270m") as other:
+        other.add([docs])
+        result = other.diff()
+    assert (result.old, result.new) == (first, other.representation().name)
+    assert result.changed + result.same == report.chunks_added and result.changed > 0

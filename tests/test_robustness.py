@@ -12,7 +12,7 @@ import pytest
 
 from glossdb import Index
 from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk, translate
-from glossdb.store import SQLiteStore
+from glossdb.store import SQLiteStore, open_store
 from glossdb.store.migrations import MIGRATIONS
 
 
@@ -50,7 +50,7 @@ def test_two_processes_creating_one_index_both_succeed(tmp_path):
     """Schema setup is one transaction that a second process waits for (5 races)."""
     code = textwrap.dedent("""
         import sys
-        from glossdb.store import SQLiteStore
+        from glossdb.store import SQLiteStore, open_store
         SQLiteStore(sys.argv[1]).close()
     """)
     for attempt in range(5):
@@ -85,32 +85,65 @@ def test_control_characters_are_folded_out_of_a_query(index, corpus):
     assert index.store.recent_queries(1) == ["cats purr"]
 
 
-def test_two_processes_glossing_one_index_never_gloss_a_chunk_twice(tmp_path):
-    """Each `glossdb gloss` claims its batches; the union is every chunk, once."""
+def _gloss_workers(location: str, environment: dict, n: int) -> list[subprocess.Popen]:
+    code = (f"from glossdb import Index; ix = Index({location!r}); "
+            "print(ix.gloss(), flush=True)")
+    return [subprocess.Popen([sys.executable, "-c", code], env=environment,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(n)]
+
+
+def _unglossed_index(tmp_path, location: str, files: int = 12) -> dict:
     from bench.crash import corpus, env
 
-    docs = corpus(tmp_path / "docs", files=12)
-    path = tmp_path / "shared.glossdb"
+    docs = corpus(tmp_path / "docs", files=files)
     environment = env(0.05)
     subprocess.run([sys.executable, "-c", f"from glossdb import Index; "
-                    f"Index({str(path)!r}).add([{str(docs)!r}], gloss=False)"],
+                    f"Index({location!r}).add([{str(docs)!r}], gloss=False)"],
                    env=environment, check=True)
-    code = (f"from glossdb import Index; ix = Index({str(path)!r}); "
-            "print(ix.gloss(), flush=True)")
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=environment,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    return environment
+
+
+def test_two_processes_glossing_one_index_never_gloss_a_chunk_twice(tmp_path, location):
+    """Each `glossdb gloss` claims its batches; the union is every chunk, once."""
+    environment = _unglossed_index(tmp_path, location)
     written = []
-    for p in procs:
+    for p in _gloss_workers(location, environment, 2):
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
         written.append(int(out.strip().splitlines()[-1]))
-    db = sqlite3.connect(path)
-    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    glosses = db.execute("SELECT count(*) FROM glosses").fetchone()[0]
-    assert sum(written) == chunks == glosses  # every chunk glossed once, by one of them
+    store = open_store(location, create=False)
+    counts = store.counts()
+    assert sum(written) == counts["chunks"] == counts["glosses"]  # each chunk once, by one
     assert all(w > 0 for w in written)  # and they shared the work
-    assert db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0
+    store.close()
+
+
+def test_a_killed_workers_claims_go_to_the_next_worker(tmp_path, location):
+    """kill -9 of a worker mid-batch: another worker takes its claims over at once (same
+    host: its process is gone) and every chunk ends with one gloss; none lost."""
+    import signal
+    import time
+
+    environment = _unglossed_index(tmp_path, location)
+    store = open_store(location, create=False)
+    claimed = "SELECT count(*) FROM gloss_claims"
+    victim = _gloss_workers(location, environment, 1)[0]
+    deadline = time.monotonic() + 120
+    while store.db.execute(claimed).fetchone()[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert store.db.execute(claimed).fetchone()[0] > 0  # it died holding a claim
+    before = store.counts()["glosses"]
+    (heir,) = _gloss_workers(location, environment, 1)
+    out, err = heir.communicate(timeout=300)
+    assert heir.returncode == 0, err
+    counts = store.counts()
+    assert before + int(out.strip().splitlines()[-1]) == counts["chunks"] == counts["glosses"]
+    assert store.db.execute(claimed).fetchone()[0] == 0
+    store.close()
 
 
 def test_a_read_only_index_can_be_searched(corpus):

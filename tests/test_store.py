@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 
 from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk
-from glossdb.store import ChunkDraft, Judgment, SQLiteStore
+from glossdb.store import ChunkDraft, Judgment, SQLiteStore, open_store
+from glossdb.store.postgres import display
 from glossdb.store.migrations import MIGRATIONS
 
 
@@ -39,8 +40,8 @@ def test_glosses_are_plain_rows_readable_with_sqlite3(tmp_path):
     assert raw.execute("SELECT text FROM glosses").fetchall() == [("about alpha",)]
 
 
-def test_replace_chunks_keeps_unchanged_ids_and_drops_stale(tmp_path):
-    store = SQLiteStore(tmp_path / "a.glossdb")
+def test_replace_chunks_keeps_unchanged_ids_and_drops_stale(location):
+    store = open_store(location)
     with store.transaction():
         doc = store.upsert_document("u", None, "h1", {})
         assert store.replace_chunks(doc, drafts("one", "two", "three")) == (0, 3)
@@ -53,8 +54,8 @@ def test_replace_chunks_keeps_unchanged_ids_and_drops_stale(tmp_path):
     assert [c for c, _ in store.fts_search(["four"], 10)] == [new_ids[-1]]
 
 
-def test_delete_document_cascades_to_everything_derived(tmp_path):
-    store = SQLiteStore(tmp_path / "a.glossdb")
+def test_delete_document_cascades_to_everything_derived(location):
+    store = open_store(location)
     with store.transaction():
         doc = store.upsert_document("u", None, "h", {})
         store.replace_chunks(doc, drafts("alpha beta"))
@@ -69,8 +70,8 @@ def test_delete_document_cascades_to_everything_derived(tmp_path):
     assert store.db.execute("SELECT count(*) FROM chunk_fts").fetchone()[0] == 0
 
 
-def test_judgment_upsert_keeps_an_explanation_when_rescored(tmp_path):
-    store = SQLiteStore(tmp_path / "a.glossdb")
+def test_judgment_upsert_keeps_an_explanation_when_rescored(location):
+    store = open_store(location)
     with store.transaction():
         doc = store.upsert_document("u", None, "h", {})
         store.replace_chunks(doc, drafts("x"))
@@ -83,15 +84,15 @@ def test_judgment_upsert_keeps_an_explanation_when_rescored(tmp_path):
     assert got.explanation == "reason" and got.cached
 
 
-def test_tracer_sees_every_statement(tmp_path):
+def test_tracer_sees_every_statement(location):
     seen: list[str] = []
-    store = SQLiteStore(tmp_path / "a.glossdb", tracer=seen.append)
+    store = open_store(location, tracer=seen.append)
     store.get_setting("x")
     assert any("FROM settings" in s for s in seen)
 
 
-def test_transaction_rolls_back_on_error(tmp_path):
-    store = SQLiteStore(tmp_path / "a.glossdb")
+def test_transaction_rolls_back_on_error(location):
+    store = open_store(location)
     with pytest.raises(RuntimeError):
         with store.transaction():
             store.upsert_document("u", None, "h", {})
@@ -121,7 +122,38 @@ def test_missing_index_is_not_created_when_reading(tmp_path):
     assert not (tmp_path / "nope.glossdb").exists()
 
 
-def test_unknown_chunk_error_says_how_to_find_ids(tmp_path):
-    store = SQLiteStore(tmp_path / "a.glossdb")
+def test_unknown_chunk_error_says_how_to_find_ids(location):
+    store = open_store(location)
     with pytest.raises(UnknownChunk, match="glossdb search"):
         store.get_chunk(42)
+
+
+def test_both_stores_make_the_same_tables(tmp_path, pg_url):
+    lite = SQLiteStore(tmp_path / "a.glossdb")
+    pg = open_store(pg_url)
+    tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'chunk_fts_%'"
+    mine = {r[0] for r in lite.db.execute(tables)}
+    theirs = {r[0] for r in pg.db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    assert mine == theirs
+    names = [r[0] for r in pg.db.execute("SELECT name FROM _migrations ORDER BY name")]
+    assert names == [m.__name__ for m in MIGRATIONS]
+    lite.close()
+    pg.close()
+
+
+def test_postgres_refuses_a_foreign_database_and_never_creates_when_reading(pg_url):
+    with pytest.raises(NoSuchIndex, match="no index in"):
+        open_store(pg_url, create=False)
+    raw = open_store(pg_url).db.conn  # now a glossdb index: add a foreign table beside it
+    raw.execute("CREATE SCHEMA other; CREATE TABLE other.t (x int)")
+    foreign = pg_url + "?options=-csearch_path%3Dother"
+    with pytest.raises(IndexCorrupt, match="did not create"):
+        open_store(foreign)
+    with pytest.raises(NoSuchIndex, match="cannot connect"):
+        open_store(pg_url.rsplit("/", 1)[0] + "/no_such_database")
+
+
+def test_a_password_never_reaches_a_message():
+    assert display("postgresql://u:s3cret@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert display("postgresql://u@h/db") == "postgresql://u@h/db"

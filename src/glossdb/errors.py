@@ -65,14 +65,25 @@ class IndexBusy(GlossdbError):
     exit_code = 6
 
 
+def store_errors() -> tuple[type[BaseException], ...]:
+    """The database drivers' error classes (psycopg's only once a PostgreSQL index loaded it)."""
+    import sqlite3
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) + ((psycopg.Error,) if psycopg is not None else ())
+
+
 def translate(exc: BaseException) -> GlossdbError | None:
     """A library error that reached a boundary (CLI, server), as a glossdb error with a fix,
     or None when it is not one glossdb knows how to explain."""
     import sqlite3
 
-    if not isinstance(exc, sqlite3.Error):
+    if not isinstance(exc, store_errors()):
         return None
-    text = str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, sqlite3.Error):
+        return _translate_postgres(exc, text)
     if "locked" in text or "busy" in text:
         return IndexBusy(f"the index is busy ({text}): another process is writing to it; "
                          "try again when it has finished")
@@ -84,3 +95,19 @@ def translate(exc: BaseException) -> GlossdbError | None:
                             "it aside and add the documents again (`sqlite3 FILE 'PRAGMA "
                             "integrity_check'` shows what is wrong)")
     return None
+
+
+def _translate_postgres(exc: BaseException, text: str) -> GlossdbError:
+    import psycopg
+
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return IndexCorrupt(f"the index cannot be written ({text}): grant this role INSERT, "
+                            "UPDATE and DELETE on the index's tables")
+    if isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
+                        psycopg.errors.SerializationFailure)):
+        return IndexBusy(f"the index is busy ({text}): try again")
+    if isinstance(exc, psycopg.OperationalError):
+        return IndexBusy(f"the PostgreSQL server is unreachable ({text}): check that it runs, "
+                         "then try again")
+    return IndexCorrupt(f"PostgreSQL refused a statement ({text}): the database may not be "
+                        "a glossdb index of this version; `glossdb stats` shows what it has")

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import sqlite3
 import threading
 from typing import Any, Literal
 
 from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexCorrupt,
                       IngestError, InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
-                      UnknownRepresentation, translate)
+                      UnknownRepresentation, store_errors, translate)
 from ..index import Index
 from ..results import MAX_QUERY_TOKENS
 from .page import PAGE
@@ -150,12 +149,14 @@ def create_app(index: Index, *, api_key: str | None = None,
     async def error_response(_: Request, exc: GlossdbError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
 
-    @app.exception_handler(sqlite3.Error)
-    async def store_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+    async def store_error(request: Request, exc: Exception) -> JSONResponse:
         known = translate(exc)
         if known is None:
             raise exc
         return await error_response(request, known)
+
+    for error_class in store_errors():  # sqlite3's, and psycopg's when an index loaded it
+        app.add_exception_handler(error_class, store_error)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> str:
