@@ -269,6 +269,6 @@ def test_a_postgresql_index_adds_glosses_searches_and_diffs(pg_url, tmp_path):
         assert ix.store.searches_logged() == 1
     with Index(pg_url, gloss_model="gemma3-270m") as other:
         other.add([docs])
-        result = other.diff()
-    assert (result.old, result.new) == (first, other.representation().name)
+        result, second = other.diff(), other.representation().name
+    assert (result.old, result.new) == (first, second)
     assert result.changed + result.same == report.chunks_added and result.changed > 0

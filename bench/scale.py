@@ -1,0 +1,219 @@
+"""Issue 16: workers sharing one PostgreSQL index through a pool of two llama.cpp servers,
+and PostgreSQL's full text as the prefilter beside FTS5 on SciFact.
+
+    python -m bench.scale --chunks 32                 # both parts (bench/results/scale.json)
+    python -m bench.scale --part quality              # the SciFact part only, no servers
+
+Workers: a throw-away PostgreSQL cluster (tests/pgcluster.py) holds an index of the first
+``--chunks`` SciFact abstracts, added without glosses; two `llama_cpp.server` processes serve
+the writer on loopback, one pool (``base_url`` with both URLs). Each round clears the
+glosses, then runs 1 or 2 `glossdb gloss` processes at once and times them; each prints the
+glosses it wrote, so a chunk glossed twice would show as a sum above the chunk count. The
+kill round starts two workers and SIGKILLs one as soon as it holds a claim: the other must
+take its claims over and finish, with every chunk glossed once and none lost. On two cores
+the servers already use both, so two workers cannot be faster than one: the point here is
+correctness under concurrency; the speed-up needs more machines.
+
+Quality: SciFact with PostgreSQL's `ts_rank_cd` as the lexical list, beside FTS5's BM25, on
+the same chunks: the normalization is chosen on train, nDCG@10 and recall@10 reported on
+test, lexical alone and fused with the same internal vectors (copied from the SQLite index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from glossdb import Index
+from glossdb.backends.local_server import start_llama_cpp_server
+from glossdb.models import DEFAULT_WRITER
+from glossdb.prefilter import Prefilter, search_terms
+from glossdb.store.postgres import FTS_SQL, tsquery
+from glossdb.store.vectors import VectorStore
+from tests.pgcluster import Cluster
+
+from . import beir, corpus_index, scifact
+from .hybrid import doc_of
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NORMS = (0, 1, 2, 4, 8, 32)  # ts_rank_cd's normalization flags tried on train
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# workers ------------------------------------------------------------------------------------
+def worker(url: str, env: dict) -> subprocess.Popen:
+    code = f"from glossdb import Index; print(Index({url!r}).gloss(), flush=True)"
+    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen) -> int:
+    out, err = proc.communicate(timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"a worker failed: {err.strip()[-500:]}")
+    return int(out.strip().splitlines()[-1])
+
+
+def gloss_round(ix: Index, url: str, env: dict, workers: int) -> dict:
+    ix.store.db.execute("DELETE FROM glosses")
+    t = time.perf_counter()
+    written = [finish(p) for p in [worker(url, env) for _ in range(workers)]]
+    seconds = time.perf_counter() - t
+    counts = ix.store.counts()
+    return {"workers": workers, "chunks": counts["chunks"], "glosses": counts["glosses"],
+            "written_per_worker": written, "duplicates": sum(written) - counts["glosses"],
+            "lost": counts["chunks"] - counts["glosses"], "seconds": round(seconds, 1),
+            "glosses_per_s": round(counts["glosses"] / seconds, 3)}
+
+
+def kill_round(ix: Index, url: str, env: dict) -> dict:
+    ix.store.db.execute("DELETE FROM glosses")
+    victim, survivor = worker(url, env), worker(url, env)
+    claimed = "SELECT count(DISTINCT owner) FROM gloss_claims"
+    deadline = time.monotonic() + 600
+    while ix.store.db.execute(claimed).fetchone()[0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    held = ix.store.db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0]
+    before = ix.store.counts()["glosses"]
+    written = finish(survivor)
+    counts = ix.store.counts()
+    left = ix.store.db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0]
+    return {"workers": 2, "killed": 1, "claims_held_at_kill": held,
+            "glosses_before_survivor_finished": before, "survivor_written": written,
+            "chunks": counts["chunks"], "glosses": counts["glosses"],
+            "lost": counts["chunks"] - counts["glosses"], "claims_left": left}
+
+
+def workers_part(pg: Cluster, chunks: int) -> dict:
+    docs = list(beir.dataset("scifact").corpus().values())[:chunks]
+    src = scifact.write_jsonl(Path(tempfile.mkdtemp()) / "docs.jsonl", docs)
+    url = pg.database("scale")
+    servers = [start_llama_cpp_server(DEFAULT_WRITER, free_port(), n_ctx=2048)
+               for _ in range(2)]
+    env = {**os.environ, "GLOSSDB_BACKEND": "openai", "GLOSSDB_EMBEDDER": "",
+           "GLOSSDB_BASE_URL": ", ".join(u for _, u in servers), "GLOSSDB_TIMEOUT_S": "600"}
+    try:
+        ix = Index(url, backend="openai", embedder="", base_url=env["GLOSSDB_BASE_URL"])
+        ix.add([src], gloss=False)
+        rounds = [gloss_round(ix, url, env, n) for n in (1, 2)]
+        rounds.append(kill_round(ix, url, env))
+        ix.close()
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(timeout=60)
+    one, two = rounds[0]["glosses_per_s"], rounds[1]["glosses_per_s"]
+    return {"servers": 2, "writer": DEFAULT_WRITER, "rounds": rounds,
+            "two_workers_vs_one": round(two / one, 3)}
+
+
+# quality ------------------------------------------------------------------------------------
+def pg_lexical(store, query: str, limit: int, norm: int) -> list[int]:
+    rows = store.db.execute(FTS_SQL.format(norm=norm), (tsquery(search_terms(query)), limit))
+    return [r[0] for r in rows]
+
+
+def measure(runs: dict[str, list[int]], doc: dict[int, str], qrels: dict) -> dict:
+    nd, rec = [], []
+    for qid, ids in runs.items():
+        docs = list(dict.fromkeys(doc[c] for c in ids))
+        nd.append(scifact.ndcg_at(docs, qrels[qid]))
+        rel = [d for d, g in qrels[qid].items() if g > 0]
+        rec.append(sum(d in docs[:10] for d in rel) / max(1, len(rel)))
+    return {"ndcg@10": round(statistics.fmean(nd), 4), "recall@10": round(statistics.fmean(rec), 4)}
+
+
+def pg_index(pg: Cluster, lite: Index) -> tuple[Index, dict[int, int]]:
+    """The SciFact chunks in PostgreSQL, with the SQLite index's vectors copied over; the
+    map of SQLite chunk ids to PostgreSQL ones."""
+    url = pg.database("scifact")
+    ix = Index(url, embedder="")
+    ix.add([corpus_index.RAW / "scifact.jsonl"], gloss=False)
+    ours = {(c.uri, c.ordinal): cid for cid, c in ix.store.get_chunks(ix.store.chunk_ids()).items()}
+    theirs = lite.store.get_chunks(lite.store.chunk_ids())
+    to_pg = {cid: ours[(c.uri, c.ordinal)] for cid, c in theirs.items()}
+    pre = lite.prefilter
+    ids, mat = pre.vectors.matrix(pre.version)
+    vectors = VectorStore(ix.store)
+    version = vectors.ensure_embedder(pre.version.model_id, pre.version.dim)
+    vectors.put(version.id, [to_pg[int(i)] for i in ids], mat)
+    return ix, to_pg
+
+
+def quality_part(pg: Cluster) -> dict:
+    lite, _ = corpus_index.open_index("scifact")
+    ds = beir.dataset("scifact")
+    texts = ds.queries()
+    t = time.perf_counter()
+    ix, to_pg = pg_index(pg, lite)
+    load_s = time.perf_counter() - t
+    doc_lite = {cid: doc_of(c.uri) for cid, c in lite.store.get_chunks(lite.store.chunk_ids()).items()}
+    doc_pg = {to_pg[c]: d for c, d in doc_lite.items()}
+    train, test = ds.qrels("train"), ds.qrels("test")
+    norms = {n: measure({q: pg_lexical(ix.store, texts[q], 10, n) for q in train}, doc_pg, train)
+             for n in NORMS}
+    best = max(NORMS, key=lambda n: norms[n]["ndcg@10"])
+    rows = [{"split": "train", "system": f"PostgreSQL ts_rank_cd (normalization {n})", **m}
+            for n, m in norms.items()]
+    rows.append({"split": "train", "system": "SQLite FTS5 BM25",
+                 **measure({q: [c for c, _ in lite.store.fts_search(search_terms(texts[q]), 10)]
+                            for q in train}, doc_lite, train)})
+    rows.append({"split": "test", "system": "SQLite FTS5 BM25",
+                 **measure({q: [c for c, _ in lite.store.fts_search(search_terms(texts[q]), 10)]
+                            for q in test}, doc_lite, test)})
+    rows.append({"split": "test", "system": f"PostgreSQL ts_rank_cd (normalization {best})",
+                 **measure({q: pg_lexical(ix.store, texts[q], 10, best) for q in test},
+                           doc_pg, test)})
+    hybrid_pg = Prefilter(ix.store, VectorStore(ix.store), lite.prefilter.embedder,
+                          VectorStore(ix.store).version_with_vectors(lite.prefilter.version.model_id))
+    for name, pre, doc in (("SQLite FTS5 + vectors, RRF (glossdb prefilter)", lite.prefilter, doc_lite),
+                           ("PostgreSQL ts_rank_cd + vectors, RRF", hybrid_pg, doc_pg)):
+        runs = {q: [c.chunk_id for c in pre.candidates(texts[q], 10)] for q in test}
+        rows.append({"split": "test", "system": name, **measure(runs, doc, test)})
+    ix.close()
+    return {"chosen_normalization": best, "pg_load_s": round(load_s, 1), "rows": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--chunks", type=int, default=32)
+    ap.add_argument("--part", choices=["all", "workers", "quality"], default="all")
+    args = ap.parse_args()
+    out = RESULTS / "scale.json"
+    result = json.loads(out.read_text()) if out.exists() else {}
+    with Cluster() as pg:
+        import psycopg
+
+        with psycopg.connect(pg.url()) as conn:
+            result["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+        if args.part in ("all", "quality"):
+            result["quality"] = quality_part(pg)
+            print(scifact.markdown_table(result["quality"]["rows"],
+                                         ["split", "system", "ndcg@10", "recall@10"]))
+        if args.part in ("all", "workers"):
+            result["workers"] = workers_part(pg, args.chunks)
+            print(json.dumps(result["workers"], indent=2))
+    result.update(machine=scifact.machine(), date=scifact.today())
+    RESULTS.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
