@@ -157,3 +157,38 @@ def test_postgres_refuses_a_foreign_database_and_never_creates_when_reading(pg_u
 def test_a_password_never_reaches_a_message():
     assert display("postgresql://u:s3cret@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert display("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_postgres_bm25_equals_a_python_oracle(pg_url):
+    """The store's BM25 in SQL against the formula computed here from the same tsvectors."""
+    import math
+
+    from glossdb.store.postgres import B, K1
+
+    store = open_store(pg_url)
+    texts = ["cats purr and cats sleep", "a dog barks at the cat", "rockets burn fuel",
+             "the sleepy cat purrs softly while another cat sleeps", "fuel for dogs"]
+    with store.transaction():
+        store.replace_chunks(store.upsert_document("u", None, "h", {}), drafts(*texts))
+    rows = store.db.execute("SELECT rowid, doclen, (SELECT json_agg(json_build_array(lexeme,"
+                            " array_length(positions, 1))) FROM unnest(tsv)) FROM chunk_fts")
+    docs = {cid: (dl, dict(tf)) for cid, dl, tf in rows}
+    lexemes = [r[0] for r in store.db.execute(
+        "SELECT unnest(tsvector_to_array(to_tsvector('english', 'cat sleeping fuel')))")]
+    n, avgdl = len(docs), sum(dl for dl, _ in docs.values()) / len(docs)
+    oracle = {}
+    for cid, (dl, tf) in docs.items():
+        score = 0.0
+        for lex in lexemes:
+            df = sum(lex in t for _, t in docs.values())
+            if lex in tf:
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                score += idf * tf[lex] * (K1 + 1) / (tf[lex] + K1 * (1 - B + B * dl / avgdl))
+        if score:
+            oracle[cid] = score
+    got = dict(store.fts_search(["cat", "sleeping", "fuel"], 10))
+    assert got.keys() == oracle.keys()
+    assert all(abs(got[c] - oracle[c]) < 1e-9 for c in got)
+    assert [c for c, _ in store.fts_search(["cat", "sleeping", "fuel"], 10)] == sorted(
+        oracle, key=lambda c: (-oracle[c], c))
+    store.close()

@@ -60,7 +60,9 @@ def _postgres_fts() -> str:
             rowid BIGINT PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
             text TEXT NOT NULL,
             gloss TEXT NOT NULL DEFAULT '',
-            tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text || ' ' || gloss)) STORED
+            tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text || ' ' || gloss)) STORED,
+            doclen INTEGER GENERATED ALWAYS AS (coalesce(array_length(
+                regexp_split_to_array(btrim(text || ' ' || gloss), '\\s+'), 1), 1)) STORED
         );
         CREATE INDEX chunk_fts_tsv ON chunk_fts USING gin (tsv);
         """
