@@ -39,12 +39,16 @@ def free_port() -> int:
 class Server:
     """A real `glossdb serve` subprocess on a free loopback port, stopped on exit."""
 
-    def __init__(self, workdir: Path, delay: float):
-        docs = corpus(workdir / "docs", files=24)
-        index = str(workdir / "load.glossdb")
+    def __init__(self, workdir: Path, delay: float, index: str | None = None,
+                 add: bool = True):
+        """Serve ``index`` (default: a file in ``workdir``), after adding the test corpus to
+        it unless ``add`` is false (a second replica of an index that has it)."""
+        index = index or str(workdir / "load.glossdb")
         environment = env(delay)
-        subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index],
-                       env=environment, check=True, capture_output=True)
+        if add:
+            docs = corpus(workdir / "docs", files=24)
+            subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index],
+                           env=environment, check=True, capture_output=True)
         self.url = f"http://127.0.0.1:{free_port()}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",

@@ -35,3 +35,26 @@ def test_stats_is_answered_while_a_search_waits_on_the_model(tmp_path):
             order.append("stats")
         t.join()
     assert order[0] == "stats" and order[-1] == "search", order
+
+
+def test_two_serve_replicas_share_one_postgresql_index(tmp_path, pg_url):
+    """Two `glossdb serve` processes on one PostgreSQL index, loaded at once: no errors, one
+    query log, and a judgment one replica stored is a cached judgment for the other."""
+    results = {}
+    with Server(tmp_path, delay=0.05, index=pg_url) as a, \
+            Server(tmp_path, delay=0.05, index=pg_url, add=False) as b:
+        threads = [threading.Thread(target=lambda s=s: results.__setitem__(
+            s.url, run_load(s.url, requests=30, clients=3))) for s in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        first = httpx.get(a.url + "/api/search", params={"q": "glacier ice flow", "k": 3},
+                          timeout=120).json()
+        second = httpx.get(b.url + "/api/search", params={"q": "glacier ice flow", "k": 3},
+                           timeout=120).json()
+        stats = httpx.get(b.url + "/api/stats", timeout=60).json()
+    assert len(results) == 2 and all(r["load_errors"] == 0 for r in results.values()), results
+    assert [h["chunk_id"] for h in first["hits"]] == [h["chunk_id"] for h in second["hits"]]
+    assert second["hits"] and all(h["cached"] for h in second["hits"])  # a's judgments
+    assert stats["documents"] == 24 and stats["path"] == pg_url
