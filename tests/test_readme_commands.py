@@ -76,3 +76,26 @@ def test_readme_integration_snippets_run(tmp_path, monkeypatch):
     assert len(snippets) == 2
     for code in snippets:
         exec(compile(code, "README.md", "exec"), {})
+
+
+def test_running_at_scale_block_runs_on_postgresql(tmp_path, monkeypatch, pg_url):
+    """The "Running at scale" block as written, on a throw-away cluster: its glossdb.toml
+    (with this test's database URL), `add --gloss later`, then a `gloss` worker."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("### Running at scale", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    toml = block.split("<<'EOF'\n", 1)[1].split("EOF", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSDB_BACKEND", "fake")  # the variables override the file
+    monkeypatch.setenv("GLOSSDB_EMBEDDER", "hashing")
+    (tmp_path / "glossdb.toml").write_text(re.sub(r'index = "[^"]+"', f'index = "{pg_url}"', toml))
+    shutil.copytree(ROOT / "examples" / "docs", tmp_path / "docs")
+    runner = CliRunner()
+    commands = [line.split("  #", 1)[0].strip().rstrip("&").strip()
+                for line in block.splitlines() if line.startswith("glossdb ")]
+    assert [c.split()[1] for c in commands] == ["add", "gloss", "serve"]
+    for line in commands[:2]:
+        out = runner.invoke(cli, shlex.split(line)[1:], catch_exceptions=False)
+        assert out.exit_code == 0, (line, out.output)
+    stats = json.loads(runner.invoke(cli, ["stats", "--json"]).output)
+    assert stats["path"] == pg_url and stats["chunks"] == stats["glosses"] > 0
+    assert stats["representations"][0]["pending"] == 0
