@@ -38,11 +38,12 @@ def main() -> None:
     ap.add_argument("--reads", default="gloss", choices=["gloss", "text"],
                     help="gloss: gloss, else a lead of --chars; text: the text cut at --chars")
     ap.add_argument("--chars", type=int, default=240)
+    ap.add_argument("--judge-model", default="", help="another judge model (default: the index's)")
     args = ap.parse_args()
     c = Collection("scifact", "train")
-    if args.threads:
+    if args.threads or args.judge_model:
         from glossdb.index import Index
-        c.ix = Index(c.ix.path, threads=args.threads)
+        c.ix = Index(c.ix.path, threads=args.threads or None, model=args.judge_model or None)
     step = max(1, len(c.queries) // args.queries)
     qids = list(c.queries)[::step][: args.queries]
     from dataclasses import replace
@@ -66,7 +67,8 @@ def main() -> None:
                                    judge.score_uncached(c.queries[qid], leads)))
         per_query[qid] = row
     seconds = time.perf_counter() - t0
-    dump = corpus_index.RAW / f"fusion-{args.reads}-{args.chars}-depth{args.depth}.json"
+    model = f"-{args.judge_model}" if args.judge_model else ""
+    dump = corpus_index.RAW / f"fusion-{args.reads}-{args.chars}-depth{args.depth}{model}.json"
     dump.write_text(json.dumps({q: {"found": [f.__dict__ for f in r["found"]],
                                     "judge": r["mixed"]} for q, r in per_query.items()}))
     rows = []
@@ -128,7 +130,7 @@ def main() -> None:
     out = RESULTS / "fusion-study.json"
     runs = json.loads(out.read_text()) if out.exists() else {}
     runs = runs if isinstance(runs, dict) and "runs" in runs else {"runs": {}}
-    runs["runs"][f"{args.reads}-{args.chars}-depth{args.depth}-q{len(every)}"] = (
+    runs["runs"][f"{args.reads}-{args.chars}-depth{args.depth}-q{len(every)}{model}"] = (
         {"depth": args.depth, "rows": rows, "s_per_query": round(seconds / len(every), 2),
          "tokens": judge.model.tokens_evaluated, "machine": scifact.machine(),
          "date": scifact.today()})
