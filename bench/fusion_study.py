@@ -39,11 +39,14 @@ def main() -> None:
                     help="gloss: gloss, else a lead of --chars; text: the text cut at --chars")
     ap.add_argument("--chars", type=int, default=240)
     ap.add_argument("--judge-model", default="", help="another judge model (default: the index's)")
+    ap.add_argument("--representation", default="",
+                    help="the gloss version judged (default: the configured writer's)")
     args = ap.parse_args()
     c = Collection("scifact", "train")
-    if args.threads or args.judge_model:
+    if args.threads or args.judge_model or args.representation:
         from glossdb.index import Index
-        c.ix = Index(c.ix.path, threads=args.threads or None, model=args.judge_model or None)
+        c.ix = Index(c.ix.path, threads=args.threads or None, model=args.judge_model or None,
+                     representation=args.representation or None)
     step = max(1, len(c.queries) // args.queries)
     qids = list(c.queries)[::step][: args.queries]
     from dataclasses import replace
@@ -67,7 +70,8 @@ def main() -> None:
                                    judge.score_uncached(c.queries[qid], leads)))
         per_query[qid] = row
     seconds = time.perf_counter() - t0
-    model = f"-{args.judge_model}" if args.judge_model else ""
+    model = (f"-{args.judge_model}" if args.judge_model else "") + (
+        f"-{args.representation}" if args.representation else "")
     dump = corpus_index.RAW / f"fusion-{args.reads}-{args.chars}-depth{args.depth}{model}.json"
     dump.write_text(json.dumps({q: {"found": [f.__dict__ for f in r["found"]],
                                     "judge": r["mixed"]} for q, r in per_query.items()}))
