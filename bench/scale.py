@@ -145,7 +145,8 @@ def measure(runs: dict[str, list[int]], doc: dict[int, str], qrels: dict) -> dic
         nd.append(scifact.ndcg_at(docs, qrels[qid]))
         rel = [d for d, g in qrels[qid].items() if g > 0]
         rec.append(sum(d in docs[:10] for d in rel) / max(1, len(rel)))
-    return {"ndcg@10": round(statistics.fmean(nd), 4), "recall@10": round(statistics.fmean(rec), 4)}
+    return {"ndcg@10": round(statistics.fmean(nd), 4),
+            "recall@10": round(statistics.fmean(rec), 4)}
 
 
 def pg_index(pg: Cluster, lite: Index) -> tuple[Index, dict[int, int]]:
@@ -154,7 +155,8 @@ def pg_index(pg: Cluster, lite: Index) -> tuple[Index, dict[int, int]]:
     url = pg.database("scifact")
     ix = Index(url, embedder="")
     ix.add([corpus_index.RAW / "scifact.jsonl"], gloss=False)
-    ours = {(c.uri, c.ordinal): cid for cid, c in ix.store.get_chunks(ix.store.chunk_ids()).items()}
+    ours = {(c.uri, c.ordinal): cid
+            for cid, c in ix.store.get_chunks(ix.store.chunk_ids()).items()}
     theirs = lite.store.get_chunks(lite.store.chunk_ids())
     to_pg = {cid: ours[(c.uri, c.ordinal)] for cid, c in theirs.items()}
     pre = lite.prefilter
@@ -172,7 +174,8 @@ def quality_part(pg: Cluster) -> dict:
     t = time.perf_counter()
     ix, to_pg = pg_index(pg, lite)
     load_s = time.perf_counter() - t
-    doc_lite = {cid: doc_of(c.uri) for cid, c in lite.store.get_chunks(lite.store.chunk_ids()).items()}
+    doc_lite = {cid: doc_of(c.uri)
+                for cid, c in lite.store.get_chunks(lite.store.chunk_ids()).items()}
     doc_pg = {to_pg[c]: d for c, d in doc_lite.items()}
     splits = {"train": ds.qrels("train"), "test": ds.qrels("test")}
 
@@ -190,18 +193,20 @@ def quality_part(pg: Cluster) -> dict:
     rows = [row("train", f"PostgreSQL ts_rank_cd (normalization {n})",
                 lambda q, n=n: pg_lexical(ix.store, q, 10, n), doc_pg) for n in NORMS]
     best = max(NORMS, key=lambda n: rows[NORMS.index(n)]["ndcg@10"])
-    hybrid_pg = Prefilter(ix.store, VectorStore(ix.store), lite.prefilter.embedder,
-                          VectorStore(ix.store).version_with_vectors(lite.prefilter.version.model_id))
+    vectors = VectorStore(ix.store)
+    hybrid_pg = Prefilter(ix.store, vectors, lite.prefilter.embedder,
+                          vectors.version_with_vectors(lite.prefilter.version.model_id))
     for split in ("train", "test"):
         rows.append(row(split, "SQLite FTS5 BM25", fts5, doc_lite))
         rows.append(row(split, "PostgreSQL BM25 over tsvector (the store's)",
                         lambda q: pg_lexical(ix.store, q, 10, None), doc_pg))
     rows.append(row("test", f"PostgreSQL ts_rank_cd (normalization {best}, best on train)",
                     lambda q: pg_lexical(ix.store, q, 10, best), doc_pg))
-    for name, pre, doc in (("SQLite FTS5 + vectors, RRF (glossdb prefilter)", lite.prefilter, doc_lite),
-                           ("PostgreSQL BM25 + vectors, RRF (glossdb prefilter)", hybrid_pg, doc_pg)):
-        rows.append(row("test", name, lambda q, pre=pre: [c.chunk_id for c in pre.candidates(q, 10)],
-                        doc))
+    prefilters = (("SQLite FTS5 + vectors, RRF (glossdb prefilter)", lite.prefilter, doc_lite),
+                  ("PostgreSQL BM25 + vectors, RRF (glossdb prefilter)", hybrid_pg, doc_pg))
+    for name, pre, doc in prefilters:
+        rows.append(row("test", name,
+                        lambda q, pre=pre: [c.chunk_id for c in pre.candidates(q, 10)], doc))
     ix.close()
     return {"pg_load_s": round(load_s, 1), "rows": rows}
 
@@ -221,7 +226,7 @@ def main() -> None:
         if args.part in ("all", "quality"):
             result["quality"] = quality_part(pg)
             print(scifact.markdown_table(result["quality"]["rows"],
-                                         ["split", "system", "ndcg@10", "recall@10", "s_per_query"]))
+                                         list(result["quality"]["rows"][0])))
         if args.part in ("all", "workers"):
             result["workers"] = workers_part(pg, args.chunks)
             print(json.dumps(result["workers"], indent=2))

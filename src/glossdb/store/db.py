@@ -24,6 +24,9 @@ _CHUNK_COLUMNS = (
 )
 
 
+SQLFunctions = dict[str, tuple[int, Callable[..., Any]]]  # name -> (arity, function)
+
+
 def _chunk(row: Sequence[Any]) -> Chunk:
     return Chunk(*row)
 
@@ -67,7 +70,7 @@ class Store(ABC):
 
     @abstractmethod
     def run_sql(self, statement: str, params: Sequence[Any],
-                functions: dict[str, tuple[int, Callable[..., Any]]]) -> tuple[list[str], list[tuple]]:
+                functions: SQLFunctions) -> tuple[list[str], list[tuple]]:
         """Run a user's statement with glossdb's SQL functions available where the
         database allows them; (columns, rows)."""
 

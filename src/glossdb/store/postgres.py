@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError, IndexCorrupt, InvalidQuery, NoSuchIndex
-from .db import Store
+from .db import SQLFunctions, Store
 from .migrations import MIGRATIONS, POSTGRES
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -163,7 +163,7 @@ class PostgresStore(Store):
         return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
 
     def run_sql(self, statement: str, params: Sequence[Any],
-                functions: dict[str, tuple[int, Callable[..., Any]]]) -> tuple[list[str], list[tuple]]:
+                functions: SQLFunctions) -> tuple[list[str], list[tuple]]:
         used = [name for name in functions if re.search(rf"\b{name}\s*\(", statement)]
         if used:
             raise InvalidQuery(f"{', '.join(used)} run in glossdb's process, which PostgreSQL "

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import IndexCorrupt, InvalidQuery, NoSuchIndex
-from .db import Store
+from .db import SQLFunctions, Store
 from .migrations import apply_migrations, pending
 
 APPLICATION_ID = 0x676C6F73  # "glos"
@@ -164,7 +164,7 @@ class SQLiteStore(Store):
         return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
 
     def run_sql(self, statement: str, params: Sequence[Any],
-                functions: dict[str, tuple[int, Callable[..., Any]]]) -> tuple[list[str], list[tuple]]:
+                functions: SQLFunctions) -> tuple[list[str], list[tuple]]:
         for name, (arity, fn) in functions.items():
             self.db.create_function(name, arity, fn)
         try:

@@ -1,4 +1,5 @@
-"""Internal vectors in the index (a file, or a PostgreSQL database): one row per (embedder version, chunk), float16 blobs.
+"""Internal vectors in the index (file or PostgreSQL database): one row per (embedder
+version, chunk), float16 blobs.
 
 Search is exact: one matrix product over every vector of the embedder version, held in
 memory and reloaded only when ``vectors_generation`` moved (this or another process added or
