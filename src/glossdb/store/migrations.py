@@ -54,7 +54,10 @@ def _sqlite_fts() -> str:
 
 
 def _postgres_fts() -> str:
-    """The same two columns as FTS5's table, searched through one stored tsvector."""
+    """The same two columns as FTS5's table, parsed by PostgreSQL's text search into a
+    stored tsvector (GIN-indexed, for any tsquery a user runs), and an inverted index that
+    BM25 reads: one row per (lexeme, chunk) with its term frequency and the chunk's length,
+    rewritten by a trigger whenever the text or gloss changes."""
     return """
         CREATE TABLE chunk_fts (
             rowid BIGINT PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
@@ -65,6 +68,24 @@ def _postgres_fts() -> str:
                 regexp_split_to_array(btrim(text || ' ' || gloss), '\\s+'), 1), 1)) STORED
         );
         CREATE INDEX chunk_fts_tsv ON chunk_fts USING gin (tsv);
+        CREATE TABLE chunk_terms (
+            lexeme TEXT NOT NULL,
+            chunk_id BIGINT NOT NULL REFERENCES chunk_fts(rowid) ON DELETE CASCADE,
+            tf INTEGER NOT NULL,
+            doclen INTEGER NOT NULL,
+            PRIMARY KEY (lexeme, chunk_id)
+        );
+        CREATE INDEX chunk_terms_chunk ON chunk_terms(chunk_id);
+        CREATE FUNCTION glossdb_index_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM chunk_terms WHERE chunk_id = NEW.rowid;
+            INSERT INTO chunk_terms (lexeme, chunk_id, tf, doclen)
+                SELECT lexeme, NEW.rowid, coalesce(array_length(positions, 1), 1), NEW.doclen
+                FROM unnest(NEW.tsv);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER chunk_fts_terms AFTER INSERT OR UPDATE ON chunk_fts
+            FOR EACH ROW EXECUTE FUNCTION glossdb_index_terms();
         """
 
 

@@ -1,7 +1,8 @@
 """A store in a PostgreSQL database (psycopg 3), shared by many processes and machines.
 
 Same schema and migrations as the SQLite file (:mod:`.migrations`, PostgreSQL dialect);
-full text through a stored ``tsvector`` with a GIN index, ranked by BM25 in SQL; vectors
+full text parsed by PostgreSQL's text search into a GIN-indexed ``tsvector`` and an
+inverted index (``chunk_terms``) that BM25 reads in SQL; vectors
 as ``bytea`` rows, searched in memory like SQLite's. One database (or schema, through the
 URL's ``options=-csearch_path=…``) holds one index. LLM matching in SQL needs functions that
 call back into this process, which PostgreSQL cannot do: ``glossdb sql`` runs plain SQL here.
@@ -21,21 +22,18 @@ from .migrations import MIGRATIONS, POSTGRES
 SCHEMES = ("postgresql://", "postgres://")
 MIGRATION_LOCK = 0x676C6F73  # advisory lock: one process migrates at a time
 K1, B = 1.2, 0.75  # BM25's constants, FTS5's defaults
-# BM25 over the stored tsvector (what FTS5 computes; ts_rank_cd has no idf and ranked SciFact
-# 22 points lower: bench/results/scale.json). Query words are stemmed by the same 'english'
-# configuration; the GIN index finds the chunks holding any of them; idf from document
-# frequencies counted through that index; doclen is the chunk's word count.
+# BM25 over PostgreSQL's own parsing of the text (what FTS5 computes; ts_rank_cd has no idf
+# and ranked SciFact 22 points lower: bench/results/scale.json). Query words are stemmed by
+# the same 'english' configuration; the inverted index chunk_terms gives the postings of the
+# query's lexemes only, their document frequencies, and the chunks' lengths.
 FTS_SQL = (
     "WITH lex AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?))) AS lex),"
     " n AS (SELECT count(*) AS n, avg(doclen) AS avgdl FROM chunk_fts),"
     " terms AS (SELECT lex, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5)) AS idf FROM lex, n,"
-    " LATERAL (SELECT count(*) AS df FROM chunk_fts WHERE tsv @@ quote_literal(lex)::tsquery) d),"
-    " q AS (SELECT string_agg(quote_literal(lex), ' | ')::tsquery AS q FROM lex)"
-    f" SELECT f.rowid, sum(t.idf * u.tf * {K1 + 1} / (u.tf + {K1} * ({1 - B} + {B} * f.doclen"
-    " / n.avgdl))) AS score FROM q, n, chunk_fts f,"
-    " LATERAL (SELECT lexeme, array_length(positions, 1) AS tf FROM unnest(f.tsv)) u,"
-    " terms t WHERE f.tsv @@ q.q AND t.lex = u.lexeme"
-    " GROUP BY f.rowid ORDER BY score DESC, f.rowid LIMIT ?"
+    " LATERAL (SELECT count(*) AS df FROM chunk_terms WHERE lexeme = lex) d)"
+    f" SELECT p.chunk_id, sum(t.idf * p.tf * {K1 + 1} / (p.tf + {K1} * ({1 - B} + {B} * p.doclen"
+    " / n.avgdl))) AS score FROM terms t JOIN chunk_terms p ON p.lexeme = t.lex, n"
+    " GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT ?"
 )
 
 
