@@ -198,3 +198,24 @@ def test_postgres_bm25_equals_a_python_oracle(pg_url):
     assert store.delete_document("u") == len(texts)
     assert store.db.execute("SELECT count(*) FROM chunk_terms").fetchone()[0] == 0
     store.close()
+
+
+def test_postgres_replaces_a_connection_the_server_dropped(pg_url):
+    """A server restart or failover kills the session: the statement that meets it fails
+    with a translated error, the next one runs on a new connection."""
+    import psycopg
+
+    from glossdb.errors import IndexBusy, translate
+
+    store = open_store(pg_url)
+    with store.transaction():
+        store.replace_chunks(store.upsert_document("u", None, "h", {}), drafts("alpha"))
+    pid = store.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(psycopg.OperationalError) as failed:
+        store.counts()
+    assert isinstance(translate(failed.value), IndexBusy)
+    assert store.counts()["chunks"] == 1
+    assert store.db.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+    store.close()

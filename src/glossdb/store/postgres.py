@@ -52,10 +52,19 @@ def display(url: str) -> str:
 
 class _Connection:
     """psycopg's connection with sqlite3's parameter style (``?``), so the shared queries
-    of :class:`~.db.Store` run unchanged; counts the rows its statements change."""
+    of :class:`~.db.Store` run unchanged; counts the rows its statements change. A
+    connection the server dropped (a restart, a failover) is replaced before the next
+    statement: the statement that met the break fails (one "unreachable" error, nothing
+    retried twice), the next one runs on a new connection."""
 
-    def __init__(self, conn: Any, tracer: Callable[[str], None] | None):
-        self.conn, self.tracer, self.total_changes = conn, tracer, 0
+    def __init__(self, connect: Callable[[], Any], tracer: Callable[[str], None] | None):
+        self._connect, self.tracer, self.total_changes = connect, tracer, 0
+        self.conn, self._closed = connect(), False
+
+    def live(self) -> Any:
+        if self.conn.broken and not self._closed:
+            self.conn = self._connect()
+        return self.conn
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -65,7 +74,7 @@ class _Connection:
         sql = self._sql(sql)
         if self.tracer:
             self.tracer(sql)
-        cur = self.conn.execute(sql, tuple(params))
+        cur = self.live().execute(sql, tuple(params))
         if cur.description is None and cur.rowcount > 0:
             self.total_changes += cur.rowcount
         return cur
@@ -77,7 +86,7 @@ class _Connection:
         sql = self._sql(sql)
         if self.tracer:
             self.tracer(sql)
-        with self.conn.cursor() as cur:
+        with self.live().cursor() as cur:
             cur.executemany(sql, rows)
             self.total_changes += max(cur.rowcount, 0)
 
@@ -85,9 +94,10 @@ class _Connection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return self.live().info.transaction_status != TransactionStatus.IDLE
 
     def close(self) -> None:
+        self._closed = True
         self.conn.close()
 
 
@@ -106,15 +116,15 @@ class PostgresStore(Store):
         self.url, self.location = url, display(url)
         self.errors = (psycopg.Error,)
         try:
-            conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self.db = _Connection(
+                lambda: psycopg.connect(url, autocommit=True, connect_timeout=10), tracer)
         except psycopg.Error as exc:
             raise NoSuchIndex(f"cannot connect to {self.location} ({_first_line(exc)}): check "
                               "the URL, and that the server runs and accepts you") from None
-        self.db = _Connection(conn, tracer)
         try:
             self._open(create)
         except BaseException:
-            conn.close()
+            self.db.close()
             raise
 
     def _open(self, create: bool) -> None:
@@ -149,7 +159,7 @@ class PostgresStore(Store):
         if self.db.in_transaction:
             yield self.db
             return
-        with self.db.conn.transaction():
+        with self.db.live().transaction():
             yield self.db
 
     def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
