@@ -215,8 +215,8 @@ def test_json_output_has_the_api_shapes(run, corpus):
 
 
 def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_url, tmp_path):
-    """`index = "postgresql://…"` in ./glossdb.toml: every command uses that database; a
-    password never shows (stats prints the URL without it)."""
+    """`index = "postgresql://…"` in ./glossdb.toml: every command uses that database, plain
+    SQL and the database's own glossdb_gloss run, the LLM's SQL functions are refused."""
     (tmp_path / "glossdb.toml").write_text(f'index = "{pg_url}"\nembedder = "hashing"\n')
     out = run("add", str(corpus))
     assert out.exit_code == 0, out.output
@@ -229,5 +229,8 @@ def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_u
     assert "BM25 over tsvector" in sql and "to_tsvector('english', 'yeast dough')" in sql
     plain = run("sql", "SELECT count(*) AS n FROM chunks", "--json").output
     assert json.loads(plain) == [{"n": stats["chunks"]}]
-    refused = run("sql", "SELECT glossdb_gloss(id) FROM chunks")
+    glosses = json.loads(run("sql", "SELECT id, glossdb_gloss(id) AS g FROM chunks",
+                             "--json").output)
+    assert len(glosses) == stats["chunks"] and all(row["g"] for row in glosses)
+    refused = run("sql", "SELECT glossdb_match('yeast', id) FROM chunks")
     assert refused.exit_code != 0 and "PostgreSQL" in refused.output

@@ -174,7 +174,8 @@ class SearchVerbs:
         * ``glossdb_verdict(query, chunk_id)``: its verdict in words,
         * ``glossdb_gloss(chunk_id)``: the chunk's gloss of the active version.
 
-        On a PostgreSQL index plain SQL runs; these functions are SQLite's only.
+        On a PostgreSQL index ``glossdb_gloss`` is the database's own function; the other
+        two need SQLite (they call the LLM in this process).
         """
         judge, rep = self.judge(), self.representation()
 
@@ -190,7 +191,7 @@ class SearchVerbs:
 
         return self.store.run_sql(statement, tuple(params), {
             "glossdb_match": (2, match), "glossdb_verdict": (2, verdict_of),
-            "glossdb_gloss": (1, gloss_of)})
+            "glossdb_gloss": (1, gloss_of)}, rep.id)
 
     def tune(self, queries: list[str] | None = None, recent: int = 20, deep: int = 50,
              k: int = 10, target: float = 0.95,

@@ -69,10 +69,11 @@ class Store(ABC):
         """The statement :meth:`fts_search` runs, with its values inlined (for ``--sql``)."""
 
     @abstractmethod
-    def run_sql(self, statement: str, params: Sequence[Any],
-                functions: SQLFunctions) -> tuple[list[str], list[tuple]]:
+    def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
+                representation_id: int) -> tuple[list[str], list[tuple]]:
         """Run a user's statement with glossdb's SQL functions available where the
-        database allows them; (columns, rows)."""
+        database allows them (``glossdb_gloss`` reads ``representation_id``'s glosses);
+        (columns, rows)."""
 
     @abstractmethod
     def changes(self) -> int:

@@ -255,8 +255,25 @@ def m006_gloss_claims(d: Dialect) -> str:
         """
 
 
+def m007_gloss_function(d: Dialect) -> str:
+    """``glossdb_gloss(chunk_id)`` as a function of the database itself where it can hold one
+    (PostgreSQL: plain SQL, so psql and any client can call it); SQLite's is registered on
+    the connection by glossdb (``Store.run_sql``). It reads the representation named by the
+    session setting ``glossdb.representation`` (glossdb sets it), else the newest one."""
+    if d is SQLITE:
+        return ""
+    return """
+        CREATE FUNCTION glossdb_gloss(chunk BIGINT) RETURNS TEXT LANGUAGE sql STABLE AS $$
+            SELECT g.text FROM glosses g WHERE g.chunk_id = chunk AND g.representation_id =
+                coalesce(nullif(current_setting('glossdb.representation', true), '')::bigint,
+                         (SELECT max(id) FROM representations))
+        $$;
+        """
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens,
-                               m004_vectors, m005_query_log_depth, m006_gloss_claims]
+                               m004_vectors, m005_query_log_depth, m006_gloss_claims,
+                               m007_gloss_function]
 
 
 def statements(script: str) -> list[str]:

@@ -4,8 +4,9 @@ Same schema and migrations as the SQLite file (:mod:`.migrations`, PostgreSQL di
 full text parsed by PostgreSQL's text search into a GIN-indexed ``tsvector`` and an
 inverted index (``chunk_terms``) that BM25 reads in SQL; vectors
 as ``bytea`` rows, searched in memory like SQLite's. One database (or schema, through the
-URL's ``options=-csearch_path=…``) holds one index. LLM matching in SQL needs functions that
-call back into this process, which PostgreSQL cannot do: ``glossdb sql`` runs plain SQL here.
+URL's ``options=-csearch_path=…``) holds one index. ``glossdb_gloss`` is a function of the
+database; the LLM's SQL functions (``glossdb_match``, ``glossdb_verdict``) call back into
+glossdb's process, which PostgreSQL cannot do.
 """
 
 from __future__ import annotations
@@ -170,14 +171,21 @@ class PostgresStore(Store):
         expr = "'" + " ".join(terms).replace("'", "''") + "'"
         return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
 
-    def run_sql(self, statement: str, params: Sequence[Any],
-                functions: SQLFunctions) -> tuple[list[str], list[tuple]]:
-        used = [name for name in functions if re.search(rf"\b{name}\s*\(", statement)]
+    def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
+                representation_id: int) -> tuple[list[str], list[tuple]]:
+        """Plain SQL, with the database's own ``glossdb_gloss`` (migration m007) reading
+        ``representation_id``; the judge's functions call back into this process, which
+        PostgreSQL cannot do, so a statement using them is refused."""
+        native = {"glossdb_gloss"}
+        used = [name for name in functions
+                if name not in native and re.search(rf"\b{name}\s*\(", statement)]
         if used:
-            raise InvalidQuery(f"{', '.join(used)} run in glossdb's process, which PostgreSQL "
-                               "cannot call from SQL: use `glossdb search`/`why` for LLM "
-                               "matching, or an SQLite index for these functions")
+            raise InvalidQuery(f"{', '.join(used)} run the LLM in glossdb's process, which "
+                               "PostgreSQL cannot call from SQL: use `glossdb search`/`why`, "
+                               "or an SQLite index for these functions")
         try:
+            self.db.execute("SELECT set_config('glossdb.representation', ?, false)",
+                            (str(representation_id),))
             cursor = self.db.execute(statement, params)
             rows = cursor.fetchall() if cursor.description else []
         except self.errors as exc:

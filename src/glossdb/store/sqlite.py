@@ -163,8 +163,8 @@ class SQLiteStore(Store):
         expr = "'" + fts_expression(terms).replace("'", "''") + "'"
         return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
 
-    def run_sql(self, statement: str, params: Sequence[Any],
-                functions: SQLFunctions) -> tuple[list[str], list[tuple]]:
+    def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
+                representation_id: int) -> tuple[list[str], list[tuple]]:
         for name, (arity, fn) in functions.items():
             self.db.create_function(name, arity, fn)
         try:
