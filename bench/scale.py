@@ -3,6 +3,7 @@ and PostgreSQL's full text as the prefilter beside FTS5 on SciFact.
 
     python -m bench.scale --chunks 32                 # both parts (bench/results/scale.json)
     python -m bench.scale --part quality              # the SciFact part only, no servers
+    python -m bench.scale --part size --size 100000   # full-text search time at 100k chunks
 
 Workers: a throw-away PostgreSQL cluster (tests/pgcluster.py) holds an index of the first
 ``--chunks`` SciFact abstracts, added without glosses; two `llama_cpp.server` processes serve
@@ -211,10 +212,45 @@ def quality_part(pg: Cluster) -> dict:
     return {"pg_load_s": round(load_s, 1), "rows": rows}
 
 
+# full text at size -------------------------------------------------------------------------
+def size_part(pg: Cluster, n: int, queries: int = 100) -> dict:
+    """Full-text search time at ``n`` chunks in both stores: SciFact's chunk texts, cycled
+    (so term statistics stay realistic), added through the stores' own insert path;
+    ``queries`` SciFact test queries, each store's top 100 (the prefilter's pool)."""
+    from glossdb.store import ChunkDraft, SQLiteStore, open_store
+
+    lite, _ = corpus_index.open_index("scifact")
+    texts = [c.text for c in lite.store.get_chunks(lite.store.chunk_ids()).values()]
+    ds = beir.dataset("scifact")
+    asked = [ds.queries()[q] for q in list(ds.qrels("test"))[:queries]]
+    stores = {"SQLite FTS5": SQLiteStore(Path(tempfile.mkdtemp()) / "size.glossdb"),
+              "PostgreSQL BM25": open_store(pg.database("size"))}
+    out = {"chunks": n, "queries": len(asked)}
+    for name, store in stores.items():
+        t = time.perf_counter()
+        for doc, start in enumerate(range(0, n, 500)):
+            drafts = [ChunkDraft(f"{texts[i % len(texts)]} ({i})", 0, 1)
+                      for i in range(start, min(n, start + 500))]
+            with store.transaction():
+                store.replace_chunks(store.upsert_document(f"d{doc}", None, "-", {}), drafts)
+        insert_s = time.perf_counter() - t
+        times = []
+        for query in asked:
+            t = time.perf_counter()
+            store.fts_search(search_terms(query), 100)
+            times.append(time.perf_counter() - t)
+        out[name] = {"insert_s_per_chunk": round(insert_s / n, 5),
+                     "p50_s": round(statistics.median(times), 4),
+                     "p90_s": round(sorted(times)[int(0.9 * (len(times) - 1))], 4)}
+        store.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chunks", type=int, default=32)
-    ap.add_argument("--part", choices=["all", "workers", "quality"], default="all")
+    ap.add_argument("--part", choices=["all", "workers", "quality", "size"], default="all")
+    ap.add_argument("--size", type=int, default=100_000, help="chunks for --part size")
     args = ap.parse_args()
     out = RESULTS / "scale.json"
     result = json.loads(out.read_text()) if out.exists() else {}
@@ -227,6 +263,9 @@ def main() -> None:
             result["quality"] = quality_part(pg)
             print(scifact.markdown_table(result["quality"]["rows"],
                                          list(result["quality"]["rows"][0])))
+        if args.part in ("all", "size"):
+            result["size"] = size_part(pg, args.size)
+            print(json.dumps(result["size"], indent=2))
         if args.part in ("all", "workers"):
             result["workers"] = workers_part(pg, args.chunks)
             print(json.dumps(result["workers"], indent=2))
