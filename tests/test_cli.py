@@ -226,7 +226,7 @@ def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_u
     stats = json.loads(run("stats", "--json").output)
     assert stats["documents"] == 3 and stats["path"] == pg_url
     sql = run("search", "yeast dough", "--sql").output
-    assert "BM25 over tsvector" in sql and "to_tsvector('english', 'yeast dough')" in sql
+    assert "BM25 over chunk_terms" in sql and "to_tsvector('english', 'yeast dough')" in sql
     plain = run("sql", "SELECT count(*) AS n FROM chunks", "--json").output
     assert json.loads(plain) == [{"n": stats["chunks"]}]
     glosses = json.loads(run("sql", "SELECT id, glossdb_gloss(id) AS g FROM chunks",
