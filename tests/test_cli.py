@@ -229,6 +229,8 @@ def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_u
     assert "BM25 over chunk_terms" in sql and "to_tsvector('english', 'yeast dough')" in sql
     plain = run("sql", "SELECT count(*) AS n FROM chunks", "--json").output
     assert json.loads(plain) == [{"n": stats["chunks"]}]
+    literal = run("sql", "SELECT 'why?' AS q, '100%' AS p", "--json").output
+    assert json.loads(literal) == [{"q": "why?", "p": "100%"}]
     glosses = json.loads(run("sql", "SELECT id, glossdb_gloss(id) AS g FROM chunks",
                              "--json").output)
     assert len(glosses) == stats["chunks"] and all(row["g"] for row in glosses)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .models import DEFAULT_MODEL, DEFAULT_WRITER
+from .store.postgres import is_url
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def config_path(index_path: str | Path) -> Path:
     """The index's own settings file, beside it: ``docs.glossdb`` -> ``docs.toml``. A
     PostgreSQL index (a URL) has no folder: its settings are ``glossdb.toml`` where glossdb
     runs (or ``GLOSSDB_*`` variables), so each worker machine can carry its own."""
-    if str(index_path).startswith(("postgresql://", "postgres://")):
+    if is_url(str(index_path)):
         return Path.cwd() / FOLDER_FILE
     path = Path(index_path).expanduser().resolve()
     if path.suffix == ".toml":

@@ -74,6 +74,11 @@ def store_errors() -> tuple[type[BaseException], ...]:
     return (sqlite3.Error,) + ((psycopg.Error,) if psycopg is not None else ())
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message, first line only (drivers add multi-line details)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def translate(exc: BaseException) -> GlossdbError | None:
     """A library error that reached a boundary (CLI, server), as a glossdb error with a fix,
     or None when it is not one glossdb knows how to explain."""
@@ -81,7 +86,7 @@ def translate(exc: BaseException) -> GlossdbError | None:
 
     if not isinstance(exc, store_errors()):
         return None
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     if not isinstance(exc, sqlite3.Error):
         return _translate_postgres(exc, text)
     if "locked" in text or "busy" in text:

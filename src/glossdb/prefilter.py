@@ -126,8 +126,7 @@ class Prefilter:
         lexical = self.store.fts_sql(search_terms(query), pool)
         if not self.hybrid:
             return lexical + ";"
-        engine = "FTS5 BM25" if self.store.dialect == "sqlite" else "BM25 over chunk_terms"
-        return (f"-- lexical: {engine}, its top {pool}\n{lexical};\n"
+        return (f"-- lexical: {self.store.fts_name}, its top {pool}\n{lexical};\n"
                 f"-- vectors ({self.version.name}): cosine of the query's vector with these"
                 f" rows (in memory), its top {pool}\n"
                 f"SELECT chunk_id, vector FROM vectors WHERE embedder_id = {self.version.id};\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .db import Store
-from .postgres import is_url
+from .postgres import PostgresStore, is_url
 from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
 from .sqlite import SQLiteStore
 
@@ -18,8 +18,6 @@ from .sqlite import SQLiteStore
 def open_store(location: str | Path, *, create: bool = True,
                tracer: Callable[[str], None] | None = None) -> Store:
     if is_url(location):
-        from .postgres import PostgresStore
-
         return PostgresStore(str(location), create=create, tracer=tracer)
     return SQLiteStore(location, create=create, tracer=tracer)
 

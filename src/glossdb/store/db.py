@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..errors import IndexCorrupt, InvalidQuery, UnknownChunk
+from ..errors import IndexCorrupt, UnknownChunk
 from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
 
 _CHUNK_COLUMNS = (
@@ -42,11 +42,12 @@ class Store(ABC):
     ``location`` names the index in messages; ``readonly`` stores nothing it is asked to
     cache or log."""
 
-    dialect: str = ""
-    errors: tuple[type[BaseException], ...] = ()  # the driver's error classes
-    # SQL fragments that differ: rows of a JSON array of ids, and the lock a claim takes
+    # SQL that differs: rows of a JSON array of ids, the lock a claim takes, and the
+    # full-text statement (``?`` for what fts_query makes of the terms, ``?`` for the limit)
     json_ids: str = ""
     claim_lock: str = ""
+    fts_statement: str = ""
+    fts_name: str = ""  # what ranks the lexical list, in words (``--sql``)
     db: Any
     location: str
     readonly: bool = False
@@ -60,13 +61,19 @@ class Store(ABC):
         """All writes inside happen or none do (nested: joins the outer one)."""
 
     @abstractmethod
+    def fts_query(self, terms: list[str]) -> str:
+        """The value ``fts_statement`` binds for ``terms`` (any of them may match)."""
+
     def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         """Full-text search over chunk text and gloss for any of ``terms``; returns
         (chunk_id, score), higher is better, best first."""
+        rows = self.db.execute(self.fts_statement, (self.fts_query(terms), limit))
+        return [(r[0], float(r[1])) for r in rows]
 
-    @abstractmethod
     def fts_sql(self, terms: list[str], limit: int) -> str:
         """The statement :meth:`fts_search` runs, with its values inlined (for ``--sql``)."""
+        literal = "'" + self.fts_query(terms).replace("'", "''") + "'"
+        return self.fts_statement.replace("?", literal, 1).replace("?", str(int(limit)), 1)
 
     @abstractmethod
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,

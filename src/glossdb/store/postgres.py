@@ -16,7 +16,7 @@ import re
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import ConfigError, IndexCorrupt, InvalidQuery, NoSuchIndex
+from ..errors import ConfigError, IndexCorrupt, InvalidQuery, NoSuchIndex, first_line
 from .db import SQLFunctions, Store
 from .migrations import MIGRATIONS, POSTGRES
 
@@ -103,9 +103,10 @@ class _Connection:
 
 
 class PostgresStore(Store):
-    dialect = "postgresql"
     json_ids = "jsonb_array_elements_text(q.results::jsonb) AS j(value)"
     claim_lock = " FOR UPDATE OF c SKIP LOCKED"
+    fts_statement = FTS_SQL
+    fts_name = "BM25 over chunk_terms"
 
     def __init__(self, url: str, *, create: bool = True,
                  tracer: Callable[[str], None] | None = None):
@@ -113,14 +114,13 @@ class PostgresStore(Store):
             import psycopg
         except ImportError:
             raise ConfigError("a postgresql:// index needs psycopg: "
-                                    "pip install 'glossdb[postgres]'") from None
-        self.url, self.location = url, display(url)
-        self.errors = (psycopg.Error,)
+                              "pip install 'glossdb[postgres]'") from None
+        self.location = display(url)
         try:
             self.db = _Connection(
                 lambda: psycopg.connect(url, autocommit=True, connect_timeout=10), tracer)
         except psycopg.Error as exc:
-            raise NoSuchIndex(f"cannot connect to {self.location} ({_first_line(exc)}): check "
+            raise NoSuchIndex(f"cannot connect to {self.location} ({first_line(exc)}): check "
                               "the URL, and that the server runs and accepts you") from None
         try:
             self._open(create)
@@ -163,13 +163,9 @@ class PostgresStore(Store):
         with self.db.live().transaction():
             yield self.db
 
-    def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
-        rows = self.db.execute(FTS_SQL, (" ".join(terms), limit))
-        return [(r[0], float(r[1])) for r in rows]
-
-    def fts_sql(self, terms: list[str], limit: int) -> str:
-        expr = "'" + " ".join(terms).replace("'", "''") + "'"
-        return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
+    def fts_query(self, terms: list[str]) -> str:
+        """The words, parsed and stemmed in SQL like the chunks' text."""
+        return " ".join(terms)
 
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
                 representation_id: int) -> tuple[list[str], list[tuple]]:
@@ -183,18 +179,19 @@ class PostgresStore(Store):
             raise InvalidQuery(f"{', '.join(used)} run the LLM in glossdb's process, which "
                                "PostgreSQL cannot call from SQL: use `glossdb search`/`why`, "
                                "or an SQLite index for these functions")
+        import psycopg
+
         try:
             self.db.execute("SELECT set_config('glossdb.representation', ?, false)",
                             (str(representation_id),))
-            cursor = self.db.execute(statement, params)
+            # without parameters the statement goes as written ('?' and '%' stay literal)
+            cursor = (self.db.execute(statement, params) if params
+                      else self.db.live().execute(statement))
             rows = cursor.fetchall() if cursor.description else []
-        except self.errors as exc:
-            raise InvalidQuery(f"SQL error: {_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise InvalidQuery(f"SQL error: {first_line(exc)}") from None
         return [d.name for d in cursor.description or []], rows
 
     def changes(self) -> int:
         return self.db.total_changes
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

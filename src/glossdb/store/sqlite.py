@@ -21,21 +21,11 @@ from .migrations import apply_migrations, pending
 APPLICATION_ID = 0x676C6F73  # "glos"
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
 
-FTS_SQL = (
-    "SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
-    " ORDER BY bm25(chunk_fts) LIMIT ?"
-)
-
-
-def fts_expression(terms: list[str]) -> str:
-    """An FTS5 MATCH expression that ORs the terms, each quoted (no syntax leaks)."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
 class SQLiteStore(Store):
-    dialect = "sqlite"
-    errors = (sqlite3.Error,)
     json_ids = "json_each(q.results) AS j"
+    fts_statement = ("SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
+                     " ORDER BY bm25(chunk_fts) LIMIT ?")
+    fts_name = "FTS5 BM25"
 
     def __init__(
         self,
@@ -154,14 +144,9 @@ class SQLiteStore(Store):
             raise
         self.db.execute("COMMIT")
 
-    def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 over chunk text and gloss."""
-        rows = self.db.execute(FTS_SQL, (fts_expression(terms), limit))
-        return [(r[0], r[1]) for r in rows]
-
-    def fts_sql(self, terms: list[str], limit: int) -> str:
-        expr = "'" + fts_expression(terms).replace("'", "''") + "'"
-        return FTS_SQL.replace("?", expr, 1).replace("?", str(int(limit)), 1)
+    def fts_query(self, terms: list[str]) -> str:
+        """An FTS5 MATCH expression that ORs the terms, each quoted (no syntax leaks)."""
+        return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
                 representation_id: int) -> tuple[list[str], list[tuple]]:
