@@ -77,7 +77,9 @@ class OpenAICompatModel(Model):
                 else:
                     if response.status_code < 400:
                         data = self._json(response, url)
-                        self.pool.succeeded(server, *self._tokens(data))
+                        tokens = self._tokens(data)
+                        self._count(*tokens)
+                        self.pool.succeeded(server, *tokens)
                         return data
                     if response.status_code not in RETRY_STATUS:
                         raise BackendError(self._http_error(response, url))
@@ -99,7 +101,6 @@ class OpenAICompatModel(Model):
                                "an OpenAI-compatible API?") from None
         if not isinstance(data, dict) or not data.get("choices"):
             raise BackendError(f"openai backend: {url} returned a malformed response (no choices)")
-        self._count(data)
         return data
 
     @staticmethod
@@ -110,8 +111,7 @@ class OpenAICompatModel(Model):
         cached = details.get("cached_tokens") or (data.get("timings") or {}).get("cache_n") or 0
         return int(usage.get("prompt_tokens") or 0), int(cached)
 
-    def _count(self, data: dict[str, Any]) -> None:
-        prompt, cached = self._tokens(data)
+    def _count(self, prompt: int, cached: int) -> None:
         self.usage["requests"] += 1
         self.usage["prompt_tokens"] += prompt
         self.usage["cached_tokens"] += cached
