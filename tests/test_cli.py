@@ -225,6 +225,12 @@ def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_u
     assert "Yeast" in hits[0]["text"]
     stats = json.loads(run("stats", "--json").output)
     assert stats["documents"] == 3 and stats["path"] == pg_url
+    assert "candidates in force" in run("config").output
+    from glossdb.integrations import SharedIndex
+
+    shared = SharedIndex(pg_url)  # the integrations open a URL as the CLI does
+    assert "Yeast" in shared.search("yeast dough", k=1)[0].text
+    shared.index.close()
     sql = run("search", "yeast dough", "--sql").output
     assert "BM25 over chunk_terms" in sql and "to_tsvector('english', 'yeast dough')" in sql
     plain = run("sql", "SELECT count(*) AS n FROM chunks", "--json").output

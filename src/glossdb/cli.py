@@ -20,6 +20,7 @@ from .cli_format import describe_cutoff, format_hit, format_stats
 from .config import config_path, load_config, save_setting, settings_file
 from .errors import InvalidQuery
 from .index import validate_query
+from .store import is_url
 
 
 @click.group(cls=GlossdbGroup)
@@ -333,7 +334,7 @@ def config(index_path, as_json) -> None:
                f"# file: {config_path(index_path)} (does not exist yet: defaults in force)")
     for key, value in data.items():
         click.echo(f"{key} = {value!r}  # {cfg.sources.get(key, 'default')}")
-    if Path(index_path).exists():
+    if is_url(index_path) or Path(index_path).exists():
         with open_index(index_path) as ix:
             click.echo(f"# candidates in force: {describe_cutoff(ix.cutoff().to_dict())}")
 

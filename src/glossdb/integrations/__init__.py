@@ -8,7 +8,6 @@ used (``pip install 'glossdb[langchain]'``, ``'glossdb[llamaindex]'``, ``'glossd
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from ..results import Hit
@@ -32,7 +31,7 @@ class SharedIndex:
     def __init__(self, index: Any):
         from ..index import Index
 
-        self.index = index if isinstance(index, Index) else Index(Path(index), create=False)
+        self.index = index if isinstance(index, Index) else Index(index, create=False)
         self.lock = threading.Lock()
 
     def search(self, query: str, **kwargs: Any) -> list[Hit]:
