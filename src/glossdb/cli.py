@@ -469,7 +469,7 @@ def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key
 
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         guard = "API key required" if api_key else "no API key"
-        click.echo(f"glossdb: serving {ix.path} at http://{host}:{port}/ ({guard}; "
+        click.echo(f"glossdb: serving {ix.store.location} at http://{host}:{port}/ ({guard}; "
                    "Ctrl-C stops)", err=True)
         run_server(ix, host=host, port=port, api_key=api_key, allowed_hosts=list(allowed_hosts),
                    gloss_in_background=gloss_in_background)
