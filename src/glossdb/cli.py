@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import cli_rag
-from .cli_base import (DEFAULT_INDEX, GlossdbGroup, echo_json, index_option, json_option,
+from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
 from .cli_format import describe_cutoff, format_hit, format_stats
 from .config import config_path, load_config, save_setting, settings_file
