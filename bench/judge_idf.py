@@ -1,0 +1,121 @@
+"""How the judge's per-token log-probabilities become one score: the plain mean (default)
+against means weighted by each query word's rarity in the collection (idf), and clipped
+pointwise mutual information (each token's log-probability minus its log-probability after
+an empty passage, negative gains counted as zero).
+
+    python -m bench.judge_idf --set scifact:train --queries 200 --representation gloss-f445bb9b2b
+
+Candidates and inputs as search has them (the prefilter's top 10; the gloss, else the lead).
+Prints nDCG@10 of each score alone and fused with the prior as search fuses (weight 2), on
+all queries and on alternate halves A/B.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+from collections import Counter
+
+from tqdm import tqdm
+
+from glossdb.index import Index
+from glossdb.judge import content_tokens, ql_request
+from glossdb.ranking import rank
+
+from . import scifact
+from .hybrid import Collection
+
+
+def doc_freq(c: Collection) -> tuple[Counter, int]:
+    chunks = c.ix.store.get_chunks(c.ix.store.chunk_ids())
+    df = Counter()
+    for ch in chunks.values():
+        df.update(set(re.findall(r"\w+", ch.text.lower())))
+    return df, len(chunks)
+
+
+def token_scores(model, text: str, query: str, template: str) -> tuple[list[float], list[str]]:
+    """Log-probabilities of the query's content tokens after ``text``, with each one's word."""
+    seen: list[list[str]] = []
+
+    def select(pieces):
+        seen.append(list(pieces))
+        return content_tokens(pieces)
+
+    r = ql_request(text, query, template)
+    from dataclasses import replace
+    lps = model.logprobs([replace(r, select=select)])[0]
+    pieces = seen[-1]
+    flags = content_tokens(pieces)
+    starts = [i for i, f in enumerate(flags) if f]
+    words = []
+    for i in starts:
+        end = next((k for k in range(i + 1, len(pieces)) if pieces[k][:1].isspace()), len(pieces))
+        words.append(re.sub(r"\W+", "", "".join(pieces[i:end]).lower()))
+    return lps, words
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", default="scifact:train")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--representation", default="")
+    args = ap.parse_args()
+    c = Collection(*args.set.split(":"))
+    if args.representation:
+        c.ix = Index(c.ix.path, representation=args.representation)
+    df, n = doc_freq(c)
+    judge, rep = c.ix.judge(), c.ix.representation()
+    model, template = c.ix.model("judge"), judge.spec.ql_template
+    step = max(1, len(c.queries) // args.queries)
+    qids = list(c.queries)[::step][: args.queries]
+    data = {}
+    for qid in tqdm(qids, desc="judging"):
+        query = c.queries[qid]
+        found = c.ix.prefilter.candidates(query, args.depth)
+        chunks = c.ix.store.get_chunks(f.chunk_id for f in found)
+        glosses = c.ix.store.glosses(rep.id, chunks)
+        empty, words = token_scores(model, "", query, template)
+        per = {f.chunk_id: token_scores(model, judge.candidate_text(
+            chunks[f.chunk_id], glosses.get(f.chunk_id)), query, template)[0] for f in found}
+        idf = [math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) for w in words]
+        data[qid] = (found, per, empty, idf)
+
+    def score(kind: str, lps, empty, idf) -> float:
+        if len(lps) != len(idf):  # tokenization of the words disagreed: plain mean
+            mismatched.add(id(lps))
+            return statistics.fmean(lps)
+        if kind == "mean":
+            return statistics.fmean(lps)
+        if kind == "idf":
+            return sum(w * x for w, x in zip(idf, lps)) / sum(idf)
+        if kind == "pmi+":
+            return statistics.fmean(max(0.0, x - e) for x, e in zip(lps, empty))
+        if kind == "idf·pmi+":
+            return sum(w * max(0.0, x - e) for w, x, e in zip(idf, lps, empty)) / sum(idf)
+        raise ValueError(kind)
+
+    rows, mismatched = [], set()
+    for kind in ("mean", "idf", "pmi+", "idf·pmi+"):
+        for w in (0.0, 2.0):
+            r = {"score": kind, "weight": w}
+            for half, qs in (("all", qids), ("A", qids[::2]), ("B", qids[1::2])):
+                vals = []
+                for q in qs:
+                    found, per, empty, idf = data[q]
+                    s = {cid: score(kind, lps, empty, idf) for cid, lps in per.items()}
+                    vals.append(scifact.ndcg_at(c.docs_of(rank(found, s, w)), c.qrels[q]))
+                r[half] = round(statistics.fmean(vals), 4)
+            rows.append(r)
+    prior = statistics.fmean(scifact.ndcg_at(c.docs_of([f.chunk_id for f in data[q][0]]),
+                                             c.qrels[q]) for q in qids)
+    print(f"prior alone {prior:.4f}; representation {rep.name}; {len(mismatched)} of"
+          f" {sum(len(d[1]) for d in data.values())} pairs fell back to the plain mean")
+    print(scifact.markdown_table(rows, list(rows[0])))
+
+
+if __name__ == "__main__":
+    main()
