@@ -15,17 +15,15 @@ index (search stores them; missing ones are judged). Writes bench/results/failur
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 
 from tqdm import tqdm
 
-from glossdb.index import Index
 from glossdb.ranking import final_scores, prior_parts, rank
 
 from . import scifact
-from .hybrid import RESULTS, Collection
+from .hybrid import RESULTS, Collection, open_study, study_arguments
 
 
 def auc(scores: list[float], good: list[bool]) -> float | None:
@@ -89,18 +87,8 @@ def analyse(c: Collection, qids: list[str], depth: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="cranfield:test")
-    ap.add_argument("--queries", type=int, default=0, help="every n-th query to this many (0: all)")
-    ap.add_argument("--depth", type=int, default=10)
-    ap.add_argument("--representation", default="")
-    args = ap.parse_args()
-    c = Collection(*args.set.split(":"))
-    if args.representation:
-        c.ix = Index(c.ix.path, representation=args.representation)
-    qids = list(c.queries)
-    if args.queries:
-        qids = qids[:: max(1, len(qids) // args.queries)][: args.queries]
+    args = study_arguments("cranfield:test", 0).parse_args()
+    c, qids = open_study(args)
     result = analyse(c, qids, args.depth)
     print(json.dumps(result, indent=2))
     out = RESULTS / "failure.json"

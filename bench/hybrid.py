@@ -7,8 +7,10 @@ SciFact and Cranfield, every system in the same run.
 Systems: BM25 (bm25s, English stopwords), dense all-MiniLM-L6-v2 (the int8 ONNX model
 glossdb embeds with, exact search over chunks), RRF of those two (k=60, no LLM), glossdb's
 prefilter alone (FTS5 fused with its vectors), and the glossdb default (judge over glosses
-of the prefilter's top candidates, fused with the prefilter's prior). The judge runs only on
-queries whose candidates all have cached glosses (bench/cache/); the row says how many.
+of the prefilter's top candidates, fused with the prefilter's prior). Every query is judged on
+a copy of the index without stored judgments, so s/query is a first search's; a candidate
+without a cached gloss (bench/cache/) is read as its text's lead, as search does, and the row
+gives the share glossed.
 
 Writes bench/results/hybrid.json: {set, system, llm, queries, ndcg@10, recall@depth,
 s_per_query, default, ...}.
@@ -22,7 +24,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from glossdb.index import Index
@@ -50,7 +51,7 @@ def evaluate(runs: dict[str, list[str]], qrels: dict, depth: int) -> dict[str, f
 class Collection:
     """One collection's index, chunk -> document map, and the non-LLM runs."""
 
-    def __init__(self, name: str, split: str, searchable: bool = False):
+    def __init__(self, name: str, split: str, searchable: bool = False, cold: bool = False):
         self.name, self.split, self.searchable = name, split, searchable
         ds = beir.dataset(name)
         self.qrels = ds.qrels(split)
@@ -58,10 +59,12 @@ class Collection:
         self.queries = {q: texts[q] for q in self.qrels}
         self.docs = ds.corpus()
         self.ix, self.timing = corpus_index.open_index(name)
-        if searchable:  # as a user's index is: every gloss written is in the full-text index
+        if searchable or cold:  # no stored judgments: every search judges, as a first one
             self.ix.close()
-            self.ix = Index(corpus_index.cold_copy(name, corpus_index.RAW / f"{name}-fts.glossdb"))
-            gloss_cache.import_glosses(self.ix, searchable=True)
+            copy = corpus_index.RAW / f"{name}-{'fts' if searchable else 'cold'}.glossdb"
+            self.ix = Index(corpus_index.cold_copy(name, copy))
+            # searchable: as a user's index is, every gloss written is in the full-text index
+            gloss_cache.import_glosses(self.ix, searchable=searchable)
         chunks = self.ix.store.get_chunks(self.ix.store.chunk_ids())
         self.doc = {cid: doc_of(c.uri) for cid, c in chunks.items()}
 
@@ -94,6 +97,28 @@ class Collection:
         t = time.perf_counter()
         cands = {q: pre.candidates(text, depth) for q, text in self.queries.items()}
         return cands, (time.perf_counter() - t) / len(self.queries)
+
+
+def study_arguments(default_set: str, queries: int) -> argparse.ArgumentParser:
+    """The options every judge study shares: the set, its sample, depth, gloss version."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", default=default_set)
+    ap.add_argument("--queries", type=int, default=queries,
+                    help="every n-th query, to this many (0: all)")
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--representation", default="", help="the gloss version judged")
+    return ap
+
+
+def open_study(args: argparse.Namespace) -> tuple[Collection, list[str]]:
+    """The collection (on ``--representation``'s glosses) and its fixed query sample."""
+    c = Collection(*args.set.split(":"))
+    if args.representation:
+        c.ix = Index(c.ix.path, representation=args.representation)
+    qids = list(c.queries)
+    if args.queries:
+        qids = qids[:: max(1, len(qids) // args.queries)][: args.queries]
+    return c, qids
 
 
 def rrf_docs(a: list[str], b: list[str], k0: float = 60) -> list[str]:
@@ -206,7 +231,7 @@ def main() -> None:
     all_rows = []
     for spec in args.sets.split(","):
         name, split = spec.split(":")
-        c = Collection(name, split, args.searchable_glosses)
+        c = Collection(name, split, args.searchable_glosses, cold=not args.study)
         if args.study:
             if split != "train":
                 raise SystemExit("tune on train splits only")

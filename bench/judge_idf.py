@@ -12,7 +12,6 @@ all queries and on alternate halves A/B.
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 import statistics
@@ -20,12 +19,11 @@ from collections import Counter
 
 from tqdm import tqdm
 
-from glossdb.index import Index
 from glossdb.judge import content_tokens, ql_request
 from glossdb.ranking import rank
 
 from . import scifact
-from .hybrid import Collection
+from .hybrid import Collection, open_study, study_arguments
 
 
 def doc_freq(c: Collection) -> tuple[Counter, int]:
@@ -58,20 +56,11 @@ def token_scores(model, text: str, query: str, template: str) -> tuple[list[floa
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="scifact:train")
-    ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--depth", type=int, default=10)
-    ap.add_argument("--representation", default="")
-    args = ap.parse_args()
-    c = Collection(*args.set.split(":"))
-    if args.representation:
-        c.ix = Index(c.ix.path, representation=args.representation)
+    args = study_arguments("scifact:train", 200).parse_args()
+    c, qids = open_study(args)
     df, n = doc_freq(c)
     judge, rep = c.ix.judge(), c.ix.representation()
     model, template = c.ix.model("judge"), judge.spec.ql_template
-    step = max(1, len(c.queries) // args.queries)
-    qids = list(c.queries)[::step][: args.queries]
     data = {}
     for qid in tqdm(qids, desc="judging"):
         query = c.queries[qid]

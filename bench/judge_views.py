@@ -12,7 +12,6 @@ lead in the gloss view, as search does). Writes bench/results/judge-views.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -21,11 +20,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from glossdb.describe import passage_text
-from glossdb.index import Index
 from glossdb.ranking import rank
 
 from . import scifact
-from .hybrid import Collection
+from .hybrid import Collection, open_study, study_arguments
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WEIGHTS = (1.0, 2.0, 3.0)
@@ -63,19 +61,10 @@ def ndcg(c: Collection, runs: dict, view: str, weight: float) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="scifact:train")
-    ap.add_argument("--queries", type=int, default=100)
-    ap.add_argument("--depth", type=int, default=10)
+    ap = study_arguments("scifact:train", 100)
     ap.add_argument("--lead-chars", type=int, default=240)
-    ap.add_argument("--representation", default="")
     args = ap.parse_args()
-    name, split = args.set.split(":")
-    c = Collection(name, split)
-    if args.representation:
-        c.ix = Index(c.ix.path, representation=args.representation)
-    step = max(1, len(c.queries) // args.queries)
-    qids = list(c.queries)[::step][: args.queries]
+    c, qids = open_study(args)
     t = time.perf_counter()
     runs = score_views(c, qids, args.depth, args.lead_chars)
     seconds = (time.perf_counter() - t) / len(qids)
