@@ -19,7 +19,7 @@ from collections import Counter
 
 from tqdm import tqdm
 
-from glossdb.judge import content_tokens, ql_request
+from glossdb.judge import content_tokens, ql_request, words
 from glossdb.ranking import rank
 
 from . import scifact
@@ -34,25 +34,13 @@ def doc_freq(c: Collection) -> tuple[Counter, int]:
     return df, len(chunks)
 
 
-def token_scores(model, text: str, query: str, template: str) -> tuple[list[float], list[str]]:
-    """Log-probabilities of the query's content tokens after ``text``, with each one's word."""
-    seen: list[list[str]] = []
-
-    def select(pieces):
-        seen.append(list(pieces))
-        return content_tokens(pieces)
-
-    r = ql_request(text, query, template)
-    from dataclasses import replace
-    lps = model.logprobs([replace(r, select=select)])[0]
-    pieces = seen[-1]
+def content_words(model, query: str) -> list[str]:
+    """The words of the query tokens the judge scores (:func:`content_tokens`), in order,
+    tokenized as the judge's continuation is."""
+    ids = model.tokenize(ql_request("", query).continuation)
+    pieces = [model.token_bytes(t).decode("utf-8", "replace") for t in ids]
     flags = content_tokens(pieces)
-    starts = [i for i, f in enumerate(flags) if f]
-    words = []
-    for i in starts:
-        end = next((k for k in range(i + 1, len(pieces)) if pieces[k][:1].isspace()), len(pieces))
-        words.append(re.sub(r"\W+", "", "".join(pieces[i:end]).lower()))
-    return lps, words
+    return [re.sub(r"\W+", "", word) for i, word in words(pieces) if flags[i]]
 
 
 def main() -> None:
@@ -67,11 +55,13 @@ def main() -> None:
         found = c.ix.prefilter.candidates(query, args.depth)
         chunks = c.ix.store.get_chunks(f.chunk_id for f in found)
         glosses = c.ix.store.glosses(rep.id, chunks)
-        empty, words = token_scores(model, "", query, template)
-        per = {f.chunk_id: token_scores(model, judge.candidate_text(
-            chunks[f.chunk_id], glosses.get(f.chunk_id)), query, template)[0] for f in found}
-        idf = [math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) for w in words]
-        data[qid] = (found, per, empty, idf)
+        texts = [judge.candidate_text(chunks[f.chunk_id], glosses.get(f.chunk_id))
+                 for f in found]
+        # one batch: the empty passage (each token's baseline) and every candidate
+        empty, *per = model.logprobs([ql_request(t, query, template) for t in ["", *texts]])
+        idf = [math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5))
+               for w in content_words(model, query)]
+        data[qid] = (found, dict(zip([f.chunk_id for f in found], per)), empty, idf)
 
     def score(kind: str, lps, empty, idf) -> float:
         if len(lps) != len(idf):  # tokenization of the words disagreed: plain mean

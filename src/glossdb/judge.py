@@ -64,20 +64,27 @@ you he she our your his her if so
 """.split())
 
 
+def words(pieces: Sequence[str]) -> list[tuple[int, str]]:
+    """(index of its first token, the word lower-cased) for each word the tokens spell."""
+    starts = [i == 0 or p[:1].isspace() or not p[:1].isalnum() or not pieces[i - 1][-1:].isalnum()
+              for i, p in enumerate(pieces)]
+    out = []
+    for i, start in enumerate(starts):
+        if not start or not any(ch.isalnum() for ch in pieces[i]):
+            continue
+        end = next((k for k in range(i + 1, len(pieces)) if starts[k]), len(pieces))
+        out.append((i, "".join(pieces[i:end]).strip().lower()))
+    return out
+
+
 def content_tokens(pieces: Sequence[str]) -> list[bool]:
     """The query tokens that carry a query-likelihood score: the first token of each word
     that is not a stopword. A word's later tokens follow almost surely from its first, and
     stopwords and punctuation say little about the candidate, so their logits are not
     computed. Measured on 80 SciFact train queries (bench/README.md): half the scored
     positions, the same nDCG@10. A query of stopwords only keeps all its tokens."""
-    starts = [i == 0 or p[:1].isspace() or not p[:1].isalnum() or not pieces[i - 1][-1:].isalnum()
-              for i, p in enumerate(pieces)]
     flags = [False] * len(pieces)
-    for i, start in enumerate(starts):
-        if not start or not any(ch.isalnum() for ch in pieces[i]):
-            continue
-        end = next((k for k in range(i + 1, len(pieces)) if starts[k]), len(pieces))
-        word = "".join(pieces[i:end]).strip().lower()
+    for i, word in words(pieces):
         flags[i] = word not in STOPWORDS
     return flags if any(flags) else [True] * len(pieces)
 
