@@ -68,10 +68,13 @@ def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str
             " WHERE k.chunk_id = c.id AND k.representation_id = ?)"
             f" ORDER BY u.last IS NULL, u.last DESC, u.n DESC, c.id LIMIT ?{store.claim_lock}",
             (representation_id, representation_id, limit)).fetchall()
-        taken = [c for c in map(_chunk, rows) if store.db.execute(
-            "INSERT INTO gloss_claims (chunk_id, representation_id, owner, expires_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING chunk_id",
-            (c.id, representation_id, owner, now + lease_s)).fetchone()]
+        taken = []
+        for chunk in map(_chunk, rows):  # a claim another process holds is not taken
+            if store.db.execute(
+                    "INSERT INTO gloss_claims (chunk_id, representation_id, owner, expires_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING chunk_id",
+                    (chunk.id, representation_id, owner, now + lease_s)).fetchone():
+                taken.append(chunk)
     return taken
 
 

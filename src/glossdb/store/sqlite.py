@@ -21,6 +21,7 @@ from .migrations import apply_migrations, pending
 APPLICATION_ID = 0x676C6F73  # "glos"
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
 
+
 class SQLiteStore(Store):
     json_ids = "json_each(q.results) AS j"
     fts_statement = ("SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
