@@ -29,7 +29,12 @@ def open_index(name: str, **settings) -> tuple[Index, dict]:
         timing.write_text(json.dumps(build(name, path)) + "\n")
     ix = Index(path, **settings)
     gloss_cache.import_glosses(ix, searchable=False)
-    return ix, json.loads(timing.read_text())
+    return ix, timings(name)
+
+
+def timings(name: str) -> dict:
+    """The build timings :func:`open_index` recorded for the collection."""
+    return json.loads((RAW / f"{name}.timing.json").read_text())
 
 
 def build(name: str, path: Path) -> dict:

@@ -93,7 +93,7 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     out = RESULTS / "failure.json"
     data = json.loads(out.read_text()) if out.exists() else {}
-    data[args.set] = {**result, "machine": scifact.machine(), "date": scifact.today()}
+    data[":".join(args.set)] = {**result, "machine": scifact.machine(), "date": scifact.today()}
     out.write_text(json.dumps(data, indent=2) + "\n")
 
 

@@ -42,11 +42,8 @@ def main() -> None:
     ap.add_argument("--representation", default="",
                     help="the gloss version judged (default: the configured writer's)")
     args = ap.parse_args()
-    c = Collection("scifact", "train")
-    if args.threads or args.judge_model or args.representation:
-        from glossdb.index import Index
-        c.ix = Index(c.ix.path, threads=args.threads or None, model=args.judge_model or None,
-                     representation=args.representation or None)
+    c = Collection("scifact", "train", threads=args.threads or None,
+                   model=args.judge_model or None, representation=args.representation or None)
     step = max(1, len(c.queries) // args.queries)
     qids = list(c.queries)[::step][: args.queries]
     from dataclasses import replace

@@ -51,20 +51,25 @@ def evaluate(runs: dict[str, list[str]], qrels: dict, depth: int) -> dict[str, f
 class Collection:
     """One collection's index, chunk -> document map, and the non-LLM runs."""
 
-    def __init__(self, name: str, split: str, searchable: bool = False, cold: bool = False):
+    def __init__(self, name: str, split: str, searchable: bool = False, cold: bool = False,
+                 **settings):
+        """``cold``: on a copy without stored judgments, so every search judges as a first
+        one does; ``searchable``: (on such a copy) the cached glosses also in the full-text
+        index, as `glossdb add` leaves a user's index; ``settings`` go to the Index."""
         self.name, self.split, self.searchable = name, split, searchable
         ds = beir.dataset(name)
         self.qrels = ds.qrels(split)
         texts = ds.queries()
         self.queries = {q: texts[q] for q in self.qrels}
         self.docs = ds.corpus()
-        self.ix, self.timing = corpus_index.open_index(name)
-        if searchable or cold:  # no stored judgments: every search judges, as a first one
-            self.ix.close()
+        if searchable or cold:
             copy = corpus_index.RAW / f"{name}-{'fts' if searchable else 'cold'}.glossdb"
-            self.ix = Index(corpus_index.cold_copy(name, copy))
-            # searchable: as a user's index is, every gloss written is in the full-text index
-            gloss_cache.import_glosses(self.ix, searchable=searchable)
+            self.ix = Index(corpus_index.cold_copy(name, copy), **settings)
+            self.timing = corpus_index.timings(name)
+            if searchable:
+                gloss_cache.import_glosses(self.ix, searchable=True)
+        else:
+            self.ix, self.timing = corpus_index.open_index(name, **settings)
         chunks = self.ix.store.get_chunks(self.ix.store.chunk_ids())
         self.doc = {cid: doc_of(c.uri) for cid, c in chunks.items()}
 
@@ -99,10 +104,19 @@ class Collection:
         return cands, (time.perf_counter() - t) / len(self.queries)
 
 
+def set_spec(text: str) -> tuple[str, str]:
+    """``collection:split`` (an argparse type): ``scifact:train``, ``cranfield:test``."""
+    name, _, split = text.partition(":")
+    if split not in beir.SPLITS.get(name, ()):
+        known = ", ".join(f"{n}:{s}" for n, splits in beir.SPLITS.items() for s in splits)
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {known}")
+    return name, split
+
+
 def study_arguments(default_set: str, queries: int) -> argparse.ArgumentParser:
     """The options every judge study shares: the set, its sample, depth, gloss version."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default=default_set)
+    ap.add_argument("--set", default=default_set, type=set_spec, help="collection:split")
     ap.add_argument("--queries", type=int, default=queries,
                     help="every n-th query, to this many (0: all)")
     ap.add_argument("--depth", type=int, default=10)
@@ -112,9 +126,7 @@ def study_arguments(default_set: str, queries: int) -> argparse.ArgumentParser:
 
 def open_study(args: argparse.Namespace) -> tuple[Collection, list[str]]:
     """The collection (on ``--representation``'s glosses) and its fixed query sample."""
-    c = Collection(*args.set.split(":"))
-    if args.representation:
-        c.ix = Index(c.ix.path, representation=args.representation)
+    c = Collection(*args.set, representation=args.representation or None)
     qids = list(c.queries)
     if args.queries:
         qids = qids[:: max(1, len(qids) // args.queries)][: args.queries]
@@ -218,7 +230,9 @@ def compare(c: Collection, depth: int, weight: float, judge: bool) -> list[dict]
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sets", default="scifact:test,cranfield:test")
+    ap.add_argument("--sets", default="scifact:test,cranfield:test",
+                    type=lambda text: [set_spec(t) for t in text.split(",")],
+                    help="collection:split, comma-separated")
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--fusion-weight", type=float, default=None)
     ap.add_argument("--study", action="store_true", help="prefilter tuning grid (train only)")
@@ -229,8 +243,7 @@ def main() -> None:
     ap.add_argument("--out", default="hybrid.json", help="file under bench/results/")
     args = ap.parse_args()
     all_rows = []
-    for spec in args.sets.split(","):
-        name, split = spec.split(":")
+    for name, split in args.sets:
         c = Collection(name, split, args.searchable_glosses, cold=not args.study)
         if args.study:
             if split != "train":

@@ -24,7 +24,7 @@ from glossdb.backends.base import GenerateRequest
 from glossdb.prefilter import POOL, query_terms, rrf, search_terms
 
 from . import corpus_index, scifact
-from .hybrid import Collection, evaluate
+from .hybrid import Collection, evaluate, set_spec
 
 SYSTEM = ("You write a short passage from a scientific or technical document that answers"
           " the user's query. Write 2-3 factual sentences, no preamble.")
@@ -46,12 +46,12 @@ def passages(c: Collection, qids: list[str], role: str, max_tokens: int) -> tupl
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="scifact:train")
+    ap.add_argument("--set", default="scifact:train", type=set_spec, help="collection:split")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--role", default="writer", choices=["writer", "judge"])
     ap.add_argument("--max-tokens", type=int, default=64)
     args = ap.parse_args()
-    c = Collection(*args.set.split(":"))
+    c = Collection(*args.set)
     step = max(1, len(c.queries) // args.queries)
     qids = list(c.queries)[::step][: args.queries]
     written, secs = passages(c, qids, args.role, args.max_tokens)

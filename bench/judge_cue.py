@@ -17,7 +17,7 @@ from glossdb.judge import QL_PREFIX, Judge
 from glossdb.ranking import rank
 
 from . import scifact
-from .hybrid import Collection
+from .hybrid import Collection, set_spec
 
 QUESTION = re.compile(r"^\s*(what|how|why|when|where|which|who|whose|whom|is|are|was|were|"
                       r"does|do|did|can|could|should|would|will|has|have|had)\b", re.I)
@@ -29,10 +29,10 @@ def is_question(query: str) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="cranfield:test")
+    ap.add_argument("--set", default="cranfield:test", type=set_spec, help="collection:split")
     ap.add_argument("--weight", type=float, default=2.0)
     args = ap.parse_args()
-    c = Collection(*args.set.split(":"))
+    c = Collection(*args.set)
     judge, rep = c.ix.judge(), c.ix.representation()
     asking = Judge(c.ix.store, judge.model,
                    replace(judge.spec, ql_template=QL_PREFIX + " {candidate}\nQuestion:"))

@@ -1,37 +1,53 @@
-"""The judge's raw score instead of its z-score in the fusion (not adopted): per query the
-judge counts in proportion to how far apart it puts the candidates (nats per token), so a
-judge that cannot tell them apart defers to the prior.
+"""Fusion variants over stored judgments, offline (none adopted).
+
+1. The judge's raw score instead of its z-score: per query the judge counts in proportion to
+   how far apart it puts the candidates (nats per token), so a judge that cannot tell them
+   apart defers to the prior. fused = c * (judge - its mean) + z(BM25) + z(cosine), against
+   the default z(judge) + z(BM25) + z(cosine) (fusion weight 2).
+2. (train only) A fourth term, the RRF prior's z-score: z(judge) + a z(BM25) + b z(cosine)
+   + r z(RRF prior) over a grid of a, b, r; the default is a = b = 1, r = 0.
 
     python -m bench.judge_scale            # SciFact train: fusion-gloss-240-depth10.json
     python -m bench.judge_scale --check cranfield:test   # stored judgments of bench.hybrid
 
-fused = c * (judge - its mean) + z(BM25) + z(cosine), against the default
-z(judge) + z(BM25) + z(cosine) (fusion weight 2). nDCG@10 over each query's top 10 chunks.
+nDCG@10 over each query's top 10 chunks; the grid also on alternate halves A/B.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 
 from glossdb.prefilter import Candidate
-from glossdb.ranking import filled, zscores
+from glossdb.ranking import prior_parts, zscores
 
 from . import corpus_index, scifact
-from .hybrid import Collection
+from .hybrid import Collection, set_spec
 
 SCALES = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+GRID = (0.0, 0.5, 1.0, 1.5)
+
+
+def ordered(found: list[Candidate], parts: list[list[float]], weights: tuple) -> list[int]:
+    """Chunk ids by the weighted sum of the parts, ties in prefilter order."""
+    total = [sum(w * p[i] for w, p in zip(weights, parts)) for i in range(len(found))]
+    order = sorted(range(len(found)), key=lambda i: (-total[i], found[i].prefilter_rank))
+    return [found[i].chunk_id for i in order]
 
 
 def fused(found: list[Candidate], judge: list[float], scale: float | None) -> list[int]:
-    lex = zscores(filled([f.lexical_score for f in found]))
-    vec = zscores(filled([f.vector_score for f in found]))
     mean = statistics.fmean(judge)
     own = zscores(judge) if scale is None else [scale * (j - mean) for j in judge]
-    total = [a + b + c for a, b, c in zip(own, lex, vec)]
-    order = sorted(range(len(found)), key=lambda i: (-total[i], found[i].prefilter_rank))
-    return [found[i].chunk_id for i in order]
+    return ordered(found, [own, *map(zscores, prior_parts(found))], (1, 1, 1))
+
+
+def mixed(found: list[Candidate], judge: list[float], weights: tuple) -> list[int]:
+    """z(judge) + a z(BM25) + b z(cosine) + r z(RRF prior), ``weights`` = (a, b, r)."""
+    parts = [zscores(judge), *map(zscores, prior_parts(found)),
+             zscores([f.prefilter_score for f in found])]
+    return ordered(found, parts, (1, *weights))
 
 
 def train_runs(c: Collection) -> list[tuple[str, list[Candidate], list[float]]]:
@@ -54,9 +70,10 @@ def stored_runs(c: Collection) -> list[tuple[str, list[Candidate], list[float]]]
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--check", default="", help="a set whose stored judgments to check on")
+    ap.add_argument("--check", default=None, type=set_spec,
+                    help="collection:split whose stored judgments to check on")
     args = ap.parse_args()
-    c = Collection(*(args.check or "scifact:train").split(":"))
+    c = Collection(*(args.check or ("scifact", "train")))
     runs = stored_runs(c) if args.check else train_runs(c)
 
     def ndcg(scale: float | None) -> float:
@@ -68,6 +85,20 @@ def main() -> None:
     rows += [{"judge": f"raw x {s:g}", "ndcg@10": ndcg(s)} for s in scales]
     print(f"{len(runs)} queries")
     print(scifact.markdown_table(rows, list(rows[0])))
+    if not args.check:
+        print(scifact.markdown_table(grid(c, runs), ["bm25", "cosine", "rrf", "all", "A", "B"]))
+
+
+def grid(c: Collection, runs) -> list[dict]:
+    """The fourth-term grid, best first."""
+    def ndcg(weights: tuple, part: list) -> float:
+        return round(statistics.fmean(scifact.ndcg_at(c.docs_of(mixed(found, judge, weights)),
+                                                      c.qrels[q]) for q, found, judge in part), 4)
+
+    rows = [{"bm25": a, "cosine": b, "rrf": r, "all": ndcg((a, b, r), runs),
+             "A": ndcg((a, b, r), runs[::2]), "B": ndcg((a, b, r), runs[1::2])}
+            for a, b, r in itertools.product(GRID, GRID, (*GRID, 2.0))]
+    return sorted(rows, key=lambda r: -r["all"])
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def main() -> None:
           "for both views")
     out = RESULTS / "judge-views.json"
     data = json.loads(out.read_text()) if out.exists() else {}
-    data[f"{args.set}-q{len(qids)}-depth{args.depth}-lead{args.lead_chars}"] = {
+    data[f"{':'.join(args.set)}-q{len(qids)}-depth{args.depth}-lead{args.lead_chars}"] = {
         "representation": c.ix.representation().name, "glossed_share": round(glossed, 3),
         "s_per_query_both_views": round(seconds, 2), "rows": rows,
         "machine": scifact.machine(), "date": scifact.today()}

@@ -16,14 +16,14 @@ import numpy as np
 from glossdb.prefilter import POOL, rrf, search_terms
 
 from . import beir, corpus_index, scifact
-from .hybrid import doc_of
+from .hybrid import doc_of, set_spec
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="scifact:train")
+    ap.add_argument("--set", default="scifact:train", type=set_spec, help="collection:split")
     args = ap.parse_args()
-    name, split = args.set.split(":")
+    name, split = args.set
     ix, _ = corpus_index.open_index(name)
     ds = beir.dataset(name)
     texts, qrels = ds.queries(), ds.qrels(split)
