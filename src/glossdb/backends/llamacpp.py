@@ -330,8 +330,12 @@ class LlamaCppModel(Model):
         return logp
 
     def scoring_variant(self) -> str:
-        with self._lock:
-            return f"shortlist-{self.shortlist}" if self._shortlist_ready() else ""
+        """Which scoring path runs. Decided once, under the model lock; afterwards read
+        without it, so a cached search never waits behind a model call under way."""
+        if self._head is None and self.shortlist > 0:
+            with self._lock:
+                self._shortlist_ready()
+        return f"shortlist-{self.shortlist}" if self.shortlist > 0 and self._head else ""
 
     def _shortlist_ready(self) -> bool:
         """Whether scoring takes the shortlist path (``shortlist`` > 0, set at construction

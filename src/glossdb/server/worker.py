@@ -19,7 +19,7 @@ class GlossWorker(threading.Thread):
         self.index, self.batch, self.idle_s = index, batch, idle_s
         self._active = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.written = 0
         self.error: str | None = None
 
@@ -36,24 +36,24 @@ class GlossWorker(threading.Thread):
             return self._active > 0
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=600)
 
     def status(self) -> dict:
-        return {"running": self.is_alive() and not self._stop.is_set(),
+        return {"running": self.is_alive() and not self._halt.is_set(),
                 "written": self.written, "error": self.error}
 
     def run(self) -> None:
         handle = self.index.fork()
         try:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 if self.busy():
-                    self._stop.wait(0.05)
+                    self._halt.wait(0.05)
                     continue
                 done = handle.gloss(limit=self.batch)
                 self.written += done
                 if not done:  # nothing waits now; another process may add chunks later
-                    self._stop.wait(self.idle_s)
+                    self._halt.wait(self.idle_s)
         except GlossdbError as exc:
             self.error = str(exc)
         finally:

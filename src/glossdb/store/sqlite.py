@@ -1,5 +1,12 @@
 """The embedded store: one SQLite file, one connection, WAL, explicit transactions.
 
+The index file is only ever opened through SQLite. On POSIX, closing *any* descriptor of a
+file drops every advisory lock the process holds on it, so a plain ``open()``/``close()`` of
+the index (to read its header, copy it, hash it) while a connection of this process holds it
+would let another process checkpoint and delete the WAL under that connection, and the
+writes it had committed would be lost ("How To Corrupt An SQLite Database File", 2.2).
+A file that is not SQLite is recognised by SQLite's own "file is not a database".
+
 FTS5 (porter stemmer) is the full-text index; LLM matching runs as SQL functions registered
 on the connection. Everything that is not SQLite's own lives in :class:`~.db.Store`.
 """
@@ -38,19 +45,20 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.location = str(self.path)
         self._check_path(create)
-        self._check_header()
         self.readonly = self.path.exists() and not (
             os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
-        self.db = self._connect()
-        if tracer is not None:
-            self.db.set_trace_callback(tracer)
+        self.db: sqlite3.Connection | None = None
         try:
+            self.db = self._connect()
+            if tracer is not None:
+                self.db.set_trace_callback(tracer)
             self._open_waiting()
         except sqlite3.DatabaseError as exc:
-            self.db.close()
+            if self.db is not None:
+                self.db.close()
+            what = ("not an SQLite file" if "file is not a database" in str(exc) else exc)
             raise IndexCorrupt(
-                f"{self.path} is not a usable glossdb index ({exc}); "
-                "move it aside or pass another path"
+                f"{self.path} is not a glossdb index ({what}); move it aside or pass another path"
             ) from None
 
     def _connect(self) -> sqlite3.Connection:
@@ -68,6 +76,9 @@ class SQLiteStore(Store):
                 return db
             except sqlite3.OperationalError:
                 db.close()
+            except sqlite3.DatabaseError:
+                db.close()
+                raise
         raise IndexCorrupt(f"{self.path} is read-only and cannot be opened for reading either; "
                            "check its permissions")
 
@@ -82,17 +93,6 @@ class SQLiteStore(Store):
             if not self.path.parent.is_dir():
                 raise NoSuchIndex(f"cannot create {self.path}: the folder {self.path.parent} "
                                   "does not exist (create it first, or check the path)")
-
-    def _check_header(self) -> None:
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        with self.path.open("rb") as fh:
-            header = fh.read(16)
-        if header != b"SQLite format 3\x00":
-            raise IndexCorrupt(
-                f"{self.path} is not a glossdb index (not an SQLite file); "
-                "move it aside or pass another path"
-            )
 
     def _open_waiting(self) -> None:
         """Open, waiting out another process that is creating or upgrading the same file:

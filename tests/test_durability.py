@@ -1,0 +1,74 @@
+"""Committed writes are never lost, whoever else opens the index (issue 21).
+
+The defect these pin: reading the index file's header with Python's ``open()``/``close()``
+while a connection of the same process held the file dropped that process's POSIX locks, so
+another process's close checkpointed and deleted the WAL under a running ``serve``, and the
+writes the server went on reporting were lost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from glossdb import Index
+from glossdb.store import SQLiteStore
+
+OTHER_PROCESS = textwrap.dedent("""
+    import sqlite3, sys
+    db = sqlite3.connect(sys.argv[1])
+    print(db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    db.close()   # the last connection out checkpoints and deletes the WAL, if it is the last
+""")
+
+
+def rows_on_disk(path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT count(*) FROM probe").fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("reopen", ["store", "index", "fork"])
+def test_a_second_open_in_the_same_process_keeps_the_first_connections_locks(tmp_path, reopen,
+                                                                              fake):
+    path = tmp_path / "t.glossdb"
+    writer = SQLiteStore(path)
+    writer.db.execute("CREATE TABLE probe(x INTEGER)")
+    with writer.transaction() as db:
+        db.execute("INSERT INTO probe VALUES (1)")
+    # what a server thread does on its first request, or a second handle in one program
+    if reopen == "store":
+        SQLiteStore(path).close()
+    elif reopen == "index":
+        Index.open(path, models={"judge": fake, "writer": fake}).close()
+    else:
+        base = Index.open(path, models={"judge": fake, "writer": fake})
+        base.fork().close()
+        base.close()
+    out = subprocess.run([sys.executable, "-c", OTHER_PROCESS, str(path)], check=True,
+                         capture_output=True, text=True)
+    assert int(out.stdout) > 0
+    for n in range(2, 12):  # written after the other process came and went
+        with writer.transaction() as db:
+            db.execute("INSERT INTO probe VALUES (?)", (n,))
+    assert writer.db.execute("SELECT count(*) FROM probe").fetchone()[0] == 11
+    assert rows_on_disk(path) == 11, "another process does not see what was committed"
+    writer.close()
+    assert rows_on_disk(path) == 11, "committed rows were lost"
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_file_that_is_not_sqlite_is_refused_without_being_touched(tmp_path):
+    junk = tmp_path / "junk.glossdb"
+    junk.write_bytes(b"not a database at all " * 100)
+    from glossdb.errors import IndexCorrupt
+    with pytest.raises(IndexCorrupt, match="not a glossdb index .not an SQLite file"):
+        SQLiteStore(junk)
+    assert junk.read_bytes() == b"not a database at all " * 100
+    assert not (tmp_path / "junk.glossdb-wal").exists()
