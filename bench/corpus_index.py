@@ -59,16 +59,14 @@ def build(name: str, path: Path) -> dict:
 def cold_copy(name: str, dest: Path) -> Path:
     """A copy of the collection's index without stored judgments, baselines, query log or
     adapted cut-off: searches on it are cold and the usage starts from nothing."""
-    import shutil
     import sqlite3
 
-    ix, _ = open_index(name)
-    ix.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    ix.close()
     for stale in (dest, Path(f"{dest}-wal"), Path(f"{dest}-shm")):  # an old WAL would replay
         stale.unlink(missing_ok=True)
-    shutil.copy(RAW / f"{name}.glossdb", dest)
+    ix, _ = open_index(name)
     db = sqlite3.connect(dest)
+    ix.store.db.backup(db)  # through SQLite: a file copy would drop this process's locks
+    ix.close()
     with db:
         for table in ("judgments", "query_baselines", "query_log"):
             db.execute(f"DELETE FROM {table}")

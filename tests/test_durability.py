@@ -72,3 +72,16 @@ def test_a_file_that_is_not_sqlite_is_refused_without_being_touched(tmp_path):
         SQLiteStore(junk)
     assert junk.read_bytes() == b"not a database at all " * 100
     assert not (tmp_path / "junk.glossdb-wal").exists()
+
+
+def test_add_never_reads_the_index_file_as_a_document(tmp_path, fake):
+    """An index named like a document inside the folder being added is skipped, unopened."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nSome words about rivers.\n")
+    ix = Index(docs / "index.txt", models={"judge": fake, "writer": fake})
+    ix.store  # the file exists before the folder is walked
+    report = ix.add([docs])
+    assert any("index's own file" in why for _, why in report.skipped)
+    assert [d for d in ix.store.db.execute("SELECT uri FROM documents")] == [(str(docs / "a.md"),)]
+    ix.close()

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -202,7 +203,10 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
             if on_skip is not None:
                 on_skip(where, reason)
 
+        own = self._own_files()
         for path, reason in walk(roots):
+            if reason is None and os.path.realpath(path) in own:
+                reason = "the index's own file (never read as a document)"
             if reason is None:
                 try:
                     warned = len(report.warnings)
@@ -218,6 +222,14 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         if gloss:
             report.glosses_written = self.gloss(progress)
         return report
+
+    def _own_files(self) -> set[str]:
+        """The index file and its WAL and shared memory: opening one of them outside SQLite
+        would drop this process's locks on the index (see :mod:`glossdb.store.sqlite`)."""
+        if is_url(self.path):
+            return set()
+        base = os.path.realpath(self.path)
+        return {base, base + "-wal", base + "-shm", base + "-journal"}
 
     def embed(self, progress: ProgressFactory | None = None) -> int:
         """Write the internal vectors still missing for the configured embedder, committed
