@@ -72,6 +72,18 @@ def settings_file(index_path: str | Path) -> Path | None:
     return own if own.exists() else folder if folder.exists() else None
 
 
+def settings_stamp(index_path: str | Path) -> tuple | None:
+    """Which settings file is in force and its (mtime, size): a change means re-read it."""
+    path = settings_file(index_path)
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_mtime_ns, st.st_size
+
+
 def default_index(fallback: str) -> str:
     """The index the CLI opens when none is named: ``index = "…"`` in the folder's
     ``glossdb.toml`` (a path or a ``postgresql://`` URL), else ``fallback``."""

@@ -65,6 +65,12 @@ class IndexBusy(GlossdbError):
     exit_code = 6
 
 
+class StorageFull(GlossdbError):
+    """The disk (or the database's quota) is full: the write that failed was rolled back."""
+
+    exit_code = 6
+
+
 def store_errors() -> tuple[type[BaseException], ...]:
     """The database drivers' error classes (psycopg's only once a PostgreSQL index loaded it)."""
     import sqlite3
@@ -92,6 +98,10 @@ def translate(exc: BaseException) -> GlossdbError | None:
     if "locked" in text or "busy" in text:
         return IndexBusy(f"the index is busy ({text}): another process is writing to it; "
                          "try again when it has finished")
+    if "disk is full" in text or "disk I/O error" in text and _no_space(exc):
+        return StorageFull(f"the disk holding the index is full ({text}): the last write was "
+                           "rolled back and everything committed before it is kept; free "
+                           "space, then run the command again (it continues where it stopped)")
     if "readonly" in text or "read-only" in text:
         return IndexCorrupt(f"the index cannot be written ({text}): make the file and its "
                             "folder writable, or search a writable copy")
@@ -102,9 +112,20 @@ def translate(exc: BaseException) -> GlossdbError | None:
     return None
 
 
+def _no_space(exc: BaseException) -> bool:
+    """Whether an SQLite I/O error came from a full disk (its extended code says so)."""
+    import sqlite3
+
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code in {getattr(sqlite3, "SQLITE_FULL", 13)}
+
+
 def _translate_postgres(exc: BaseException, text: str) -> GlossdbError:
     import psycopg
 
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return StorageFull(f"the PostgreSQL server's disk is full ({text}): the last write "
+                           "was rolled back; free space, then run the command again")
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return IndexCorrupt(f"the index cannot be written ({text}): grant this role INSERT, "
                             "UPDATE and DELETE on the index's tables")

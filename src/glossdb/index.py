@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .backends import Model, backend_class
-from .config import Config, load_config
+from .config import Config, load_config, settings_stamp
 from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
 from .errors import (GlossdbError, IndexCorrupt, IngestError, InvalidQuery, UnknownDocument,
@@ -51,7 +51,9 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
     def __init__(self, path: str | Path, *, create: bool = True, config: Config | None = None,
                  models: dict[str, Model] | None = None, tracer=None, **settings: Any):
         self.path: Path | str = str(path) if is_url(path) else Path(path)
-        self.config = config or load_config(self.path, **settings)
+        self._settings, self._fixed_config = settings, config is not None
+        self._config_stamp = settings_stamp(self.path)
+        self._config = config or load_config(self.path, **settings)
         self._create, self._tracer = create, tracer
         self._store: Store | None = None
         if not create or is_url(path) or Path(path).exists():
@@ -63,6 +65,21 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         self._owns_models = True
         self._loading = threading.RLock()  # one thread loads a model; forks share it
         self.on_model_load: Callable[[str], None] | None = None  # told before a model loads
+
+    @property
+    def config(self) -> Config:
+        """The settings in force, re-read when the settings file changes: a long-running
+        ``serve`` sees what ``glossdb use`` or ``tune`` in another process saved."""
+        if not self._fixed_config:
+            stamp = settings_stamp(self.path)
+            if stamp != self._config_stamp:
+                self._config = load_config(self.path, **self._settings)
+                self._config_stamp = stamp
+        return self._config
+
+    @config.setter
+    def config(self, value: Config) -> None:
+        self._config, self._config_stamp = value, settings_stamp(self.path)
 
     @property
     def store(self) -> Store:
@@ -81,7 +98,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         connection, the same loaded models and embedder (each model serialises its own
         calls). The fork closes its connection only; the models stay with this index."""
         self.store  # create the file first if needed
-        twin = Index(self.path, create=False, config=self.config, tracer=self._tracer)
+        twin = Index(self.path, create=False, tracer=self._tracer,
+                     **({"config": self.config} if self._fixed_config else self._settings))
         twin._embedder = self.embedder() if self.config.embedder else None
         twin._models, twin._loading, twin._owns_models = self._models, self._loading, False
         return twin

@@ -231,10 +231,12 @@ class Judge:
             glosses = self.store.glosses(rep.id, [c.id for c in todo])
             texts = [self.candidate_text(c, glosses.get(c.id)) for c in todo]
             scores = self.score_uncached(query, texts, progress)
-            fresh = [Judgment(c.id, s) for c, s in zip(todo, scores)]
+            lead = self.spec.reads == "gloss"
+            fresh = [Judgment(c.id, s, on_lead=lead and c.id not in glosses)
+                     for c, s in zip(todo, scores)]
             # A chunk still waiting for its gloss was judged on raw text: use the score, but
             # do not store it under the gloss's representation version.
-            keep = [j for j in fresh if self.spec.reads != "gloss" or j.chunk_id in glosses]
+            keep = [j for j in fresh if not j.on_lead]
             self.store.put_judgments(query, rep.id, version.id, keep)
             done.update({j.chunk_id: j for j in fresh})
         return done

@@ -96,7 +96,8 @@ class SearchVerbs:
         """The ranked chunk ids as hits: the score that ranked each and its parts, gloss,
         verdict, where each came from; a stored explanation only when one is asked for."""
         by_id = {c.chunk_id: c for c in found}
-        glosses = self.store.glosses(rep.id, best)
+        # the gloss the judge read: one written since (by another process) was not judged
+        glosses = self.store.glosses(rep.id, [c for c in best if not judged[c].on_lead])
         return [
             Hit(place, cid, round(fused[cid], 4), verdicts[cid],
                 chunks[cid].uri, chunks[cid].title, chunks[cid].heading, chunks[cid].text,

@@ -20,7 +20,7 @@ import threading
 from typing import Any, Literal
 
 from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexCorrupt,
-                      IngestError, InvalidQuery, ModelNotFound, UnknownChunk, UnknownDocument,
+                      IngestError, InvalidQuery, ModelNotFound, StorageFull, UnknownChunk, UnknownDocument,
                       UnknownRepresentation, store_errors, translate)
 from ..index import Index
 from ..results import MAX_QUERY_TOKENS
@@ -30,7 +30,7 @@ from .worker import GlossWorker
 STATUS = {
     InvalidQuery: 400, ConfigError: 400, IngestError: 422, UnknownChunk: 404,
     UnknownDocument: 404, UnknownRepresentation: 404, ModelNotFound: 503, BackendError: 502, IndexCorrupt: 500,
-    IndexBusy: 503,
+    IndexBusy: 503, StorageFull: 507,
 }
 
 

@@ -67,3 +67,4 @@ class Judgment:
     score: float
     explanation: str | None = None
     cached: bool = False
+    on_lead: bool = False  # judged on the text's lead: the chunk had no gloss when judged
