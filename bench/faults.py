@@ -408,38 +408,80 @@ def _cli(args: list[str], delay: float = 0.0) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
+class Ext4Image:
+    """A loop-mounted ext4 file system that can fail as a real one does: an error makes the
+    kernel remount it read-only under every open file (``errors=remount-ro``)."""
+
+    def __init__(self, work: Path, size_mb: int = 64):
+        self.image, self.mnt = work / "fs.img", work / "mnt"
+        self.size_mb = size_mb
+
+    def mount(self) -> bool:
+        self.mnt.mkdir(parents=True, exist_ok=True)
+        if not self.image.exists():
+            subprocess.run(["truncate", "-s", f"{self.size_mb}M", str(self.image)], check=True)
+            if subprocess.run(["mkfs.ext4", "-q", str(self.image)],
+                              capture_output=True).returncode:
+                return False
+        return subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(self.image),
+                               str(self.mnt)], capture_output=True).returncode == 0
+
+    def fail(self) -> None:
+        """The kernel finds an error: the file system goes read-only at once."""
+        device = Path([line.split()[0] for line in Path("/proc/mounts").read_text().splitlines()
+                       if line.split()[1] == str(self.mnt)][0]).name
+        Path(f"/sys/fs/ext4/{device}/trigger_fs_error").write_text("bench.faults\n")
+
+    def repair(self) -> None:
+        """Unmount, fsck, mount read-write again (what an operator does)."""
+        subprocess.run(["umount", str(self.mnt)], check=True, capture_output=True)
+        subprocess.run(["e2fsck", "-fy", str(self.image)], capture_output=True)
+        if not self.mount():
+            raise RuntimeError("the repaired file system did not mount")
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.mnt)], capture_output=True)
+
+
+def _fault(fault: str, index: Path, big: Path, rng: random.Random, fs: Ext4Image | None
+           ) -> subprocess.CompletedProcess:
+    """Run `add` of the big corpus into the fault: a full disk, or (``fs``) a file system
+    that goes read-only while it writes."""
+    if fs is None:
+        return _cli(["add", str(big), "-i", str(index)])
+    proc = subprocess.Popen(glossdb("add", str(big), "-i", str(index)), env=env(0.5),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(rng.uniform(1.5, 4.5))  # its glossing takes about 5 s
+    fs.fail()
+    out, err = proc.communicate(timeout=600)
+    return subprocess.CompletedProcess([], proc.returncode, out, err)
+
+
 def fault_run(work: Path, seed: int, fault: str) -> dict:
-    """``fault`` = "full": the index's disk fills up during `add`; "readonly": its file
-    system is remounted read-only in the middle of `add`. Before the fault a first `add` and
-    a search are reported; after it the command must have failed with one clear line (exit
-    6, no traceback), the index must be intact with every reported write, and once space
-    (or write access) is back, `add` again must finish what the first began."""
+    """``fault`` = "full": the index's disk (a small tmpfs) fills up during `add`;
+    "readonly": its file system (ext4 on a loop device) goes read-only in the middle of
+    `add`, as the kernel does on an error. Before the fault a first `add` and a search are
+    reported; after it the command must have failed with one clear line (exit 6, no
+    traceback), the index must be intact with every reported write, and once space (or
+    write access) is back, `add` again must finish what the first began."""
     rng = random.Random(seed)
     small, big = corpus(work / "small", files=3), corpus(work / "big", files=40)
+    fs = Ext4Image(work) if fault == "readonly" else None
     mnt = work / "mnt"
-    if not mount_tmpfs(mnt, 640 if fault == "full" else 16384):
-        return {"seed": seed, "fault": fault, "skipped": "cannot mount a tmpfs here"}
+    if not (fs.mount() if fs else mount_tmpfs(mnt, 640)):
+        return {"seed": seed, "fault": fault, "skipped": "cannot mount a file system here"}
     try:
         index = mnt / "f.glossdb"
         first = [_cli(["add", str(small), "-i", str(index)]),
                  _cli(["search", "river delta", "-i", str(index), "-k", "2"])]
         before = snapshot(index)
-        if fault == "full":
-            failed = _cli(["add", str(big), "-i", str(index)])
-        else:
-            proc = subprocess.Popen(glossdb("add", str(big), "-i", str(index)),
-                                    env=env(DELAY_S), stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-            time.sleep(rng.uniform(1.5, 4.0))
-            remount(mnt, "ro")
-            out, err = proc.communicate(timeout=600)
-            failed = subprocess.CompletedProcess([], proc.returncode, out, err)
-        remount(mnt, "rw,size=65536k")
+        failed = _fault(fault, index, big, rng, fs)
+        fs.repair() if fs else remount(mnt, "rw,size=65536k")
         during = snapshot(index)
         again = _cli(["add", str(big), "-i", str(index)])
         after = snapshot(index)
     finally:
-        unmount(mnt)
+        fs.unmount() if fs else unmount(mnt)
     kept = all(set(before[k]) <= set(during[k]) for k in ("documents", "glosses", "queries"))
     message = failed.stderr.strip().splitlines()[-1] if failed.stderr.strip() else ""
     return {"seed": seed, "fault": fault, "setup_ok": all(r.returncode == 0 for r in first),

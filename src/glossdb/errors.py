@@ -98,10 +98,16 @@ def translate(exc: BaseException) -> GlossdbError | None:
     if "locked" in text or "busy" in text:
         return IndexBusy(f"the index is busy ({text}): another process is writing to it; "
                          "try again when it has finished")
-    if "disk is full" in text or "disk I/O error" in text and _no_space(exc):
+    if "disk is full" in text:
         return StorageFull(f"the disk holding the index is full ({text}): the last write was "
                            "rolled back and everything committed before it is kept; free "
                            "space, then run the command again (it continues where it stopped)")
+    if "disk I/O error" in text:
+        return IndexCorrupt(f"the disk failed a read or write of the index ({text}): the last "
+                            "write was rolled back; check that the disk and its file system "
+                            "are writable again (`dmesg` says why it failed), then run the "
+                            "command again (`sqlite3 FILE 'PRAGMA integrity_check'` checks "
+                            "the file)")
     if "readonly" in text or "read-only" in text:
         return IndexCorrupt(f"the index cannot be written ({text}): make the file and its "
                             "folder writable, or search a writable copy")
@@ -110,14 +116,6 @@ def translate(exc: BaseException) -> GlossdbError | None:
                             "it aside and add the documents again (`sqlite3 FILE 'PRAGMA "
                             "integrity_check'` shows what is wrong)")
     return None
-
-
-def _no_space(exc: BaseException) -> bool:
-    """Whether an SQLite I/O error came from a full disk (its extended code says so)."""
-    import sqlite3
-
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code in {getattr(sqlite3, "SQLITE_FULL", 13)}
 
 
 def _translate_postgres(exc: BaseException, text: str) -> GlossdbError:
