@@ -16,6 +16,7 @@ import textwrap
 import pytest
 
 from glossdb import Index
+from glossdb.backends.fake import FakeModel
 from glossdb.store import SQLiteStore
 
 OTHER_PROCESS = textwrap.dedent("""
@@ -85,3 +86,54 @@ def test_add_never_reads_the_index_file_as_a_document(tmp_path, fake):
     assert any("index's own file" in why for _, why in report.skipped)
     assert [d for d in ix.store.db.execute("SELECT uri FROM documents")] == [(str(docs / "a.md"),)]
     ix.close()
+
+
+class _Meddling(FakeModel):
+    """A judge during whose model call another process changes the index."""
+
+    def __init__(self, meddle):
+        super().__init__()
+        self.meddle, self.done = meddle, False
+
+    def _logprobs_batch(self, requests):
+        if not self.done and len(requests) > 1:
+            self.done = True
+            self.meddle()
+        return super()._logprobs_batch(requests)
+
+
+def _two_handles(tmp_path, corpus, meddle_with):
+    path = tmp_path / "t.glossdb"
+    writer = FakeModel()
+    Index(path, models={"judge": writer, "writer": writer}).add([corpus])
+    other = Index.open(path, models={"judge": writer, "writer": writer})
+    judge = _Meddling(lambda: meddle_with(other))
+    return Index.open(path, models={"judge": judge, "writer": writer}), other
+
+
+def test_a_chunk_removed_while_it_is_judged_is_skipped_not_an_error(tmp_path, corpus):
+    ix, other = _two_handles(tmp_path, corpus,
+                             lambda o: o.remove([str(corpus / "rockets.txt")]))
+    hits = ix.search("rockets thrust cats bread", k=5)  # was: FOREIGN KEY constraint failed
+    assert hits
+    rows = ix.store.db.execute("SELECT count(*) FROM judgments j LEFT JOIN chunks c"
+                               " ON c.id = j.chunk_id WHERE c.id IS NULL").fetchone()[0]
+    assert rows == 0
+    ix.close()
+    other.close()
+
+
+def test_a_hit_shows_the_gloss_its_judgment_read(tmp_path, corpus):
+    path = tmp_path / "t.glossdb"
+    fake = FakeModel()
+    base = Index(path, models={"judge": fake, "writer": fake})
+    base.add([corpus], gloss=False)
+    other = Index.open(path, models={"judge": fake, "writer": fake})
+    judge = _Meddling(lambda: other.gloss())  # glosses land while the search's judge runs
+    ix = Index.open(path, models={"judge": judge, "writer": fake})
+    hits = ix.search("cats purr sleep", k=3)
+    assert hits and all(h.gloss is None for h in hits), "judged on the lead, shown as glossed"
+    again = ix.search("cats purr sleep", k=3)  # now judged on the glosses
+    assert all(h.gloss is not None for h in again)
+    for handle in (ix, other, base):
+        handle.close()

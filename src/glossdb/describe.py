@@ -232,5 +232,6 @@ class Describer:
         if self.spec.flag_instructions:
             glosses = [attribute_instructions(g, c.text) for g, c in zip(glosses, chunks)]
         self.store.put_glosses(rep.id, [(c.id, g) for c, g in zip(chunks, glosses)],
-                               searchable=searchable)
+                               searchable=searchable,
+                               hashes={c.id: c.content_hash for c in chunks})
         return len(chunks)

@@ -64,6 +64,32 @@ you he she our your his her if so
 """.split())
 
 
+# A long query ("find more like this" with a pasted passage) is judged on its first
+# JUDGE_QUERY_TOKENS tokens, and at most MAX_SCORED_TOKENS of those carry the score: what a
+# pair costs the judge (context tokens, and logit rows of the whole vocabulary) is then
+# bounded whatever the query's length. Ordinary queries (SciFact claims: 19 tokens, 10
+# content words on average) are far below both, so their scores do not change.
+JUDGE_QUERY_TOKENS = 128
+MAX_SCORED_TOKENS = 48
+
+
+def judged_query(query: str, count_tokens: Callable[[str], int],
+                 limit: int = JUDGE_QUERY_TOKENS) -> str:
+    """The query cut to at most ``limit`` tokens at a word boundary (the whole query when it
+    fits; a first word over the limit is kept alone)."""
+    if count_tokens(query) <= limit:
+        return query
+    words = query.split()
+    low, high = 1, len(words)  # the longest prefix of words that fits
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count_tokens(" ".join(words[:mid])) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return " ".join(words[:low])
+
+
 def words(pieces: Sequence[str]) -> list[tuple[int, str]]:
     """(index of its first token, the word lower-cased) for each word the tokens spell."""
     starts = [i == 0 or p[:1].isspace() or not p[:1].isalnum() or not pieces[i - 1][-1:].isalnum()
@@ -86,7 +112,18 @@ def content_tokens(pieces: Sequence[str]) -> list[bool]:
     flags = [False] * len(pieces)
     for i, word in words(pieces):
         flags[i] = word not in STOPWORDS
-    return flags if any(flags) else [True] * len(pieces)
+    if not any(flags):
+        flags = [True] * len(pieces)
+    return _first(flags, MAX_SCORED_TOKENS)
+
+
+def _first(flags: list[bool], n: int) -> list[bool]:
+    """Only the first ``n`` set flags stay set."""
+    out, kept = [], 0
+    for flag in flags:
+        out.append(flag and kept < n)
+        kept += flag
+    return out
 
 
 def ql_request(candidate: str, query: str, template: str = QL_TEMPLATE,
@@ -209,6 +246,7 @@ class Judge:
 
     def score_uncached(self, query: str, texts: list[str],
                        progress: Callable[[int], None] | None = None) -> list[float]:
+        query = judged_query(query, self.model.count_tokens)
         if self.spec.method == "query-likelihood":
             answers = self.model.logprobs(
                 [ql_request(t, query, self.spec.ql_template, self.spec.ql_tokens) for t in texts],
@@ -237,7 +275,8 @@ class Judge:
             # A chunk still waiting for its gloss was judged on raw text: use the score, but
             # do not store it under the gloss's representation version.
             keep = [j for j in fresh if not j.on_lead]
-            self.store.put_judgments(query, rep.id, version.id, keep)
+            self.store.put_judgments(query, rep.id, version.id, keep,
+                                     {c.id: c.content_hash for c in todo})
             done.update({j.chunk_id: j for j in fresh})
         return done
 
@@ -253,7 +292,7 @@ class Judge:
             Judgment(chunk.id, score, reason)
             for (chunk, gloss, score, _), reason in zip(items, reasons)
             if gloss or self.spec.reads != "gloss"  # same rule as judge(): no text-based rows
-        ])
+        ], {chunk.id: chunk.content_hash for chunk, *_ in items})
         return reasons
 
 

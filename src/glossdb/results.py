@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import InvalidQuery
-from .ingest.chunking import approx_tokens
 from .store import Chunk
 
 
@@ -87,24 +86,26 @@ class TuneReport:
         return asdict(self)
 
 
-MAX_QUERY_TOKENS = 256  # about 1,000 characters: a question, not a document
+# A pasted passage is a normal "find more like this" query: 16,000 characters hold 2,000
+# tokens of any script (CJK: about one character a token; English: about four). What a long
+# query costs is bounded where the cost is, by tokens: the judge reads its first
+# judge.JUDGE_QUERY_TOKENS and scores at most judge.MAX_SCORED_TOKENS of them.
+MAX_QUERY_CHARS = 16_000
 
 
 def validate_query(query: str) -> str:
     """The query with whitespace folded; an empty, control-character-only or over-long one
-    is an InvalidQuery. Length is bounded because the judge scores every query token after
-    every candidate: a 20,000-character query once grew a search past 20 GB."""
+    is an InvalidQuery, and so is one over MAX_QUERY_CHARS."""
     if not isinstance(query, str):
         raise InvalidQuery("the query must be text")
     query = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in query)
     query = " ".join(query.split())
     if not query:
         raise InvalidQuery("the query is empty: pass some words to search for")
-    if approx_tokens(query) > MAX_QUERY_TOKENS:
+    if len(query) > MAX_QUERY_CHARS:
         raise InvalidQuery(
-            f"the query is too long ({len(query)} characters, about {approx_tokens(query)} "
-            f"tokens; at most {MAX_QUERY_TOKENS}): search with a question or a few sentences, "
-            "not a document")
+            f"the query is too long ({len(query):,} characters; at most {MAX_QUERY_CHARS:,}): "
+            "search with a question or a passage, not a whole document")
     return query
 
 

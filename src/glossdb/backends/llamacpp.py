@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import BackendError, ModelNotFound
+from ..errors import BackendError, InvalidQuery, ModelNotFound
 from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Model, ScoreRequest
 from .capture import HiddenCapture
@@ -51,6 +51,18 @@ def _log_softmax_pick(rows: np.ndarray, targets: np.ndarray, block: int = 16) ->
         lse = np.log(np.exp(part - peak).sum(axis=1, dtype=np.float64)) + peak[:, 0]
         out[start : start + block] = part[np.arange(len(part)), targets[start : start + block]] - lse
     return out
+
+
+LOGITS_BUDGET_BYTES = 256 << 20  # logit rows one decode may hold (see max_outputs)
+
+
+def _check_pair(tokens: int, context: int, scored: int, rows: int) -> None:
+    if tokens > context:
+        raise BackendError(f"a judged pair needs {tokens} tokens, over the context of "
+                           f"{context}; shorten glosses or raise n_ctx")
+    if scored > rows:
+        raise InvalidQuery(f"the query asks the judge to score {scored} tokens of one "
+                           f"passage, over the memory budget of {rows}: shorten the query")
 
 
 class LlamaCppModel(Model):
@@ -227,28 +239,32 @@ class LlamaCppModel(Model):
     def _cont_key(item) -> tuple:
         return tuple(item[2]), tuple(item[3])
 
+    def max_outputs(self) -> int:
+        """Scored positions one decode may request: llama.cpp keeps a row of the whole
+        vocabulary for each (1 MB for Gemma's 262k), so this bounds a search's memory."""
+        return max(1, LOGITS_BUDGET_BYTES // (4 * self.n_vocab))
+
     def _groups(self, encoded, indices: Sequence[int]) -> list[list[int]]:
-        """Pack requests with the same prefix into decodes that fit the context."""
+        """Pack requests with the same prefix into decodes that fit the context and the
+        logits budget (checked here, before anything is allocated)."""
         by_prefix: dict[tuple[int, ...], list[int]] = {}
         for i in indices:
             by_prefix.setdefault(tuple(encoded[i][0]), []).append(i)
-        groups = []
+        groups, rows = [], self.max_outputs()
         for prefix, members in by_prefix.items():
             budget = self.context_size - len(prefix)
             current: list[int] = []
-            used = 0
+            used = outs = 0
             for i in members:
-                need = len(encoded[i][1]) + len(encoded[i][2])
-                if need > budget:
-                    raise BackendError(
-                        f"a judged pair needs {need + len(prefix)} tokens, over the context of "
-                        f"{self.context_size}; shorten glosses or raise n_ctx"
-                    )
-                if current and (used + need > budget or len(current) >= self.max_batch):
+                need, out = len(encoded[i][1]) + len(encoded[i][2]), sum(encoded[i][3])
+                _check_pair(need + len(prefix), self.context_size, out, rows)
+                if current and (used + need > budget or outs + out > rows
+                                or len(current) >= self.max_batch):
                     groups.append(current)
-                    current, used = [], 0
+                    current, used, outs = [], 0, 0
                 current.append(i)
                 used += need
+                outs += out
             if current:
                 groups.append(current)
         return groups

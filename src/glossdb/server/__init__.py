@@ -23,7 +23,7 @@ from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexC
                       IngestError, InvalidQuery, ModelNotFound, StorageFull, UnknownChunk, UnknownDocument,
                       UnknownRepresentation, store_errors, translate)
 from ..index import Index
-from ..results import MAX_QUERY_TOKENS
+from ..results import MAX_QUERY_CHARS
 from .page import PAGE
 from .worker import GlossWorker
 
@@ -141,7 +141,7 @@ def create_app(index: Index, *, api_key: str | None = None,
             forks.append(handles.index)
         return handles.index
 
-    QUERY = Query(..., min_length=1, max_length=4 * MAX_QUERY_TOKENS,
+    QUERY = Query(..., min_length=1, max_length=MAX_QUERY_CHARS,
                   description="The query: words to search for (control characters are folded "
                               "out; an empty one is a 400)")
 

@@ -37,6 +37,17 @@ def _now() -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
+# A write derived from a chunk lands only while that chunk still holds the text it was made
+# from: another process may have removed it (its id may even be reused by a later add).
+STILL_THERE = ("EXISTS (SELECT 1 FROM chunks WHERE id = ?"
+               " AND (CAST(? AS TEXT) IS NULL OR content_hash = ?))")
+
+
+def _hash(hashes: dict[int, str] | None, chunk_id: int) -> tuple[str | None, str | None]:
+    value = hashes.get(chunk_id) if hashes else None
+    return value, value
+
+
 class Store(ABC):
     """One index's database. ``db`` is a DB-API connection taking ``?`` placeholders;
     ``location`` names the index in messages; ``readonly`` stores nothing it is asked to
@@ -273,15 +284,19 @@ class Store(ABC):
         ).fetchone()[0]
 
     def put_glosses(
-        self, representation_id: int, glosses: list[tuple[int, str]], *, searchable: bool
+        self, representation_id: int, glosses: list[tuple[int, str]], *, searchable: bool,
+        hashes: dict[int, str] | None = None,
     ) -> None:
-        """Store glosses in one transaction; ``searchable`` also feeds them to FTS."""
+        """Store glosses in one transaction; ``searchable`` also feeds them to FTS. A chunk
+        removed meanwhile by another process is skipped, and so (given ``hashes``, the text
+        each was written for) is a chunk whose id now holds other text."""
         with self.transaction():
             self.db.executemany(
-                "INSERT INTO glosses (chunk_id, representation_id, text) VALUES (?, ?, ?)"
-                " ON CONFLICT (chunk_id, representation_id) DO UPDATE SET text = excluded.text,"
-                " created_at = excluded.created_at",
-                [(cid, representation_id, text) for cid, text in glosses],
+                "INSERT INTO glosses (chunk_id, representation_id, text) SELECT ?, ?, ?"
+                f" WHERE {STILL_THERE} ON CONFLICT (chunk_id, representation_id) DO UPDATE"
+                " SET text = excluded.text, created_at = excluded.created_at",
+                [(cid, representation_id, text, cid, *_hash(hashes, cid))
+                 for cid, text in glosses],
             )
             self.db.executemany(
                 "DELETE FROM gloss_claims WHERE chunk_id = ? AND representation_id = ?",
@@ -349,19 +364,23 @@ class Store(ABC):
         return out
 
     def put_judgments(
-        self, query: str, representation_id: int, judge_id: int, judgments: Iterable[Judgment]
+        self, query: str, representation_id: int, judge_id: int, judgments: Iterable[Judgment],
+        hashes: dict[int, str] | None = None,
     ) -> None:
+        """Cache judgments; like :meth:`put_glosses`, never for a chunk that is gone or
+        whose id holds other text than the one judged (given ``hashes``)."""
         if self.readonly:
             return  # a read-only index caches and logs nothing
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO judgments (query, chunk_id, representation_id, judge_id, score,"
-                " explanation) VALUES (?, ?, ?, ?, ?, ?)"
+                f" explanation) SELECT ?, ?, ?, ?, ?, ? WHERE {STILL_THERE}"
                 " ON CONFLICT (query, chunk_id, representation_id, judge_id) DO UPDATE SET"
                 " score = excluded.score,"
                 " explanation = coalesce(excluded.explanation, judgments.explanation)",
                 [
-                    (query, j.chunk_id, representation_id, judge_id, j.score, j.explanation)
+                    (query, j.chunk_id, representation_id, judge_id, j.score, j.explanation,
+                     j.chunk_id, *_hash(hashes, j.chunk_id))
                     for j in judgments
                 ],
             )
