@@ -156,3 +156,14 @@ def test_a_file_that_is_not_gguf_is_refused(tmp_path):
     path.write_bytes(b"nope" + b"\0" * 64)
     with pytest.raises(ValueError):
         OutputHead(path)
+
+
+def test_a_long_query_is_cut_for_the_judge_at_a_word_or_a_character():
+    from glossdb.judge import judged_query
+
+    def count(text):  # one token a word, or a character of text without spaces
+        return len(text.split()) if " " in text else len(text)
+
+    assert judged_query("a b c", count, limit=5) == "a b c"
+    assert judged_query("one two three four five six", count, limit=4) == "one two three four"
+    assert judged_query("数据库检索模型判断查询", count, limit=4) == "数据库检"

@@ -272,3 +272,46 @@ def test_a_postgresql_index_adds_glosses_searches_and_diffs(pg_url, tmp_path):
         result, second = other.diff(), other.representation().name
     assert (result.old, result.new) == (first, second)
     assert result.changed + result.same == report.chunks_added and result.changed > 0
+
+
+def test_a_cached_search_never_waits_for_a_model_call_under_way(real_index):
+    """While another thread holds the judge (a new search being scored), a repeated search
+    is answered from stored judgments: it must not need the model's lock at all."""
+    import threading
+
+    ix, _, _ = real_index
+    query = "How does sourdough rise?"
+    first = ix.search(query, k=3)
+    model = ix.model("judge")
+    done: list = []
+    with model._lock:  # a model call under way
+        reader = threading.Thread(target=lambda: done.append(ix.fork().search(query, k=3)))
+        reader.start()
+        reader.join(timeout=120)
+        finished = not reader.is_alive()
+    reader.join()
+    assert finished, "the cached search waited for the model"
+    assert [h.chunk_id for h in done[0]] == [h.chunk_id for h in first]
+    assert all(h.cached for h in done[0])
+
+
+def test_a_long_pasted_passage_is_searched_within_the_token_budget(real_index):
+    """A 2,000-token query (a passage pasted as "more like this") is searched; the judge
+    reads a bounded prefix of it and scores a bounded number of its tokens."""
+    from glossdb.judge import JUDGE_QUERY_TOKENS, MAX_SCORED_TOKENS, judged_query
+
+    ix, _, _ = real_index
+    model = ix.model("judge")
+    passage = " ".join(["Sourdough starter ferments flour and water with wild yeast,"
+                        " and the dough rises as carbon dioxide is trapped."] * 120)
+    assert model.count_tokens(passage) >= 2000
+    cut = judged_query(passage, model.count_tokens)
+    assert model.count_tokens(cut) <= JUDGE_QUERY_TOKENS and passage.startswith(cut)
+    before = model.tokens_evaluated
+    hits = ix.search(passage, k=3)
+    assert hits and "sourdough" in hits[0].uri
+    candidates = ix.store.db.execute("SELECT candidates FROM query_log ORDER BY id DESC"
+                                     " LIMIT 1").fetchone()[0]
+    per_pair = (model.tokens_evaluated - before) / (candidates + 2)
+    assert per_pair < JUDGE_QUERY_TOKENS + 600  # a bounded prefix, not the 2,000 tokens
+    assert MAX_SCORED_TOKENS <= 32

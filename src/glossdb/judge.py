@@ -67,27 +67,37 @@ you he she our your his her if so
 # A long query ("find more like this" with a pasted passage) is judged on its first
 # JUDGE_QUERY_TOKENS tokens, and at most MAX_SCORED_TOKENS of those carry the score: what a
 # pair costs the judge (context tokens, and logit rows of the whole vocabulary) is then
-# bounded whatever the query's length. Ordinary queries (SciFact claims: 19 tokens, 10
-# content words on average) are far below both, so their scores do not change.
+# bounded whatever the query's length. Ordinary queries (SciFact claims: 19 tokens, 9
+# content words on average, 26 at most; Cranfield's: 10 and 25) are below both, so their
+# scores do not change. Each scored position keeps a shortlist of head rows (about 11 MB for
+# Gemma), which is what MAX_SCORED_TOKENS bounds (bench.query_memory).
 JUDGE_QUERY_TOKENS = 128
-MAX_SCORED_TOKENS = 48
+MAX_SCORED_TOKENS = 32
 
 
 def judged_query(query: str, count_tokens: Callable[[str], int],
                  limit: int = JUDGE_QUERY_TOKENS) -> str:
-    """The query cut to at most ``limit`` tokens at a word boundary (the whole query when it
-    fits; a first word over the limit is kept alone)."""
+    """The query cut to at most ``limit`` tokens: at a word boundary, or for text without
+    spaces (CJK) or a first word over the limit, at a character."""
     if count_tokens(query) <= limit:
         return query
     words = query.split()
-    low, high = 1, len(words)  # the longest prefix of words that fits
+    fits = _longest(len(words), lambda n: count_tokens(" ".join(words[:n])) <= limit)
+    if fits:
+        return " ".join(words[:fits])
+    return query[:_longest(len(query), lambda n: count_tokens(query[:n]) <= limit)]
+
+
+def _longest(n: int, ok: Callable[[int], bool]) -> int:
+    """The largest m in 0..n with ok(m), for ok true up to some point and false after it."""
+    low, high = 0, n
     while low < high:
         mid = (low + high + 1) // 2
-        if count_tokens(" ".join(words[:mid])) <= limit:
+        if ok(mid):
             low = mid
         else:
             high = mid - 1
-    return " ".join(words[:low])
+    return low
 
 
 def words(pieces: Sequence[str]) -> list[tuple[int, str]]:
