@@ -88,3 +88,13 @@ def test_verdicts_render_with_their_own_classes(server, tmp_path):
     html = dom(server + "/?q=river+delta+sediment&k=5", tmp_path)
     classes = set(re.findall(r'class="verdict (v-[a-z-]+)"', html))
     assert classes and classes <= {"v-strong-match", "v-match", "v-weak-match", "v-no-match"}
+
+
+def test_the_api_docs_render_offline_in_a_browser(server, tmp_path):
+    """/docs draws every route from FastAPI's OpenAPI 3.1 schema with its bundled assets (a
+    Swagger UI that cannot read the schema shows "Unable to render this definition")."""
+    html = dom(server + "/docs", tmp_path)
+    assert "Unable to render this definition" not in html
+    assert 'class="swagger-ui' in html and "opblock" in html
+    for route in ("/api/search", "/api/why", "/api/stats", "/api/chunks/{chunk_id}"):
+        assert route in html

@@ -207,8 +207,11 @@ def _docs(app: Any) -> None:
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import JSONResponse
 
-    try:
-        from swagger_ui_bundle import swagger_ui_path
+    try:  # Swagger UI 5 (FastAPI's schema is OpenAPI 3.1, which Swagger UI 4 cannot read)
+        import fastapi_swagger
+        from pathlib import Path as FilePath
+
+        swagger_ui_path = str(FilePath(fastapi_swagger.__file__).parent / "resources")
     except ImportError:
         swagger_ui_path = None
 
@@ -221,12 +224,13 @@ def _docs(app: Any) -> None:
     async def docs() -> Any:
         if swagger_ui_path is None:
             return JSONResponse({"error": "the docs page needs its assets: pip install "
-                                 "swagger-ui-bundle (the schema is at /openapi.json)"},
+                                 "fastapi-swagger (the schema is at /openapi.json)"},
                                 status_code=404)
         return get_swagger_ui_html(openapi_url="/openapi.json", title="glossdb API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
 
 
 def serve(index: Index, host: str = "127.0.0.1", port: int = 8700, *,
