@@ -137,3 +137,41 @@ def test_a_hit_shows_the_gloss_its_judgment_read(tmp_path, corpus):
     assert all(h.gloss is not None for h in again)
     for handle in (ix, other, base):
         handle.close()
+
+
+def test_serve_with_background_glossing_shuts_down_without_a_traceback(tmp_path):
+    """SIGTERM of `glossdb serve` while its worker glosses (the worker's stop event once
+    shadowed threading.Thread._stop: every shutdown printed a TypeError)."""
+    import signal
+
+    import httpx
+
+    from bench.crash import corpus, env
+    from bench.load import free_port
+
+    index = str(tmp_path / "s.glossdb")
+    subprocess.run([sys.executable, "-m", "glossdb", "add", str(corpus(tmp_path / "d", 12)),
+                    "-i", index, "--gloss", "later"], env=env(0), check=True,
+                   capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
+                             str(port)], env=env(0.2), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        written = 0
+        for _ in range(600):  # until the worker has written a batch (or the server died)
+            try:
+                stats = httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=10).json()
+                written = stats["background_glossing"]["written"]
+            except httpx.HTTPError:
+                pass
+            if written or proc.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.1"])
+        assert written > 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        log, _ = proc.communicate(timeout=120)
+    assert proc.returncode in (0, -signal.SIGTERM), log  # uvicorn re-raises the signal
+    assert "Application shutdown complete" in log
+    assert "Traceback" not in log and "Error" not in log, log

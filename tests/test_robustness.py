@@ -104,18 +104,51 @@ def _unglossed_index(tmp_path, location: str, files: int = 12) -> dict:
     return environment
 
 
+HELD_WORKER = """
+import os, sys, time
+from glossdb import Index
+from glossdb.backends.fake import FakeModel
+location, held, go = sys.argv[1:]
+
+class Held(FakeModel):
+    first = True
+
+    def _generate_batch(self, requests):  # after its first claim: say so, wait for go
+        if self.first:
+            self.first = False
+            open(held, "w").close()
+            while not os.path.exists(go):
+                time.sleep(0.02)
+        return super()._generate_batch(requests)
+
+model = Held()
+print(Index(location, models={"judge": model, "writer": model}).gloss(), flush=True)
+"""
+
+
 def test_two_processes_glossing_one_index_never_gloss_a_chunk_twice(tmp_path, location):
-    """Each `glossdb gloss` claims its batches; the union is every chunk, once."""
+    """Each `glossdb gloss` claims its batches; the union is every chunk, once. The first
+    worker is held after its first claim until the second has finished, so both write
+    whatever the machine's scheduling (no test here depends on it)."""
+    import time
+
     environment = _unglossed_index(tmp_path, location)
-    written = []
-    for p in _gloss_workers(location, environment, 2):
-        out, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
-        written.append(int(out.strip().splitlines()[-1]))
+    held, go = tmp_path / "held", tmp_path / "go"
+    first = subprocess.Popen([sys.executable, "-c", HELD_WORKER, location, str(held), str(go)],
+                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    while not held.exists() and first.poll() is None:
+        time.sleep(0.02)
+    (second,) = _gloss_workers(location, environment, 1)
+    out2, err2 = second.communicate(timeout=300)
+    go.touch()
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, err1 + err2
+    written = [int(out.strip().splitlines()[-1]) for out in (out1, out2)]
     store = open_store(location, create=False)
     counts = store.counts()
     assert sum(written) == counts["chunks"] == counts["glosses"]  # each chunk once, by one
-    assert all(w > 0 for w in written)  # and they shared the work
+    assert all(w > 0 for w in written)  # the held batch, and the rest
     assert store.db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0
     store.close()
 
