@@ -40,19 +40,22 @@ class Server:
     """A real `glossdb serve` subprocess on a free loopback port, stopped on exit."""
 
     def __init__(self, workdir: Path, delay: float, index: str | None = None,
-                 add: bool = True):
+                 add: bool = True, real: bool = False):
         """Serve ``index`` (default: a file in ``workdir``), after adding the test corpus to
-        it unless ``add`` is false (a second replica of an index that has it)."""
+        it unless ``add`` is false (a second replica of an index that has it). ``real``:
+        the embedded models on examples/docs (glossed first), no background glossing."""
         index = index or str(workdir / "load.glossdb")
-        environment = env(delay)
+        environment = dict(os.environ) if real else env(delay)
         if add:
-            docs = corpus(workdir / "docs", files=24)
+            docs = (Path(__file__).resolve().parents[1] / "examples" / "docs" if real
+                    else corpus(workdir / "docs", files=24))
             subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index],
                            env=environment, check=True, capture_output=True)
         self.url = f"http://127.0.0.1:{free_port()}"
+        extra = ["--no-gloss-in-background"] if real else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
-             self.url.rsplit(":", 1)[1]], env=environment, stdout=subprocess.DEVNULL,
+             self.url.rsplit(":", 1)[1], *extra], env=environment, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         for _ in range(200):
             try:
@@ -125,14 +128,74 @@ def run_load(url: str, requests: int, clients: int, seed: int = 0) -> dict:
             "per_kind": per_kind}
 
 
+def during_model_calls(url: str, seconds: float, seed: int = 0) -> dict:
+    """Cheap requests while the judge runs: one client sends new searches back to back (each
+    a model call), another cached searches, stats and chunk views; the cheap ones' latency
+    is kept only when a new search was in flight for its whole duration."""
+    rng = random.Random(seed)
+    cached = ["How does sourdough rise?", "What does the WAL do?", "Who owns memory in Rust?"]
+    with httpx.Client(timeout=300) as c:
+        ids = [h["chunk_id"] for q in cached
+               for h in c.get(url + "/api/search", params={"q": q, "k": 3}).json()["hits"]]
+    busy, stop = threading.Event(), time.monotonic() + seconds
+    news: list[float] = []
+    cheap: dict[str, list[float]] = {"cached search": [], "stats": [], "chunk": []}
+
+    def newcomer() -> None:
+        with httpx.Client(timeout=300) as c:
+            n = 0
+            while time.monotonic() < stop:
+                n += 1
+                busy.set()
+                t = time.perf_counter()
+                c.get(url + "/api/search", params={"q": f"plants light sugar bread {n}", "k": 3})
+                news.append(time.perf_counter() - t)
+                busy.clear()
+
+    def reader() -> None:
+        with httpx.Client(timeout=300) as c:
+            while time.monotonic() < stop:
+                kind = rng.choice(list(cheap))
+                path, params = {"cached search": ("/api/search", {"q": rng.choice(cached),
+                                                                  "k": 3}),
+                                "stats": ("/api/stats", {}),
+                                "chunk": (f"/api/chunks/{rng.choice(ids)}", {})}[kind]
+                if not busy.wait(timeout=5):
+                    continue
+                t = time.perf_counter()
+                assert c.get(url + path, params=params).status_code == 200
+                took = time.perf_counter() - t
+                if busy.is_set():  # a new search ran throughout (approximately: still on)
+                    cheap[kind].append(took)
+
+    threads = [threading.Thread(target=newcomer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def p90(xs: list[float]) -> float | None:
+        return round(sorted(xs)[int(0.9 * (len(xs) - 1))], 4) if xs else None
+
+    return {"new_searches": len(news), "new_search_p50_s": round(statistics.median(news), 3),
+            **{f"{k.replace(' ', '_')}_during_model_call": len(v) for k, v in cheap.items()},
+            "cached_search_p90_during_model_call_s": p90(cheap["cached search"]),
+            "stats_p90_during_model_call_s": p90(cheap["stats"]),
+            "chunk_p90_during_model_call_s": p90(cheap["chunk"])}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--delay", type=float, default=0.2, help="fake model seconds per batch")
+    ap.add_argument("--real", type=float, default=0, metavar="SECONDS",
+                    help="instead: cheap requests during real model calls for SECONDS")
     args = ap.parse_args()
-    with Server(Path(tempfile.mkdtemp(prefix="glossdb-load-")), args.delay) as server:
-        out = run_load(server.url, args.requests, args.clients)
+    work = Path(tempfile.mkdtemp(prefix="glossdb-load-"))
+    with Server(work, args.delay, real=bool(args.real)) as server:
+        out = (during_model_calls(server.url, args.real) if args.real
+               else run_load(server.url, args.requests, args.clients))
     print(out)
 
 
