@@ -82,3 +82,16 @@ def test_one_giant_word_is_still_split():
     text = "x" * 5000
     chunks = chunk_text(text, 100)
     assert "".join(c.text for c in chunks) == text
+
+
+def test_a_record_without_an_id_never_takes_a_real_records_place(tmp_path):
+    """Line 1 has no id; line 2's id is "1": both are kept, each under its own name."""
+    from glossdb.ingest.loaders import jsonl_records
+
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"text": "first, unnamed"}\n{"id": 1, "text": "second, named 1"}\n'
+                    '{"text": "third, unnamed"}\n')
+    docs, problems = jsonl_records(path)
+    assert problems == []
+    assert [(d.uri.split("#")[1], d.text) for d in docs] == [
+        ("line-1", "first, unnamed"), ("1", "second, named 1"), ("3", "third, unnamed")]

@@ -122,3 +122,25 @@ def test_mcp_server_over_stdio(fake_index):
 def test_mcp_add_tool_only_when_allowed(fake_index):
     out = asyncio.run(_mcp_session(fake_index, "--allow-add"))
     assert out["tools"] == ["add", "search", "show", "why"]
+
+
+def test_mcp_answers_malformed_json_and_refuses_a_huge_k(fake_index):
+    """JSON-RPC 2.0: a line that is not JSON gets -32700 (it was dropped in silence); a
+    search for a million hits is a tool error naming the bound."""
+    import subprocess
+
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}
+    lines = [json.dumps(init), "{not json at all",
+             json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+             json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+                 "name": "search", "arguments": {"query": QUERY, "k": 1000000}}})]
+    out = subprocess.run([sys.executable, "-m", "glossdb", "mcp", "--index", str(fake_index),
+                          "--backend", "fake"], input="\n".join(lines) + "\n",
+                         capture_output=True, text=True, timeout=120)
+    replies = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    parse = [r for r in replies if r.get("error", {}).get("code") == -32700]
+    assert len(parse) == 1 and parse[0]["id"] is None
+    (huge,) = [r for r in replies if r.get("id") == 2]
+    assert huge["result"]["isError"] and "100" in huge["result"]["content"][0]["text"]

@@ -100,14 +100,36 @@ def default_index(fallback: str) -> str:
     return value
 
 
+# (lowest, highest) allowed for each numeric setting; None: unbounded on that side
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "timeout_s": (0.001, None), "max_retries": (0, 100), "concurrency": (1, 256),
+    "candidates": (1, 1000), "fusion_weight": (0, 100), "chunk_tokens": (16, 8192),
+    "gloss_tokens": (4, 1024), "n_ctx": (256, 1 << 20), "threads": (0, 1024),
+    "kv_cache_mb": (0, 1 << 20), "judge_shortlist": (0, 1 << 20),
+}
+
+
 def _coerce(name: str, value: Any, source: str = "") -> Any:
+    """``value`` as the setting's type, in its range: a whole number for an int (never
+    rounded: 1.5 threads is an error), any number for a float, text for a str."""
     kind = type(getattr(Config, name))
+    where = f" (from {source})" if source else ""
     try:
-        return kind(value)
+        if isinstance(value, bool) and kind is not str:
+            raise ValueError
+        if kind is int and isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError
+            value = int(value)
+        out = kind(value)
     except (TypeError, ValueError):
-        where = f" (from {source})" if source else ""
-        raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}{where}"
-                          ) from None
+        raise ConfigError(f"setting {name} must be {'a whole number' if kind is int else kind.__name__}"
+                          f", got {value!r}{where}") from None
+    low, high = RANGES.get(name, (None, None))
+    if (low is not None and out < low) or (high is not None and out > high):
+        span = (f"at least {low}" if high is None else f"between {low} and {high}")
+        raise ConfigError(f"setting {name} must be {span}, got {value!r}{where}")
+    return out
 
 
 def load_config(index_path: str | Path, **overrides: Any) -> Config:

@@ -118,25 +118,30 @@ def jsonl_records(path: Path) -> tuple[list[SourceDoc], Problems]:
     """Every good record of a JSONL file, and each bad one named with its line and reason.
 
     A record is an object with ``text`` (a string, or a list of strings joined as
-    paragraphs) and/or ``title``; ``_id`` or ``id`` names it (the line number when both are
-    missing; 0 is a valid id). Other keys are kept as metadata. A repeated id keeps the
-    first record."""
+    paragraphs) and/or ``title``; ``_id`` or ``id`` names it (0 is a valid id). A record
+    with neither is named by its line number, or ``line-N`` when another record of the file
+    has that number as its id, so it never takes a real record's place. Other keys are kept
+    as metadata. A repeated id keeps the first record."""
     docs: list[SourceDoc] = []
     problems: Problems = []
-    first_line: dict[str, int] = {}
+    parsed: list[tuple[int, dict]] = []
     for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{path} line {lineno}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append((where, f"not JSON ({exc.msg})"))
+            problems.append((f"{path} line {lineno}", f"not JSON ({exc.msg})"))
             continue
         if not isinstance(record, dict):
-            problems.append((where, "not a JSON object"))
+            problems.append((f"{path} line {lineno}", "not a JSON object"))
             continue
-        rid = _record_id(record, lineno)
+        parsed.append((lineno, record))
+    explicit = {rid for _, r in parsed if (rid := _explicit_id(r)) is not None}
+    first_line: dict[str, int] = {}
+    for lineno, record in parsed:
+        where = f"{path} line {lineno}"
+        rid = _record_id(record, lineno, explicit)
         text, title = _record_text(record.pop("text", None)), record.pop("title", None)
         if text is None:
             problems.append((where, "text must be a string or a list of strings"))
@@ -154,12 +159,26 @@ def jsonl_records(path: Path) -> tuple[list[SourceDoc], Problems]:
     return docs, problems
 
 
-def _record_id(record: dict, lineno: int) -> str:
+def _explicit_id(record: dict) -> str | None:
     for key in ("_id", "id"):
-        value = record.pop(key, None)
+        value = record.get(key)
         if value is not None and str(value) != "":
             return str(value)
-    return str(lineno)
+    return None
+
+
+def _record_id(record: dict, lineno: int, explicit: set[str]) -> str:
+    """The record's own id (removed from its metadata), else a name no explicit id has."""
+    rid = _explicit_id(record)
+    for key in ("_id", "id"):
+        record.pop(key, None)
+    if rid is not None:
+        return rid
+    name, n = str(lineno), 0
+    while name in explicit:
+        n += 1
+        name = f"line-{lineno}" + (f"-{n}" if n > 1 else "")
+    return name
 
 
 def _record_text(value: Any) -> str | None:

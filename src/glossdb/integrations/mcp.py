@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
 
 from ..errors import GlossdbError, translate
 from . import SharedIndex, hit_metadata
@@ -48,7 +49,7 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
 
     @server.tool(description="Search the index: the k best chunks for a question, ranked by "
                              "the LLM judge, with verdict, gloss and (explain=true) a reason.")
-    def search(query: str, k: int = 5, explain: bool = False,
+    def search(query: str, k: Annotated[int, Field(ge=1, le=100)] = 5, explain: bool = False,
                min_verdict: Literal["weak match", "match", "strong match"] | None = None
                ) -> list[dict]:
         with tool_errors():
@@ -57,12 +58,12 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
 
     @server.tool(description="Why a chunk does or does not match a query, and where search "
                              "ranks it.")
-    def why(query: str, chunk_id: int) -> dict:
+    def why(query: str, chunk_id: Annotated[int, Field(ge=-(2**63), lt=2**63)]) -> dict:
         with tool_errors(), shared.lock:
             return shared.index.why(query, chunk_id).to_dict()
 
     @server.tool(description="A chunk's text, its glosses by version and stored judgments.")
-    def show(chunk_id: int) -> dict:
+    def show(chunk_id: Annotated[int, Field(ge=-(2**63), lt=2**63)]) -> dict:
         with tool_errors(), shared.lock:
             return shared.index.show(chunk_id).to_dict()
 
@@ -82,4 +83,40 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
 
 
 def serve_stdio(index: Any, allow_add: bool = False) -> None:
-    build_server(index, allow_add).run("stdio")
+    import anyio
+
+    anyio.run(_run_stdio, build_server(index, allow_add))
+
+
+async def _run_stdio(server: MCPServer) -> None:
+    """MCPServer's stdio loop, with a line that is not a JSON-RPC message answered as
+    JSON-RPC 2.0 says (-32700 parse error, -32600 invalid request) instead of dropped."""
+    import anyio
+    from mcp.server.stdio import stdio_server
+    from mcp.shared.message import SessionMessage
+
+    lowlevel = server._lowlevel_server
+    async with stdio_server() as (read_stream, write_stream):
+        send, receive = anyio.create_memory_object_stream(0)
+
+        async def sift() -> None:
+            async with send:
+                async for item in read_stream:
+                    if isinstance(item, Exception):
+                        await write_stream.send(SessionMessage(_rejection(item)))
+                    else:
+                        await send.send(item)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(sift)
+            await lowlevel.run(receive, write_stream, lowlevel.create_initialization_options())
+            tasks.cancel_scope.cancel()
+
+
+def _rejection(exc: Exception) -> Any:
+    from mcp.types import ErrorData, JSONRPCError
+
+    errors = getattr(exc, "errors", lambda: [])()
+    malformed = any(e.get("type") == "json_invalid" for e in errors)
+    code, text = (-32700, "Parse error") if malformed else (-32600, "Invalid Request")
+    return JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=text))
