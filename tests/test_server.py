@@ -88,3 +88,22 @@ def test_docs_work_offline(client):
     assert "cdn" not in page.text.lower()
     js = client.get("/docs-assets/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
+
+
+def test_unknown_routes_methods_and_chunks_answer_in_the_error_shape(client):
+    missing = client.get("/api/nope")
+    assert missing.status_code == 404 and set(missing.json()) == {"error"}
+    wrong = client.post("/api/stats")
+    assert wrong.status_code == 405 and set(wrong.json()) == {"error"}
+    for cid in ("99999999", str(10**30)):
+        page = client.get(f"/chunks/{cid}")
+        assert page.status_code == 404 and "error" in page.json(), cid
+
+
+def test_the_bearer_scheme_is_case_insensitive(index, corpus):
+    index.add([corpus])
+    with TestClient(create_app(index, api_key="s3cret"), base_url="http://127.0.0.1") as c:
+        for scheme in ("Bearer", "bearer", "BEARER"):
+            assert c.get("/api/stats", headers={"Authorization": f"{scheme} s3cret"}
+                         ).status_code == 200, scheme
+        assert c.get("/api/stats", headers={"Authorization": "Basic s3cret"}).status_code == 401

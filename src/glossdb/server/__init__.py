@@ -64,6 +64,13 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+def key_matches(header: str, api_key: str) -> bool:
+    """``Authorization: Bearer KEY``; the scheme is case-insensitive (RFC 7235)."""
+    scheme, _, token = header.strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
+                                                              api_key.encode())
+
+
 def create_app(index: Index, *, api_key: str | None = None,
                allowed_hosts: tuple[str, ...] | list[str] | None = None,
                gloss_in_background: bool = False) -> Any:
@@ -76,6 +83,7 @@ def create_app(index: Index, *, api_key: str | None = None,
     _require_fastapi()
     from fastapi import FastAPI, Path, Query, Request
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     from .schema import ERRORS, ChunkOut, GlossDiff, SearchOut, StatsOut, Why
@@ -111,8 +119,7 @@ def create_app(index: Index, *, api_key: str | None = None,
                                 status_code=400)
         shell = request.url.path in OPEN_PATHS or request.url.path.startswith("/chunks/")
         if api_key and not shell:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+            if not key_matches(request.headers.get("authorization", ""), api_key):
                 return JSONResponse({"error": "missing or wrong API key: send the header "
                                      "Authorization: Bearer KEY"}, status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
@@ -123,6 +130,15 @@ def create_app(index: Index, *, api_key: str | None = None,
             return await call_next(request)
         finally:
             worker[0].leave()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """An unknown route (404) or method (405) in glossdb's error shape."""
+        text = {404: "no such route: the page is at / and the API under /api (see /docs)",
+                405: "this route does not take that method (see /docs)"}.get(
+                    exc.status_code, str(exc.detail))
+        return JSONResponse({"error": text}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -163,7 +179,8 @@ def create_app(index: Index, *, api_key: str | None = None,
         return PAGE
 
     @app.get("/chunks/{chunk_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def chunk_page(chunk_id: int) -> str:
+    def chunk_page(chunk_id: int) -> str:
+        handle().store.get_chunk(chunk_id)  # an unknown (or out-of-range) id is a 404
         return PAGE  # the page reads the id from its URL: a link to one chunk
 
     @app.get("/favicon.ico", include_in_schema=False)
