@@ -107,3 +107,14 @@ def test_the_bearer_scheme_is_case_insensitive(index, corpus):
             assert c.get("/api/stats", headers={"Authorization": f"{scheme} s3cret"}
                          ).status_code == 200, scheme
         assert c.get("/api/stats", headers={"Authorization": "Basic s3cret"}).status_code == 401
+
+
+def test_a_long_query_can_be_posted(client):
+    passage = " ".join(["Yeast ferments sugar and the dough rises in the warm kitchen."] * 200)
+    assert len(passage) > 10_000  # beyond what a URL comfortably carries
+    r = client.post("/api/search", json={"q": passage, "k": 2})
+    assert r.status_code == 200 and r.json()["hits"] and r.json()["query"] == passage
+    bad = client.post("/api/search", json={"q": "x", "k": 0, "nope": 1})
+    assert bad.status_code == 400 and set(bad.json()) == {"error"}
+    too_long = client.post("/api/search", json={"q": "x" * 16_001})
+    assert too_long.status_code == 400

@@ -86,7 +86,7 @@ def create_app(index: Index, *, api_key: str | None = None,
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-    from .schema import ERRORS, ChunkOut, GlossDiff, SearchOut, StatsOut, Why
+    from .schema import ERRORS, ChunkOut, GlossDiff, SearchIn, SearchOut, StatsOut, Why
 
     forks: list[Index] = []
     generation = [0]  # bumped at shutdown: a thread's older fork is closed, make a new one
@@ -132,13 +132,20 @@ def create_app(index: Index, *, api_key: str | None = None,
             worker[0].leave()
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """An unknown route (404) or method (405) in glossdb's error shape."""
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """An unknown route (404) or method (405) in glossdb's error shape; a 405 lists in
+        ``Allow`` every method of every route on that path."""
+        from starlette.routing import Match
+
         text = {404: "no such route: the page is at / and the API under /api (see /docs)",
                 405: "this route does not take that method (see /docs)"}.get(
                     exc.status_code, str(exc.detail))
-        return JSONResponse({"error": text}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            methods = {m for r in app.router.routes if getattr(r, "methods", None)
+                       and r.matches(request.scope)[0] != Match.NONE for m in r.methods}
+            headers["Allow"] = ", ".join(sorted(methods))
+        return JSONResponse({"error": text}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -196,6 +203,13 @@ def create_app(index: Index, *, api_key: str | None = None,
         hits = handle().search(q, k=k, explain=explain, candidates=candidates,
                                min_verdict=min_verdict)
         return {"query": q, "hits": [h.to_dict() for h in hits]}
+
+    def search_long(body) -> dict:
+        """The same search with the parameters in a JSON body (no URL length limit)."""
+        return search(**body.model_dump())
+
+    search_long.__annotations__ = {"body": SearchIn, "return": dict}  # a local class
+    app.post("/api/search", response_model=SearchOut, responses=ERRORS)(search_long)
 
     @app.get("/api/why", response_model=Why, responses=ERRORS)
     def why(q: str = QUERY, chunk_id: int = Query(..., ge=-(2**63), lt=2**63)) -> dict:

@@ -3,17 +3,29 @@ OpenAPI schema documents every answer (and schemathesis can check them)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..results import GlossView, Hit, JudgmentView, Why
+from ..results import MAX_QUERY_CHARS, GlossView, Hit, JudgmentView, Why
 from ..store import Chunk
 from ..versions import GlossDiff
 
 
 class ErrorOut(BaseModel):
     error: str
+
+
+class SearchIn(BaseModel):
+    """``POST /api/search``: the GET route's parameters as a JSON body, for a query too
+    long for a URL (a pasted passage: "find more like this")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as documented
+    q: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(10, ge=1, le=100)
+    explain: bool = False
+    candidates: int | None = Field(None, ge=1, le=1000)
+    min_verdict: Literal["weak match", "match", "strong match"] | None = None
 
 
 class SearchOut(BaseModel):
