@@ -51,10 +51,15 @@ class Server:
                     else corpus(workdir / "docs", files=24))
             subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index],
                            env=environment, check=True, capture_output=True)
+        self.index, self.real, self.delay = index, real, delay
+        self.start()
+
+    def start(self) -> None:
+        environment = dict(os.environ) if self.real else env(self.delay)
         self.url = f"http://127.0.0.1:{free_port()}"
-        extra = ["--no-gloss-in-background"] if real else []
+        extra = ["--no-gloss-in-background"] if self.real else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
+            [sys.executable, "-m", "glossdb", "serve", "-i", self.index, "--port",
              self.url.rsplit(":", 1)[1], *extra], env=environment, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -69,6 +74,11 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
+
+    def restart(self) -> None:
+        """Stop and start again on the same index, with the environment as it is now."""
+        self.stop()
+        self.start()
 
     def __enter__(self) -> "Server":
         return self

@@ -175,3 +175,21 @@ def test_serve_with_background_glossing_shuts_down_without_a_traceback(tmp_path)
     assert proc.returncode in (0, -signal.SIGTERM), log  # uvicorn re-raises the signal
     assert "Application shutdown complete" in log
     assert "Traceback" not in log and "Error" not in log, log
+
+
+def test_a_long_running_handle_sees_settings_another_process_saved(tmp_path, corpus, fake):
+    """`glossdb use` (or `tune --write`) in another process changes the settings file; a
+    running serve's handle re-reads it (it kept the settings it started with)."""
+    path = tmp_path / "t.glossdb"
+    serving = Index(path, models={"judge": fake, "writer": fake})
+    serving.add([corpus])
+    name = serving.representation().name
+    assert serving.config.representation == ""
+    other = Index.open(path, models={"judge": fake, "writer": fake})
+    other.use(name)
+    assert serving.config.representation == name
+    assert serving.fork().config.representation == name
+    other.use(None)
+    assert serving.config.representation == ""
+    for handle in (serving, other):
+        handle.close()

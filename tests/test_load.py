@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from pathlib import Path
+
 import httpx
 
 from bench.load import Server, run_load
@@ -17,24 +19,32 @@ def test_serve_under_concurrent_load_has_no_errors(tmp_path):
     assert out["load_requests"] == 80 and out["load_errors"] == 0, out
 
 
-def test_stats_is_answered_while_a_search_waits_on_the_model(tmp_path):
-    with Server(tmp_path, delay=1.5) as server:
-        order: list[str] = []
-
-        def slow_search() -> None:
-            httpx.get(server.url + "/api/search", params={"q": "glacier ice never seen", "k": 3},
-                      timeout=120)
-            order.append("search")
-
-        t = threading.Thread(target=slow_search)
-        t.start()
-        time.sleep(0.5)  # let the search reach the model (it then waits 1.5 s per batch)
-        while t.is_alive() and not order:
-            r = httpx.get(server.url + "/api/stats", timeout=120)
-            assert r.status_code == 200
-            order.append("stats")
-        t.join()
-    assert order[0] == "stats" and order[-1] == "search", order
+def test_cheap_requests_are_answered_while_a_search_waits_on_the_model(tmp_path, monkeypatch):
+    """The fake model's gate holds a new search inside its model call for as long as the
+    test likes: stats, a chunk view and a cached search must all be answered meanwhile."""
+    gate = tmp_path / "gate"
+    with Server(tmp_path, delay=0) as server:
+        cached = httpx.get(server.url + "/api/search", params={"q": "river delta", "k": 2},
+                           timeout=120).json()["hits"]
+        with monkeypatch.context() as m:
+            m.setenv("GLOSSDB_FAKE_GATE", str(gate))
+            server.restart()  # the same index, its model now behind the gate
+        slow = threading.Thread(target=lambda: httpx.get(
+            server.url + "/api/search", params={"q": "glacier ice never seen", "k": 3},
+            timeout=300))
+        slow.start()
+        while not Path(f"{gate}.waiting").exists():  # the search is in its model call
+            time.sleep(0.02)
+        answered = [httpx.get(server.url + path, params=params, timeout=300)
+                    for path, params in (("/api/stats", {}),
+                                         (f"/api/chunks/{cached[0]['chunk_id']}", {}),
+                                         ("/api/search", {"q": "river delta", "k": 2}))]
+        in_flight = slow.is_alive()
+        gate.touch()
+        slow.join()
+    assert in_flight  # the gate was closed throughout: these did not wait for the model
+    assert [r.status_code for r in answered] == [200, 200, 200]
+    assert [h["chunk_id"] for h in answered[2].json()["hits"]] == [h["chunk_id"] for h in cached]
 
 
 def test_two_serve_replicas_share_one_postgresql_index(tmp_path, pg_url):

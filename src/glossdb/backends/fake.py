@@ -4,7 +4,9 @@ Generation returns queued answers (``enqueue``) or an echo of the prompt's last 
 scoring gives each continuation word (the words a request's ``select`` picks) 0.0 when the
 context contains it and -5.0 otherwise, so rankings behave like a crude word-overlap judge.
 Every request lands in ``history``. ``GLOSSDB_FAKE_DELAY_S`` makes each batch take that
-long, so crash tests can kill a process in the middle of model work.
+long, so crash tests can kill a process in the middle of model work; with
+``GLOSSDB_FAKE_GATE=PATH`` each scoring batch first creates ``PATH.waiting`` and then waits
+until ``PATH`` exists, so a test knows a model call is under way and ends it when it likes.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class FakeModel(Model):
 
     def _logprobs_batch(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
         time.sleep(self.delay_s)
+        gate = os.environ.get("GLOSSDB_FAKE_GATE")
+        if gate:
+            open(gate + ".waiting", "w").close()
+            while not os.path.exists(gate):
+                time.sleep(0.01)
         out = []
         for r in requests:
             self.history.append(r)
