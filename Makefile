@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 GLOSSDB := $(VENV)/bin/glossdb
 DEMO_INDEX ?= examples/demo.glossdb
 
-.PHONY: install demo test bench bench-install clean
+.PHONY: install demo lint test bench bench-install clean
 
 install: $(VENV)/.installed
 
@@ -20,7 +20,10 @@ demo: install
 	$(GLOSSDB) add examples/docs --index $(DEMO_INDEX)
 	$(GLOSSDB) search "Do vitamin D supplements prevent broken bones?" --index $(DEMO_INDEX) -k 3 --explain
 
-test: install
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: lint
 	$(PY) -m pytest -q
 
 bench-install: install

@@ -19,7 +19,6 @@ import json
 import random
 import statistics
 
-from glossdb.describe import passage_text
 from glossdb.ranking import rank
 
 from . import scifact

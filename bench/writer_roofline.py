@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 from glossdb import Index
-from glossdb.describe import Describer
 
 from . import scifact
 from .hybrid import RESULTS

@@ -18,7 +18,7 @@ from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
 from .cli_format import describe_cutoff, format_hit, format_stats
 from .config import config_path, load_config, save_setting, settings_file
 from .errors import InvalidQuery
-from .index import validate_query
+from .index import Index, validate_query
 from .store import is_url
 
 

@@ -16,7 +16,7 @@ from .store import Representation
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
 if TYPE_CHECKING:
-    from .index import Index
+    pass
 
 
 class InspectVerbs:

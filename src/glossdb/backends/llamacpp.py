@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import BackendError, InvalidQuery, ModelNotFound
 from ..models import EMBEDDED, resolve_model
-from .base import GenerateRequest, Model, ScoreRequest
+from .base import GenerateRequest, Grounding, Model, ScoreRequest
 from .capture import HiddenCapture
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
