@@ -512,7 +512,8 @@ def summarise(multi: list[dict], disk: list[dict]) -> dict:
             "reported_writes_lost": sum(len(r["lost"]) for r in multi),
             "duplicated": sum(r["duplicated"] for r in multi),
             "stale_reads": sum(r["stale_reads"] for r in multi),
-            "integrity_ok": sum(r["integrity"] == "ok" for r in multi),
+            "multiprocess_integrity_ok": sum(r["integrity"] == "ok" for r in multi),
+            "multiprocess_ok": sum(r["ok"] for r in multi),
             "server_tracebacks": sum(r["tracebacks"] for r in multi),
             "disk_full_runs": len(full), "disk_full_lost": sum(not r["reported_kept"]
                                                                 for r in full),

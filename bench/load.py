@@ -44,6 +44,7 @@ class Server:
         """Serve ``index`` (default: a file in ``workdir``), after adding the test corpus to
         it unless ``add`` is false (a second replica of an index that has it). ``real``:
         the embedded models on examples/docs (glossed first), no background glossing."""
+        workdir.mkdir(parents=True, exist_ok=True)
         index = index or str(workdir / "load.glossdb")
         environment = dict(os.environ) if real else env(delay)
         if add:

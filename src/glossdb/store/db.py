@@ -245,12 +245,13 @@ class Store(ABC):
     def ensure_representation(
         self, name: str, model_id: str, template: str, params: dict[str, Any]
     ) -> Representation:
-        if self.readonly:  # a version this index never wrote has no glosses here
-            known = self.db.execute("SELECT 1 FROM representations WHERE name = ?", (name,))
-            if known.fetchone() is None:
-                return Representation(-1, name, model_id, template, content_hash(template),
-                                      params)
+        """The version's row, registered the first time it is used: a search reads it with
+        one SELECT and takes no write lock (a read-only index gets id -1: nothing here)."""
+        known = self.db.execute("SELECT 1 FROM representations WHERE name = ?", (name,))
+        if known.fetchone() is not None:
             return self.representation(name)
+        if self.readonly:  # a version this index never wrote has no glosses here
+            return Representation(-1, name, model_id, template, content_hash(template), params)
         with self.transaction():
             self.db.execute(
                 "INSERT INTO representations (name, model_id, prompt_template, prompt_hash, params)"
@@ -332,17 +333,18 @@ class Store(ABC):
 
     # judges and judgments ----------------------------------------------------------------
     def ensure_judge(self, name: str, model_id: str, method: str, template: str) -> JudgeVersion:
-        if not self.readonly:
+        """Like :meth:`ensure_representation`: a SELECT, and a write only the first time."""
+        select = ("SELECT id, name, model_id, method, template, template_hash FROM judges"
+                  " WHERE name = ?")
+        row = self.db.execute(select, (name,)).fetchone()
+        if row is None and not self.readonly:
             with self.transaction():
                 self.db.execute(
                     "INSERT INTO judges (name, model_id, method, template, template_hash)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
                     (name, model_id, method, template, content_hash(template)),
                 )
-        row = self.db.execute(
-            "SELECT id, name, model_id, method, template, template_hash FROM judges WHERE name = ?",
-            (name,),
-        ).fetchone()
+            row = self.db.execute(select, (name,)).fetchone()
         if row is None:  # read-only, and this judge never ran here: nothing cached under it
             return JudgeVersion(-1, name, model_id, method, template, content_hash(template))
         return JudgeVersion(*row)
