@@ -1,0 +1,59 @@
+"""What a verb costs the database, counted with SQLite's trace callback: a test fails if the
+counts grow back (issue 22: reads do not write). FTS5's own internal statements (traced with
+a leading "--") are not counted."""
+
+from __future__ import annotations
+
+import pytest
+
+from glossdb import Index
+from glossdb.backends.fake import FakeModel
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+@pytest.fixture
+def traced(tmp_path, corpus, monkeypatch):
+    monkeypatch.setenv("GLOSSDB_EMBEDDER", "hashing")
+    fake = FakeModel()
+    statements: list[str] = []
+    ix = Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake},
+               tracer=statements.append)
+    ix.add([corpus / "cats.md"])
+
+    def run(verb) -> list[str]:
+        statements.clear()
+        verb(ix)
+        return [s.strip() for s in statements if not s.lstrip().startswith("--")]
+
+    yield run
+    ix.close()
+
+
+def writes(statements: list[str]) -> list[str]:
+    return [s.split("(")[0].strip() for s in statements if s.upper().startswith(WRITES)]
+
+
+def test_a_repeated_search_writes_only_its_query_log_row(traced):
+    traced(lambda ix: ix.search("cats purr"))
+    again = traced(lambda ix: ix.search("cats purr"))
+    assert writes(again) == ["INSERT INTO query_log"]
+    assert not any(s.startswith("BEGIN") for s in again)  # never the write lock
+    assert len(again) <= 16, again
+
+
+def test_a_new_query_writes_its_judgments_baseline_and_log(traced):
+    traced(lambda ix: ix.search("cats purr"))  # the judge's version row, once
+    first = traced(lambda ix: ix.search("sleeping cats"))
+    assert set(writes(first)) <= {"INSERT INTO judgments", "INSERT INTO query_baselines",
+                                  "INSERT INTO query_log"}
+    assert sum(s.startswith("BEGIN") for s in first) <= 2
+    assert len(first) <= 24, first
+
+
+def test_a_one_chunk_add_costs_what_it_costs_today(traced, corpus, tmp_path):
+    one = tmp_path / "one.md"
+    one.write_text("# Owls\n\nOwls hunt at night.\n")
+    added = traced(lambda ix: ix.add([one]))
+    assert sum(s.startswith("BEGIN") for s in added) <= 9
+    assert len(added) <= 130, len(added)
