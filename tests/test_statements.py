@@ -57,3 +57,21 @@ def test_a_one_chunk_add_costs_what_it_costs_today(traced, corpus, tmp_path):
     added = traced(lambda ix: ix.add([one]))
     assert sum(s.startswith("BEGIN") for s in added) <= 9
     assert len(added) <= 130, len(added)
+
+
+def test_a_plain_search_loads_the_judge_only(tmp_path, corpus):
+    """The writer (glosses, explanations) is loaded by what needs it, not by every search:
+    its version's name is remembered in the index the first time it is worked out."""
+    from glossdb.models import DEFAULT_MODEL, DEFAULT_WRITER
+
+    settings = {"backend": "fake", "embedder": "hashing"}
+    with Index(tmp_path / "t.glossdb", **settings) as ix:
+        ix.add([corpus])
+    with Index.open(tmp_path / "t.glossdb", **settings) as ix:
+        loaded: list[str] = []
+        ix.on_model_load = loaded.append
+        hits = ix.search("cats purr")
+        assert hits and hits[0].gloss  # it read the writer's glosses all the same
+        assert loaded == [f"{DEFAULT_MODEL} (fake)"]
+        ix.search("cats purr", explain=True)
+        assert loaded == [f"{DEFAULT_MODEL} (fake)", f"{DEFAULT_WRITER} (fake)"]

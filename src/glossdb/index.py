@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -171,12 +172,27 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         return self._models[key]
 
     def describer(self) -> Describer:
-        return Describer(self.store, self.model("writer"), GlossSpec(self.config.gloss_tokens))
+        """The writer at work; its version's name is remembered for searches to read."""
+        describer = Describer(self.store, self.model("writer"),
+                              GlossSpec(self.config.gloss_tokens))
+        key = self._writer_key()
+        if "writer" not in self._models and not self.store.get_setting(key):
+            rep = describer.representation()
+            if rep.id >= 0:
+                self.store.set_setting(key, rep.name)
+        return describer
+
+    def _writer_key(self) -> str:
+        """Settings key of the configured writer's version: everything that shapes it."""
+        shape = [self.config.backend, self.config.base_url, self.config.writer_model(),
+                 repr(GlossSpec(self.config.gloss_tokens))]
+        return "writer_version:" + content_hash(json.dumps(shape))[:16]
 
     def judge(self) -> Judge:
         spec = JudgeSpec(self.config.judge_method, self.config.judge_reads,
                          ql_tokens=self.config.judge_tokens)
-        return Judge(self.store, self.model("judge"), spec, explainer=self.model("writer"))
+        return Judge(self.store, self.model("judge"), spec,
+                     explainer=lambda: self.model("writer"))
 
     def representation(self) -> Representation:
         """The version search reads: the one pinned by ``representation`` (``glossdb use``),
@@ -184,7 +200,7 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         own version; pinning chooses what search reads."""
         pinned = self.config.representation
         if not pinned:
-            return self.describer().representation()
+            return self._writers_representation()
         try:
             return self.store.representation(pinned)  # one indexed lookup: every search asks
         except IndexCorrupt:
@@ -193,6 +209,21 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
                 f"the settings pin representation {pinned!r}, which {self.store.location} does "
                 f"not have (known: {', '.join(known) or 'none'}); `glossdb use --writer` unpins it"
             ) from None
+
+    def _writers_representation(self) -> Representation:
+        """The configured writer's own version. Its name needs the writer's capabilities,
+        so the first call loads the writer and remembers the name in the index under a key
+        of everything that shapes it (backend, model, gloss spec); later ones (every search)
+        read it back without loading the writer."""
+        if "writer" in self._models:  # given by the caller: nothing to load, nothing to cache
+            return self.describer().representation()
+        name = self.store.get_setting(self._writer_key())
+        if name:
+            try:
+                return self.store.representation(name)
+            except IndexCorrupt:
+                pass
+        return self.describer().representation()  # remembers the name
 
     # ingest ------------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,

@@ -203,10 +203,12 @@ class JudgeSpec:
 
 class Judge:
     def __init__(self, store: Store, model: Model, spec: JudgeSpec | None = None,
-                 explainer: Model | None = None):
+                 explainer: Model | Callable[[], Model] | None = None):
+        """``explainer`` writes explanations: a model, or a function that loads it the
+        first time one is asked for (a search without ``explain`` never loads it)."""
         self.store = store
         self.model = model
-        self.explainer = explainer or model
+        self._explainer = explainer or model
         spec = spec or JudgeSpec()
         if spec.method == "query-likelihood" and not model.probe_logprobs():
             spec = replace(spec, method="generate")
@@ -216,6 +218,11 @@ class Judge:
             raise ConfigError(f"unknown judge_tokens {spec.ql_tokens!r}: use content or all")
         self.spec = spec
         self._version: JudgeVersion | None = None
+
+    def explainer(self) -> Model:
+        if not isinstance(self._explainer, Model):
+            self._explainer = self._explainer()
+        return self._explainer
 
     def baseline(self, query: str) -> float:
         """The query's score after an empty passage: what a candidate must beat to help."""
@@ -294,7 +301,7 @@ class Judge:
                 rep: Representation, similar: Similarity | None = None) -> list[str]:
         """Citing explanations (:mod:`glossdb.explain`) of (chunk, gloss, score, verdict),
         generated in one batch and stored with the judgment."""
-        reasons = explain.explain(self.explainer, query, [
+        reasons = explain.explain(self.explainer(), query, [
             (passage_text(chunk, 1500, with_heading=False), v,
              ". ".join(dict.fromkeys(h for h in (chunk.title, chunk.heading) if h)))
             for chunk, _, _, v in items], similar)
