@@ -19,6 +19,7 @@ s_per_query, default, ...}.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 import statistics
 import time
@@ -28,7 +29,6 @@ from tqdm import tqdm
 
 from glossdb.index import Index
 from glossdb.prefilter import rrf
-from glossdb.ranking import rank
 
 from . import beir, corpus_index, gloss_cache, scifact
 
@@ -142,19 +142,19 @@ def judge_runs(c: Collection, cands: dict[str, list], weight: float):
     the lead of the text, as search does on a partly glossed index) and fuse with the prior.
     Returns runs, seconds and LLM tokens per query, and the share of candidates glossed."""
     ix = c.ix
-    judge, rep = ix.judge(), ix.representation()
+    if weight != ix.config.fusion_weight:
+        ix.config = replace(ix.config, fusion_weight=weight)
+    pipeline = ix.pipeline()  # what `search` runs, on the prefilter's given candidates
     model = ix.model("judge")
     runs, secs, tokens, glossed, total = {}, [], [], 0, 0
     for qid, found in tqdm(cands.items(), desc=f"judge {c.name}", leave=False):
-        chunks = ix.store.get_chunks(f.chunk_id for f in found)
-        glossed += len(ix.store.glosses(rep.id, chunks))
-        total += len(chunks)
         before, t = model.tokens_evaluated, time.perf_counter()
-        judged = judge.judge(c.queries[qid], [chunks[f.chunk_id] for f in found], rep)
-        order = rank(found, {cid: j.score for cid, j in judged.items()}, weight)
+        ranked = pipeline.rank(c.queries[qid], len(found), candidates=found)
         secs.append(time.perf_counter() - t)
         tokens.append(model.tokens_evaluated - before)
-        runs[qid] = c.docs_of(order)
+        glossed += len(ix.store.glosses(pipeline.representation.id, ranked.chunks))
+        total += len(ranked.chunks)
+        runs[qid] = c.docs_of(ranked.order)
     return runs, secs, tokens, round(glossed / max(1, total), 3)
 
 

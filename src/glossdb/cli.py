@@ -15,7 +15,7 @@ import click
 from . import cli_rag
 from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
-from .cli_format import describe_cutoff, format_hit, format_stats
+from .cli_format import describe_cutoff, format_hit, format_stats, format_trace
 from .config import config_path, load_config, save_setting, settings_file
 from .errors import InvalidQuery
 from .index import Index, validate_query
@@ -197,7 +197,9 @@ def search(query, index_path, k, explain, candidates, min_verdict, show_text, sh
     elif not hits:
         click.echo("No candidates: no chunk shares a word with the query.")
     else:
-        click.echo("\n\n".join(format_hit(h, show_text) for h in hits))
+        click.echo("\n\n".join(format_hit(h, show_text, explain) for h in hits))
+        if explain:
+            click.echo("\n" + format_trace(ix.last_trace))
 
 
 @cli.command()

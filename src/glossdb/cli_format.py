@@ -14,7 +14,7 @@ def prefilter_place(rank: int | None, lexical: int | None, vector: int | None) -
     return f"prefilter #{rank}" + (f" ({origin})" if origin else "")
 
 
-def format_hit(hit: Hit, show_text: bool) -> str:
+def format_hit(hit: Hit, show_text: bool, signals: bool = False) -> str:
     where = hit.title or hit.uri
     if hit.heading and hit.heading != hit.title:
         where += f" — {hit.heading}"
@@ -25,11 +25,27 @@ def format_hit(hit: Hit, show_text: bool) -> str:
              f"   gloss: {hit.gloss or '(none yet)'}"]
     if hit.explanation:
         lines.append(f"   why:   {hit.explanation}")
+    if signals and hit.signals:
+        parts = ", ".join(f"{name} {value:+.2f}" for name, value in hit.signals.items())
+        lines.append(f"   fused: {parts}")
     if show_text:
         snippet = " ".join(hit.text.split())
         lines.append(f"   text:  {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
     lines.append(f"   from:  {hit.uri}")
     return "\n".join(lines)
+
+
+def format_trace(trace) -> str:
+    """The pipeline's stages for one search, one line: what each did and how long."""
+    steps = []
+    for t in trace:
+        d = t.detail
+        what = {"candidates": lambda: f"{d['found']} of depth {d['depth']}",
+                "judge": lambda: f"{d['judged']} judged, {d['cached']} cached ({d['version']})",
+                "fuse": lambda: " + ".join(f"{w:g}*{n}" for n, w in d["signals"].items()),
+                }.get(t.stage, lambda: "")()
+        steps.append(f"{t.stage} {what} {t.seconds:.2f} s".replace("  ", " "))
+    return "pipeline: " + " -> ".join(steps)
 
 
 def format_duration(seconds: float) -> str:

@@ -26,9 +26,11 @@ from .ingest import chunk_text, load_with_problems, walk
 from .ask_verbs import AskVerbs
 from .inspect_verbs import InspectVerbs
 from .judge import Judge, JudgeSpec
+from .pipeline import Pipeline
 from .prefilter import Prefilter
 from .results import AddReport, Hit, TuneReport, Why, validate_query
 from .search_verbs import SearchVerbs
+from .signals import Signal, signals_for
 from .store import Representation, Store, content_hash, is_url, open_store
 from .store.vectors import VectorStore
 
@@ -66,6 +68,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         self._owns_models = True
         self._loading = threading.RLock()  # one thread loads a model; forks share it
         self.on_model_load: Callable[[str], None] | None = None  # told before a model loads
+        self.signals: list[Signal] = []  # fused beside the built-ins (glossdb.signals)
+        self.last_trace: list = []  # the pipeline stages of the last search
 
     @property
     def config(self) -> Config:
@@ -193,6 +197,13 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
                          ql_tokens=self.config.judge_tokens)
         return Judge(self.store, self.model("judge"), spec,
                      explainer=lambda: self.model("writer"))
+
+    def pipeline(self, representation: Representation | None = None) -> Pipeline:
+        """The retrieval pipeline (:mod:`glossdb.pipeline`) over the version search reads
+        (or ``representation``), with the configured judge and signals."""
+        return Pipeline(self.store, self.prefilter, self.judge(),
+                        representation or self.representation(),
+                        signals_for(self.config, self.signals))
 
     def representation(self) -> Representation:
         """The version search reads: the one pinned by ``representation`` (``glossdb use``),

@@ -9,35 +9,26 @@ part z-scored over the candidates of one query and added:
   0.766 for judge + w * z(RRF prior) and 0.747 for the prior alone;
 * lexical candidates only: judge + w * z(BM25) (tuned on SciFact train, bench/rerank.py).
 
-Ties keep the prefilter's order.
+Ties keep the prefilter's order. The fusion itself is :func:`glossdb.signals.fuse` over the
+built-in signals, which the pipeline runs; these are its pure-function form for benchmarks
+that hold judge scores as a dict.
 """
 
 from __future__ import annotations
 
-import statistics
 from typing import Sequence
 
 from .prefilter import Candidate
+from .signals import default_signals, filled, fuse, zscores
+from .store import Judgment
 
-
-def zscores(values: Sequence[float]) -> list[float]:
-    if len(values) < 2:
-        return [0.0 for _ in values]
-    mu = statistics.fmean(values)
-    sd = statistics.pstdev(values) or 1.0
-    return [(v - mu) / sd for v in values]
+__all__ = ["filled", "final_scores", "fused_scores", "prior_parts", "rank", "zscores"]
 
 
 def fused_scores(judge: Sequence[float], prefilter: Sequence[float], weight: float) -> list[float]:
     if not weight:
         return list(judge)
     return [j + weight * p for j, p in zip(zscores(judge), zscores(prefilter))]
-
-
-def filled(values: Sequence[float | None]) -> list[float]:
-    """Missing values take the lowest known one (0.0 when none is known)."""
-    low = min((v for v in values if v is not None), default=0.0)
-    return [low if v is None else v for v in values]
 
 
 def prior_parts(candidates: Sequence[Candidate]) -> list[list[float]]:
@@ -52,14 +43,8 @@ def prior_parts(candidates: Sequence[Candidate]) -> list[list[float]]:
 def final_scores(candidates: Sequence[Candidate], scores: dict[int, float],
                  weight: float = 0.0) -> list[float]:
     """The score that ranks each candidate: the judge's z-score plus the weighted prior's."""
-    judge = [scores[c.chunk_id] for c in candidates]
-    if not weight:
-        return judge
-    parts = prior_parts(candidates)
-    total = zscores(judge)
-    for part in parts:
-        total = [t + weight / len(parts) * z for t, z in zip(total, zscores(part))]
-    return total
+    judged = {c.chunk_id: Judgment(c.chunk_id, scores[c.chunk_id]) for c in candidates}
+    return fuse(default_signals(weight), candidates, judged)[0]
 
 
 def rank(candidates: Sequence[Candidate], scores: dict[int, float], weight: float = 0.0) -> list[int]:

@@ -32,6 +32,7 @@ class Hit:
     vector_rank: int | None = None
     judge_score: float = 0.0
     lift: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)  # each fused signal's part
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +68,7 @@ class Why:
     explanation: str
     judge_score: float = 0.0
     lift: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)  # each fused signal's part
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

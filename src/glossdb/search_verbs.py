@@ -16,7 +16,6 @@ from . import explain as explain_mod
 from .errors import InvalidQuery
 from .judge import Judge
 from .prefilter import cutoff_recall, needed_cutoff
-from .ranking import final_scores, rank
 from .results import Hit, TuneReport, Why, validate_query
 from .store import Chunk, Representation
 
@@ -62,51 +61,45 @@ class SearchVerbs:
         number = self.store.searches_logged() + 1
         explore = candidates is None and current.source != "pinned" and cutoff.explores(number)
         depth = candidates or (2 * current.depth if explore else current.depth)
-        found = self.prefilter.candidates(query, depth)
-        chunks = self.store.get_chunks(c.chunk_id for c in found)
-        judge, rep = self.judge(), self.representation()
-        tick = progress("judging", len(found)) if progress and found else None
-        judged = judge.judge(query, [chunks[c.chunk_id] for c in found], rep, tick)
-        scores = {cid: j.score for cid, j in judged.items()}
-        order = rank(found, scores, self.config.fusion_weight)
-        fused = dict(zip((c.chunk_id for c in found),
-                         final_scores(found, scores, self.config.fusion_weight)))
-        verdicts = {cid: judge.verdict(query, judged[cid].score, fused[cid]) for cid in order}
-        shown = [cid for cid in order if VERDICT_ORDER.index(verdicts[cid]) >= floor]
-        hits = self._hits(query, judge, rep, found, chunks, judged, shown[:k], fused, verdicts,
-                          explain)
+        pipeline = self.pipeline()
+        ranked = pipeline.rank(query, depth, progress=progress)
+        shown = [cid for cid in ranked.order
+                 if VERDICT_ORDER.index(ranked.verdicts[cid]) >= floor]
+        hits = self._hits(ranked, pipeline, shown[:k], explain)
         if explain:
-            self._explain(judge, query, hits, chunks, rep, progress)
-        by_id = {c.chunk_id: c for c in found}
-        matches = sorted(by_id[cid].prefilter_rank for cid in order[:cutoff.TOP_MATCHES]
-                         if verdicts[cid] in MATCH_VERDICTS)
-        cached = sum(1 for j in judged.values() if j.cached)
+            self._explain(pipeline.judge, query, hits, ranked.chunks, pipeline.representation,
+                          progress)
+        matches = sorted(ranked.candidate(cid).prefilter_rank
+                         for cid in ranked.order[:cutoff.TOP_MATCHES]
+                         if ranked.verdicts[cid] in MATCH_VERDICTS)
+        cached = sum(1 for j in ranked.judged.values() if j.cached)
         usage = self.model("judge").token_usage()
-        self.store.log_query(query, k, len(found), len(judged) - cached, cached,
-                             time.perf_counter() - started, [h.chunk_id for h in hits],
+        self.store.log_query(query, k, len(ranked.candidates), len(ranked.judged) - cached,
+                             cached, time.perf_counter() - started, [h.chunk_id for h in hits],
                              (usage[0] - usage_before[0], usage[1] - usage_before[1]),
                              match_ranks=matches, explore=explore)
         if current.source != "pinned" and cutoff.due(number):
             self._adapt_cutoff(current)
+        self.last_trace = ranked.trace
         return hits
 
-    def _hits(self: "Index", query: str, judge: Judge, rep: Representation, found: list,
-              chunks: dict[int, Chunk], judged: dict, best: list[int], fused: dict[int, float],
-              verdicts: dict[int, str], explain: bool) -> list[Hit]:
-        """The ranked chunk ids as hits: the score that ranked each and its parts, gloss,
+    def _hits(self: "Index", ranked, pipeline, best: list[int], explain: bool) -> list[Hit]:
+        """The ranked chunk ids as hits: the score that ranked each and its signals, gloss,
         verdict, where each came from; a stored explanation only when one is asked for."""
-        by_id = {c.chunk_id: c for c in found}
+        judge, query, judged = pipeline.judge, ranked.query, ranked.judged
         # the gloss the judge read: one written since (by another process) was not judged
-        glosses = self.store.glosses(rep.id, [c for c in best if not judged[c].on_lead])
-        return [
-            Hit(place, cid, round(fused[cid], 4), verdicts[cid],
-                chunks[cid].uri, chunks[cid].title, chunks[cid].heading, chunks[cid].text,
-                glosses.get(cid), _reusable(judged[cid], verdicts[cid]) if explain else None,
-                by_id[cid].prefilter_rank, judged[cid].cached, by_id[cid].lexical_rank,
-                by_id[cid].vector_rank, judged[cid].score,
-                round(judge.lift(query, judged[cid].score), 4))
-            for place, cid in enumerate(best, start=1)
-        ]
+        glosses = self.store.glosses(pipeline.representation.id,
+                                     [c for c in best if not judged[c].on_lead])
+        hits = []
+        for place, cid in enumerate(best, start=1):
+            c, chunk, verdict = ranked.candidate(cid), ranked.chunks[cid], ranked.verdicts[cid]
+            hits.append(Hit(
+                place, cid, round(ranked.fused[cid], 4), verdict, chunk.uri, chunk.title,
+                chunk.heading, chunk.text, glosses.get(cid),
+                _reusable(judged[cid], verdict) if explain else None, c.prefilter_rank,
+                judged[cid].cached, c.lexical_rank, c.vector_rank, judged[cid].score,
+                round(judge.lift(query, judged[cid].score), 4), ranked.parts[cid]))
+        return hits
 
     def _explain(self: "Index", judge: Judge, query: str, hits: list[Hit],
                  chunks: dict[int, Chunk], rep: Representation,
@@ -137,24 +130,13 @@ class SearchVerbs:
 
     def why(self, query: str, chunk_id: int, progress: "ProgressFactory | None" = None) -> Why:
         """Explain why one chunk does or does not match a query, and where search ranks it:
-        the same candidates, judge and fusion as ``search``."""
+        the same pipeline as ``search``, with the chunk judged even when not a candidate."""
         query = validate_query(query)
         chunk = self.store.get_chunk(chunk_id)
-        found = self.prefilter.candidates(query, self.cutoff().depth)
-        judge = self.judge()
-        rep = self.representation()
-        pool = self.store.get_chunks(c.chunk_id for c in found)
-        pool[chunk.id] = chunk
-        tick = progress("judging", len(pool)) if progress else None
-        judged = judge.judge(query, list(pool.values()), rep, tick)
-        mine = judged[chunk.id]
-        scores = {cid: j.score for cid, j in judged.items()}
-        pre = next((c.prefilter_rank for c in found if c.chunk_id == chunk.id), None)
-        place, fused = None, None
-        if pre is not None:
-            place = rank(found, scores, self.config.fusion_weight).index(chunk.id) + 1
-            fused = final_scores(found, scores, self.config.fusion_weight)[
-                [c.chunk_id for c in found].index(chunk.id)]
+        pipeline = self.pipeline()
+        ranked = pipeline.rank(query, self.cutoff().depth, also=[chunk], progress=progress)
+        judge, rep, mine = pipeline.judge, pipeline.representation, ranked.judged[chunk.id]
+        fused = ranked.fused.get(chunk.id)
         verdict = judge.verdict(query, mine.score, fused)
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
         explanation = _reusable(mine, verdict)
@@ -165,8 +147,11 @@ class SearchVerbs:
             if tick:
                 tick(1)
         score = round(fused, 4) if fused is not None else mine.score
-        return Why(query, chunk.id, score, verdict, place, len(found), pre, gloss, explanation,
-                   mine.score, round(judge.lift(query, mine.score), 4))
+        pre = ranked.candidate(chunk.id)
+        return Why(query, chunk.id, score, verdict, ranked.place(chunk.id),
+                   len(ranked.candidates), pre.prefilter_rank if pre else None, gloss,
+                   explanation, mine.score, round(judge.lift(query, mine.score), 4),
+                   ranked.parts.get(chunk.id, {}))
 
     def sql(self, statement: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
         """Run SQL against the index with LLM matching available as SQL functions:
@@ -205,17 +190,13 @@ class SearchVerbs:
         if not queries:
             raise InvalidQuery("no logged queries to tune on: run some searches first, "
                                "or pass queries explicitly")
-        judge, rep = self.judge(), self.representation()
+        pipeline = self.pipeline()
         tick = progress("judging", len(queries)) if progress else None
         top_ranks = []
         for query in queries:
-            found = self.prefilter.candidates(query, deep)
-            chunks = self.store.get_chunks(c.chunk_id for c in found)
-            judged = judge.judge(query, [chunks[c.chunk_id] for c in found], rep)
-            order = rank(found, {cid: j.score for cid, j in judged.items()},
-                         self.config.fusion_weight)
-            pre = {c.chunk_id: c.prefilter_rank for c in found}
-            top_ranks.append([pre[cid] for cid in order[:k]])
+            ranked = pipeline.rank(query, deep)
+            top_ranks.append([ranked.candidate(cid).prefilter_rank
+                              for cid in ranked.order[:k]])
             if tick:
                 tick(1)
         curve = [(n, round(cutoff_recall(top_ranks, n), 4))

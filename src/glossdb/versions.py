@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .judge import Judge
-from .prefilter import Prefilter
-from .ranking import rank
 from .store import Representation, Store
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 
 def word_diff(old: str, new: str) -> str:
@@ -86,20 +86,14 @@ class QueryCheck:
         return asdict(self)
 
 
-def regression_check(store: Store, prefilter: Prefilter, judge: Judge, old: Representation,
-                     new: Representation, queries: list[str], k: int = 10,
-                     candidates: int = 10, fusion_weight: float = 0.0) -> list[QueryCheck]:
-    """Rank each query's candidates under both versions with the same judge and fusion."""
+def regression_check(old: "Pipeline", new: "Pipeline", queries: list[str], k: int = 10,
+                     candidates: int = 10) -> list[QueryCheck]:
+    """Rank each query's candidates under both versions' pipelines (the same prefilter,
+    judge and signals; the same candidates)."""
     checks = []
     for query in queries:
-        found = prefilter.candidates(query, candidates)
-        chunks = store.get_chunks(c.chunk_id for c in found)
-        ordered = [chunks[c.chunk_id] for c in found]
-        tops = []
-        for rep in (old, new):
-            judged = judge.judge(query, ordered, rep)
-            tops.append(rank(found, {cid: j.score for cid, j in judged.items()},
-                             fusion_weight)[:k])
+        found = old.prefilter.candidates(query, candidates)
+        tops = [p.rank(query, candidates, candidates=found).order[:k] for p in (old, new)]
         kept = len(set(tops[0]) & set(tops[1])) / max(1, len(tops[0]))
         checks.append(QueryCheck(query, round(kept, 3), tops[0][:1] == tops[1][:1], *tops))
     return checks

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import BackendError, InvalidQuery, ModelNotFound
 from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Grounding, Model, ScoreRequest
+from . import decoding
 from .capture import HiddenCapture
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
@@ -40,17 +41,6 @@ def _quiet_llama(lc) -> None:
         lc.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
         lc.llama_backend_init()
         _INITIALISED = True
-
-
-def _log_softmax_pick(rows: np.ndarray, targets: np.ndarray, block: int = 16) -> np.ndarray:
-    """log p(target) for each row of logits, a few rows at a time to stay in cache."""
-    out = np.empty(len(targets), dtype=np.float64)
-    for start in range(0, len(targets), block):
-        part = rows[start : start + block]
-        peak = part.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(part - peak).sum(axis=1, dtype=np.float64)) + peak[:, 0]
-        out[start : start + block] = part[np.arange(len(part)), targets[start : start + block]] - lse
-    return out
 
 
 LOGITS_BUDGET_BYTES = 256 << 20  # logit rows one decode may hold (see max_outputs)
@@ -286,7 +276,7 @@ class LlamaCppModel(Model):
         else:
             self._decode(n)
             rows = self._logits(len(targets))
-            logp = _log_softmax_pick(rows, np.asarray(targets))
+            logp = decoding.log_softmax_pick(rows, np.asarray(targets))
             if collect:
                 made = [make_support(self._head, rows[j], t, self.shortlist)
                         for j, t in enumerate(targets)]
@@ -385,7 +375,7 @@ class LlamaCppModel(Model):
         n = fill()
         self._decode(n)
         rows = self._logits(4).copy()
-        exact = _log_softmax_pick(rows, targets)
+        exact = decoding.log_softmax_pick(rows, targets)
         n = fill()
         hidden = self._capture.run(lambda: self._decode(n), head.n_embd)
         self._clear()
@@ -447,12 +437,12 @@ class LlamaCppModel(Model):
             logits = self._logits(len(active)).copy()
             still = []
             for row, seq in enumerate(active):
-                tok = self._pick(logits[row], made[seq], bias[seq])
+                tok = decoding.pick(logits[row], made[seq], self.repeat_penalty, bias[seq])
                 if self._lc.llama_vocab_is_eog(self._vocab, tok):
                     continue
                 made[seq].append(tok)
                 texts[seq] += self.token_bytes(tok)
-                if not self._finished(texts[seq], made[seq], requests[seq]):
+                if not decoding.finished(texts[seq], made[seq], requests[seq]):
                     still.append(seq)
             for row, seq in enumerate(still):
                 self._add(row, made[seq][-1], len(prompts[seq]) + len(made[seq]) - 1, seq, True)
@@ -460,17 +450,14 @@ class LlamaCppModel(Model):
             if active:
                 self._decode(len(active))
         self._clear()
-        return [self._trim(t.decode("utf-8", "ignore"), r.stop) for t, r in zip(texts, requests)]
+        return [decoding.trim(t.decode("utf-8", "ignore"), r.stop)
+                for t, r in zip(texts, requests)]
 
     def _fill_prompts(self, prompts: list[list[int]]) -> int:
         """Put a batch of prompts in the batch; the tokens they all start with (the
         instruction of a template) are evaluated once, shared by every sequence's KV.
         Returns the number of tokens added."""
-        shared = 0
-        if len(prompts) > 1:
-            limit = min(len(p) for p in prompts) - 1  # each keeps one token of its own
-            while shared < limit and all(p[shared] == prompts[0][shared] for p in prompts):
-                shared += 1
+        shared = decoding.shared_prefix(prompts)
         every = list(range(len(prompts)))
         for pos in range(shared):
             self._add(pos, prompts[0][pos], pos, every, False)
@@ -481,55 +468,15 @@ class LlamaCppModel(Model):
                 n += 1
         return n
 
-    def _pick(self, logits: np.ndarray, made: list[int], bias: np.ndarray | None = None) -> int:
-        if made and self.repeat_penalty != 1.0:
-            seen = np.unique(np.asarray(made[-64:]))
-            vals = logits[seen]
-            logits[seen] = np.where(vals > 0, vals / self.repeat_penalty, vals * self.repeat_penalty)
-        if bias is not None:
-            logits += bias
-        return int(np.argmax(logits))
-
     def _grounding_bias(self, g: Grounding | None) -> np.ndarray | None:
-        """Per-token logit offsets for a grounded request (see :class:`Grounding`)."""
         if g is None or not (g.bonus or g.penalty):
             return None
         if self._entity_tokens is None:
-            self._entity_tokens, self._neutral_tokens = self._classify_tokens()
-        inside = self._neutral_tokens.copy()  # ending costs nothing extra
-        for text in (g.source, " " + g.source, g.source.lower()):
-            inside[self.tokenize(text)] = True
-        bias = np.where(inside, np.float32(g.bonus), np.float32(0.0))
-        bias[self._entity_tokens & ~inside] -= g.penalty
-        return bias.astype(np.float32)
-
-    def _classify_tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        """Once per model: tokens that start a number or a capitalised word, and the end of
-        generation tokens, which get the passage bonus too: else a grounded generation
-        would not stop where it wants and run on to its token limit. (Measured: giving the
-        bonus to newlines and punctuation as well broke numbers across lines.)"""
-        entity = np.zeros(self.n_vocab, dtype=bool)
-        neutral = np.zeros(self.n_vocab, dtype=bool)
-        for tok in range(self.n_vocab):
-            piece = self.token_bytes(tok).decode("utf-8", "ignore").strip()
-            entity[tok] = bool(piece) and (piece[0].isdigit() or piece[0].isupper())
-            neutral[tok] = self._lc.llama_vocab_is_eog(self._vocab, tok)
-        return entity, neutral
-
-    @staticmethod
-    def _finished(text: bytes, made: list[int], r: GenerateRequest) -> bool:
-        if len(made) >= r.max_tokens:
-            return True
-        decoded = text.decode("utf-8", "ignore")
-        return any(s in decoded for s in r.stop)
-
-    @staticmethod
-    def _trim(text: str, stop: tuple[str, ...]) -> str:
-        for s in stop:
-            at = text.find(s)
-            if at >= 0:
-                text = text[:at]
-        return text.strip()
+            self._entity_tokens, self._neutral_tokens = decoding.classify_tokens(
+                self.n_vocab, self.token_bytes,
+                lambda tok: self._lc.llama_vocab_is_eog(self._vocab, tok))
+        return decoding.grounding_bias(g, self._entity_tokens, self._neutral_tokens,
+                                       self.tokenize)
 
     def close(self) -> None:
         if getattr(self, "_ctx", None):

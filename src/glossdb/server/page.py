@@ -79,6 +79,9 @@ function hitView(q, h) {
     (h.cached ? " · cached" : "") + " · chunk " + h.chunk_id + " · " + h.uri);
   d.append(m, el("div", "gloss", "gloss: " + (h.gloss || "(none yet)")));
   if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
+  const parts = Object.entries(h.signals || {});
+  if (parts.length > 1) d.append(el("div", "meta", "fused: " + parts.map(([n, v]) =>
+    n + " " + (v >= 0 ? "+" : "") + v.toFixed(2)).join(", ")));
   const show = el("a", "link", "chunk, glosses, judgments");
   show.href = "/chunks/" + h.chunk_id;
   const why = el("button", "link", "why?");

@@ -1,0 +1,62 @@
+"""The retrieval pipeline: one object that search, why, tune and the regression check run;
+a signal added in one file (a plugin) shows in the fused score and in `--explain`."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from glossdb import Index
+from glossdb import plugins
+from glossdb.cli import cli
+from glossdb.ranking import final_scores
+
+from .plugins import toy_signal
+
+
+@pytest.fixture
+def toy():
+    """Registers the toy plugin when called; unregisters it after the test."""
+    def register():
+        plugins.register(toy_signal, "toy")
+    yield register
+    if plugins.manager().is_registered(toy_signal):
+        plugins.unregister(toy_signal)
+
+
+def test_search_runs_the_pipeline_and_reports_its_stages(index, corpus):
+    index.add([corpus])
+    hits = index.search("cats sleep hours", k=3)
+    assert [t.stage for t in index.last_trace] == ["candidates", "judge", "fuse", "verdict"]
+    assert hits[0].signals and "judge" in hits[0].signals
+    ranked = index.pipeline().rank("cats sleep hours", index.cutoff().depth)
+    assert [h.chunk_id for h in hits] == ranked.order[:3]
+    assert all(h.score == round(ranked.fused[h.chunk_id], 4) for h in hits)
+    scores = {cid: j.score for cid, j in ranked.judged.items()}
+    assert [round(x, 9) for x in final_scores(ranked.candidates, scores,
+                                              index.config.fusion_weight)] == [
+        round(ranked.fused[c.chunk_id], 9) for c in ranked.candidates]
+
+
+def test_why_and_search_agree_through_the_same_pipeline(index, corpus):
+    index.add([corpus])
+    hit = index.search("rocket thrust propellant", k=1)[0]
+    why = index.why("rocket thrust propellant", hit.chunk_id)
+    assert why.rank == 1 and why.score == hit.score and why.signals == hit.signals
+
+
+def test_a_toy_signal_in_one_file_moves_the_fused_score_and_shows_in_explain(
+        index, corpus, toy, tmp_path):
+    index.add([corpus])
+    before = {h.chunk_id: h for h in index.search("cats", k=5)}
+    toy()
+    after = index.search("cats", k=5)
+    sleepy = [h for h in after if "sleeps" in h.text]
+    assert sleepy and sleepy[0].signals["sleepy"] != 0
+    assert after[0].chunk_id == sleepy[0].chunk_id  # weight 5 puts it first
+    assert any(before[h.chunk_id].score != h.score for h in after if h.chunk_id in before)
+    out = CliRunner().invoke(cli, ["search", "cats", "-i", str(index.path), "--backend",
+                                   "fake", "--explain", "-k", "2"],
+                             env={"GLOSSDB_EMBEDDER": index.config.embedder})
+    assert out.exit_code == 0, out.output
+    assert "sleepy +" in out.output and "pipeline: candidates" in out.output
