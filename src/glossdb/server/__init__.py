@@ -17,14 +17,12 @@ from __future__ import annotations
 import contextlib
 import hmac
 import threading
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexCorrupt,
                       IngestError, InvalidQuery, ModelNotFound, StorageFull, UnknownChunk, UnknownDocument,
                       UnknownRepresentation, store_errors, translate)
 from ..index import Index
-from ..results import MAX_QUERY_CHARS
-from .page import PAGE
 from .worker import GlossWorker
 
 STATUS = {
@@ -52,10 +50,6 @@ def _require_fastapi() -> None:
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 OPEN_PATHS = ("/", "/favicon.ico")
-FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" '
-           'height="16" rx="3" fill="#175"/><text x="8" y="12" font-size="11" '
-           'text-anchor="middle" fill="#fff" font-family="sans-serif">g</text></svg>')  # the page shell carries no data; its API calls need the key
-
 
 def host_name(header: str) -> str:
     """The name in a Host header, without port or IPv6 brackets."""
@@ -71,6 +65,39 @@ def key_matches(header: str, api_key: str) -> bool:
                                                               api_key.encode())
 
 
+class Handles:
+    """The server's per-thread handles on the index (:meth:`Index.fork`: own SQLite
+    connection, shared models) and its background-glossing worker. Requests run on FastAPI's
+    thread pool, so a stats or chunk request (or a cached search) is answered while another
+    request waits on a model."""
+
+    def __init__(self, index: Index, gloss_in_background: bool):
+        self.index, self.gloss_in_background = index, gloss_in_background
+        self.forks: list[Index] = []
+        self.generation = 0  # bumped at shutdown: a thread's older fork is closed
+        self.worker: list[GlossWorker] = []
+        self.local = threading.local()
+
+    def handle(self) -> Index:
+        local = self.local
+        if getattr(local, "generation", None) != self.generation:
+            local.index, local.generation = self.index.fork(), self.generation
+            self.forks.append(local.index)
+        return local.index
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: Any):
+        if self.gloss_in_background:
+            self.worker.append(GlossWorker(self.index))
+            self.worker[0].start()
+        yield
+        while self.worker:
+            self.worker.pop().stop()
+        self.generation += 1
+        while self.forks:
+            self.forks.pop().close()
+
+
 def create_app(index: Index, *, api_key: str | None = None,
                allowed_hosts: tuple[str, ...] | list[str] | None = None,
                gloss_in_background: bool = False) -> Any:
@@ -81,33 +108,24 @@ def create_app(index: Index, *, api_key: str | None = None,
     page shell needs ``Authorization: Bearer KEY``. With ``gloss_in_background`` a worker
     writes missing glosses in usage order whenever no request is being served."""
     _require_fastapi()
-    from fastapi import FastAPI, Path, Query, Request
-    from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi import FastAPI
 
-    from .schema import ERRORS, ChunkOut, GlossDiff, SearchIn, SearchOut, StatsOut, Why
+    from .routes import add_routes
 
-    forks: list[Index] = []
-    generation = [0]  # bumped at shutdown: a thread's older fork is closed, make a new one
-
-    worker: list[GlossWorker] = []
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Any):
-        if gloss_in_background:
-            worker.append(GlossWorker(index))
-            worker[0].start()
-        yield
-        while worker:
-            worker.pop().stop()
-        generation[0] += 1
-        while forks:
-            forks.pop().close()
-
+    state = Handles(index, gloss_in_background)
     app = FastAPI(title="glossdb", summary="Search by LLM-judged glosses, with explanations.",
-                  docs_url=None, redoc_url=None, lifespan=lifespan)
-    hosts = {h.lower() for h in (allowed_hosts or LOCAL_HOSTS)}
+                  docs_url=None, redoc_url=None, lifespan=state.lifespan)
+    _guard(app, {h.lower() for h in (allowed_hosts or LOCAL_HOSTS)}, api_key, state)
+    _error_handlers(app)
+    _docs(app)
+    add_routes(app, state)
+    return app
+
+
+def _guard(app: Any, hosts: set[str], api_key: str | None, state: Handles) -> None:
+    """The Host check, the API key, and telling the background worker a request runs."""
+    from fastapi import Request
+    from fastapi.responses import JSONResponse
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -123,20 +141,28 @@ def create_app(index: Index, *, api_key: str | None = None,
                 return JSONResponse({"error": "missing or wrong API key: send the header "
                                      "Authorization: Bearer KEY"}, status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
-        if not worker:
+        if not state.worker:
             return await call_next(request)
-        worker[0].enter()
+        state.worker[0].enter()
         try:
             return await call_next(request)
         finally:
-            worker[0].leave()
+            state.worker[0].leave()
+
+
+def _error_handlers(app: Any) -> None:
+    """Every error in one shape, ``{"error": ...}``, with the status of its class: the one
+    place the server translates errors."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.routing import Match
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """An unknown route (404) or method (405) in glossdb's error shape; a 405 lists in
-        ``Allow`` every method of every route on that path."""
-        from starlette.routing import Match
-
+        """An unknown route (404) or method (405); a 405 lists in ``Allow`` every method of
+        every route on that path."""
         text = {404: "no such route: the page is at / and the API under /api (see /docs)",
                 405: "this route does not take that method (see /docs)"}.get(
                     exc.status_code, str(exc.detail))
@@ -152,22 +178,6 @@ def create_app(index: Index, *, api_key: str | None = None,
         parts = [f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"error": "; ".join(parts) or "bad request"}, status_code=400)
 
-    _docs(app)
-    handles = threading.local()
-
-    def handle() -> Index:
-        """This worker thread's handle on the index: its own SQLite connection, the shared
-        models. Requests run on FastAPI's thread pool, so a stats or chunk request (or a
-        cached search) is answered while another request waits on a model."""
-        if getattr(handles, "generation", None) != generation[0]:
-            handles.index, handles.generation = index.fork(), generation[0]
-            forks.append(handles.index)
-        return handles.index
-
-    QUERY = Query(..., min_length=1, max_length=MAX_QUERY_CHARS,
-                  description="The query: words to search for (control characters are folded "
-                              "out; an empty one is a 400)")
-
     @app.exception_handler(GlossdbError)
     async def error_response(_: Request, exc: GlossdbError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
@@ -180,57 +190,6 @@ def create_app(index: Index, *, api_key: str | None = None,
 
     for error_class in store_errors():  # sqlite3's, and psycopg's when an index loaded it
         app.add_exception_handler(error_class, store_error)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def page() -> str:
-        return PAGE
-
-    @app.get("/chunks/{chunk_id}", response_class=HTMLResponse, include_in_schema=False)
-    def chunk_page(chunk_id: int) -> str:
-        handle().store.get_chunk(chunk_id)  # an unknown (or out-of-range) id is a 404
-        return PAGE  # the page reads the id from its URL: a link to one chunk
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> Response:
-        return Response(FAVICON, media_type="image/svg+xml")
-
-    @app.get("/api/search", response_model=SearchOut, responses=ERRORS)
-    def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,
-               candidates: int | None = Query(None, ge=1, le=1000),
-               min_verdict: Literal["weak match", "match", "strong match"] | None = Query(
-                   None, description="Only hits judged at least this (possibly fewer than k).")
-               ) -> dict:
-        hits = handle().search(q, k=k, explain=explain, candidates=candidates,
-                               min_verdict=min_verdict)
-        return {"query": q, "hits": [h.to_dict() for h in hits]}
-
-    def search_long(body) -> dict:
-        """The same search with the parameters in a JSON body (no URL length limit)."""
-        return search(**body.model_dump())
-
-    search_long.__annotations__ = {"body": SearchIn, "return": dict}  # a local class
-    app.post("/api/search", response_model=SearchOut, responses=ERRORS)(search_long)
-
-    @app.get("/api/why", response_model=Why, responses=ERRORS)
-    def why(q: str = QUERY, chunk_id: int = Query(..., ge=-(2**63), lt=2**63)) -> dict:
-        return handle().why(q, chunk_id).to_dict()
-
-    @app.get("/api/chunks/{chunk_id}", response_model=ChunkOut, responses=ERRORS)
-    def chunk(chunk_id: int = Path(..., ge=-(2**63), lt=2**63)) -> dict:
-        return handle().show(chunk_id).to_dict()
-
-    @app.get("/api/diff", response_model=GlossDiff, responses=ERRORS)
-    def diff(old: str | None = None, new: str | None = None,
-                   limit: int = Query(20, ge=0, le=1000)) -> dict:
-        return handle().diff(old, new, limit).to_dict()
-
-    @app.get("/api/stats", response_model=StatsOut, responses=ERRORS)
-    def stats() -> dict:
-        data = handle().stats().to_dict()
-        data["background_glossing"] = worker[0].status() if worker else {"running": False}
-        return data
-
-    return app
 
 
 def _docs(app: Any) -> None:

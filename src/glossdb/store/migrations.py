@@ -131,6 +131,12 @@ def _tables(d: Dialect) -> str:
             created_at TEXT NOT NULL DEFAULT {d.now},
             PRIMARY KEY (chunk_id, representation_id)
         );
+        """ + _judging_tables(d)
+
+
+def _judging_tables(d: Dialect) -> str:
+    """The judge's versions, its cached judgments and the query log (part of m001)."""
+    return f"""
         CREATE TABLE judges (
             id {d.id},
             name TEXT NOT NULL UNIQUE,
