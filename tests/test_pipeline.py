@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from glossdb import Index
 from glossdb import plugins
 from glossdb.cli import cli
 from glossdb.ranking import final_scores
