@@ -182,7 +182,7 @@ def test_postgres_bm25_equals_a_python_oracle(pg_url):
         for lex in lexemes:
             df = sum(lex in t for _, t in docs.values())
             if lex in tf:
-                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)  # FTS5's idf
                 score += idf * tf[lex] * (K1 + 1) / (tf[lex] + K1 * (1 - B + B * dl / avgdl))
         if score:
             oracle[cid] = score

@@ -23,14 +23,18 @@ from .migrations import MIGRATIONS, POSTGRES
 SCHEMES = ("postgresql://", "postgres://")
 MIGRATION_LOCK = 0x676C6F73  # advisory lock: one process migrates at a time
 K1, B = 1.2, 0.75  # BM25's constants, FTS5's defaults
-# BM25 over PostgreSQL's own parsing of the text (what FTS5 computes; ts_rank_cd has no idf
-# and ranked SciFact 22 points lower: bench/results/scale.json). Query words are stemmed by
-# the same 'english' configuration; the inverted index chunk_terms gives the postings of the
-# query's lexemes only, their document frequencies, and the chunks' lengths.
+# BM25 over PostgreSQL's own parsing of the text, the formula FTS5's bm25() computes: idf =
+# ln((N - df + 0.5) / (df + 0.5)), at least 1e-6 (a term in over half the chunks counts
+# next to nothing, never against), times tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)).
+# ts_rank_cd has no idf and ranked SciFact 22 points lower (bench/results/scale.json). Query
+# words are stemmed by the same 'english' configuration; the inverted index chunk_terms gives
+# the postings of the query's lexemes only, their document frequencies, and the chunks'
+# lengths. tests/test_bm25.py checks both stores against bm25s on a fixture.
 FTS_SQL = (
     "WITH lex AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?))) AS lex),"
     " n AS (SELECT count(*) AS n, avg(doclen) AS avgdl FROM chunk_fts),"
-    " terms AS (SELECT lex, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5)) AS idf FROM lex, n,"
+    " terms AS (SELECT lex, greatest(ln((n.n - d.df + 0.5) / (d.df + 0.5)), 1e-6) AS idf"
+    " FROM lex, n,"
     " LATERAL (SELECT count(*) AS df FROM chunk_terms WHERE lexeme = lex) d)"
     f" SELECT p.chunk_id, sum(t.idf * p.tf * {K1 + 1} / (p.tf + {K1} * ({1 - B} + {B} * p.doclen"
     " / n.avgdl))) AS score FROM terms t JOIN chunk_terms p ON p.lexeme = t.lex, n"
