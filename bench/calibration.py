@@ -2,7 +2,7 @@
 
     python -m bench.calibration
 
-Pairs: the 400 SciFact *train* queries of the fusion study (bench.fusion_study, depth 10;
+Pairs: the 400 SciFact *train* queries of the fusion study (bench.studies.fusion_study, depth 10;
 judged as search judges: the gloss where the cache has one, else the lead), each candidate
 labelled relevant when its document is in the train qrels. Two signals: the lift (judge score
 minus the query's score after an empty passage) and the fused score that ranks. For each:

@@ -1,8 +1,8 @@
 """What the judge reads: the gloss, the text's lead, or both (their query likelihoods
 averaged), fused with the hybrid prior as search fuses them.
 
-    python -m bench.judge_views --set scifact:train --queries 100       # tune here
-    python -m bench.judge_views --set cranfield:test --queries 225      # check only
+    python -m bench.studies.judge_views --set scifact:train --queries 100       # tune here
+    python -m bench.studies.judge_views --set cranfield:test --queries 225      # check only
 
 Every candidate is scored under each view once; the table gives nDCG@10 of each view alone
 and fused at several weights, so choosing a view on train and checking it elsewhere reads
@@ -22,10 +22,10 @@ from tqdm import tqdm
 from glossdb.describe import passage_text
 from glossdb.ranking import rank
 
-from . import scifact
-from .hybrid import Collection, open_study, study_arguments
+from .. import scifact
+from ..hybrid import Collection, open_study, study_arguments
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 WEIGHTS = (1.0, 2.0, 3.0)
 
 

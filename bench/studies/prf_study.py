@@ -1,7 +1,7 @@
 """Vector pseudo-relevance feedback in the prefilter (not adopted): the query vector moved
 towards the mean vector of the fused top m, then fused with the lexical list again.
 
-    python -m bench.prf_study --set scifact:train
+    python -m bench.studies.prf_study --set scifact:train
 
 Prints nDCG@10 of the prefilter's top 10 without feedback and for each (m, weight).
 """
@@ -15,8 +15,8 @@ import numpy as np
 
 from glossdb.prefilter import POOL, rrf, search_terms
 
-from . import beir, corpus_index, scifact
-from .hybrid import doc_of, set_spec
+from .. import beir, corpus_index, scifact
+from ..hybrid import doc_of, set_spec
 
 
 def main() -> None:

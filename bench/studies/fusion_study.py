@@ -1,6 +1,6 @@
 """Judge fusion over the hybrid prior, tuned on SciFact train only.
 
-    python -m bench.fusion_study --queries 100 --depth 10
+    python -m bench.studies.fusion_study --queries 100 --depth 10
 
 For a fixed sample of train queries (every n-th), the prefilter's top `depth` (lexical +
 vectors) are judged the way search judges them: the gloss where the cache has one, else the
@@ -23,10 +23,10 @@ from tqdm import tqdm
 from glossdb.describe import passage_text
 from glossdb.ranking import rank
 
-from . import corpus_index, scifact
-from .hybrid import Collection
+from .. import corpus_index, scifact
+from ..hybrid import Collection
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 

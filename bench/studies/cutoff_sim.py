@@ -1,6 +1,6 @@
 """Issue 10: the adaptive cut-off as a simulated workload on SciFact.
 
-    python -m bench.cutoff_sim --train 200 --test 100
+    python -m bench.studies.cutoff_sim --train 200 --test 100
 
 On a copy of the SciFact index with default settings (the cut-off not pinned), train queries
 are searched as the usage; the depth adapts after every 20 logged searches (glossdb.cutoff).
@@ -17,8 +17,8 @@ import time
 
 from glossdb import Index
 
-from . import corpus_index, scifact
-from .hybrid import RESULTS
+from .. import corpus_index, scifact
+from ..hybrid import RESULTS
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Issue 13: how close does the writer run to llama.cpp's raw prompt-processing rate?
 
-    python -m bench.writer_roofline --chunks 32 --rounds 2
+    python -m bench.studies.writer_roofline --chunks 32 --rounds 2
 
 The writer glosses `--chunks` SciFact abstracts in its batches of 16 (the default gloss spec,
 greedy, the embedded writer model). The roofline is the same model evaluating the same tokens
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from glossdb import Index
 
-from . import scifact
-from .hybrid import RESULTS
+from .. import scifact
+from ..hybrid import RESULTS
 
 
 def prompt_tokens(model, spec, chunks) -> list[list[int]]:

@@ -1,6 +1,6 @@
 """Issue 13: do glossed and unglossed candidates rank fairly side by side?
 
-    python -m bench.mixed --seeds 2 [--gloss 40]
+    python -m bench.studies.mixed --seeds 2 [--gloss 40]
 
 On the SciFact test queries whose hybrid top 10 all have cached glosses (`--gloss N` first
 glosses the top 10 of the first N test queries with the default writer), each query's
@@ -21,15 +21,15 @@ import statistics
 
 from glossdb.ranking import rank
 
-from . import scifact
-from .hybrid import RESULTS, Collection
+from .. import scifact
+from ..hybrid import RESULTS, Collection
 
 SHARES = (0.0, 0.25, 0.5, 1.0)
 
 
 def gloss_first(c: Collection, n: int) -> None:
     """Gloss (default writer, cached in bench/cache/) the top 10 of the first n queries."""
-    from .faithfulness import gloss_all
+    from ..faithfulness import gloss_all
 
     ix = c.ix
     wanted = {f.chunk_id for text in list(c.queries.values())[:n]

@@ -1,7 +1,7 @@
 """The judge's cue by query form (not adopted): "Question:" after the candidate for a query
 that is a question, the default "Finding:" otherwise; same candidates, scored afresh.
 
-    python -m bench.judge_cue --set cranfield:test
+    python -m bench.studies.judge_cue --set cranfield:test
 
 Prints nDCG@10 of the default pipeline with the default cue and with the cue by form.
 """
@@ -16,8 +16,8 @@ from dataclasses import replace
 from glossdb.judge import QL_PREFIX, Judge
 from glossdb.ranking import rank
 
-from . import scifact
-from .hybrid import Collection, set_spec
+from .. import scifact
+from ..hybrid import Collection, set_spec
 
 QUESTION = re.compile(r"^\s*(what|how|why|when|where|which|who|whose|whom|is|are|was|were|"
                       r"does|do|did|can|could|should|would|will|has|have|had)\b", re.I)

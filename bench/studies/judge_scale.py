@@ -7,8 +7,8 @@
 2. (train only) A fourth term, the RRF prior's z-score: z(judge) + a z(BM25) + b z(cosine)
    + r z(RRF prior) over a grid of a, b, r; the default is a = b = 1, r = 0.
 
-    python -m bench.judge_scale            # SciFact train: fusion-gloss-240-depth10.json
-    python -m bench.judge_scale --check cranfield:test   # stored judgments of bench.hybrid
+    python -m bench.studies.judge_scale            # SciFact train: fusion-gloss-240-depth10.json
+    python -m bench.studies.judge_scale --check cranfield:test   # stored judgments of bench.hybrid
 
 nDCG@10 over each query's top 10 chunks; the grid also on alternate halves A/B.
 """
@@ -23,8 +23,8 @@ import statistics
 from glossdb.prefilter import Candidate
 from glossdb.ranking import prior_parts, zscores
 
-from . import corpus_index, scifact
-from .hybrid import Collection, set_spec
+from .. import corpus_index, scifact
+from ..hybrid import Collection, set_spec
 
 SCALES = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 GRID = (0.0, 0.5, 1.0, 1.5)

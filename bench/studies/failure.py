@@ -1,8 +1,8 @@
 """Where the default fails, per query: is a relevant chunk among the candidates, and where do
 the judge and each prior signal put it?
 
-    python -m bench.failure --set scifact:train --queries 120 --representation gloss-f445bb9b2b
-    python -m bench.failure --set cranfield:test
+    python -m bench.studies.failure --set scifact:train --queries 120 --representation gloss-f445bb9b2b
+    python -m bench.studies.failure --set cranfield:test
 
 For every query: the relevant documents found in the prefilter's top 10 / 30 / 100; for the
 queries whose top 10 mixes relevant and other candidates, each signal's pairwise accuracy
@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from glossdb.ranking import final_scores, prior_parts, rank
 
-from . import scifact
-from .hybrid import RESULTS, Collection, open_study, study_arguments
+from .. import scifact
+from ..hybrid import RESULTS, Collection, open_study, study_arguments
 
 
 def auc(scores: list[float], good: list[bool]) -> float | None:

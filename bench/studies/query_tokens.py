@@ -1,6 +1,6 @@
 """Which query tokens must the judge score, and does the softmax shortlist change rankings?
 
-    python -m bench.query_tokens
+    python -m bench.studies.query_tokens
 
 SciFact *train* queries whose prefilter top 10 (whole corpus) all have cached glosses. Each
 query's top 10 is judged twice:
@@ -27,11 +27,11 @@ from glossdb.backends.kvstates import KVStates
 from glossdb.judge import Judge, JudgeSpec, content_tokens, ql_request
 from glossdb.ranking import rank
 
-from . import scifact
-from .scifact_eval import GlossdbRuns, metrics
+from .. import scifact
+from ..scifact_eval import GlossdbRuns, metrics
 
-RESULTS = Path(__file__).resolve().parent / "results"
-CACHE = Path(__file__).resolve().parent / "cache"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+CACHE = Path(__file__).resolve().parents[1] / "cache"
 WEIGHTS = (0.0, 1.0, 2.0, 3.0)
 
 

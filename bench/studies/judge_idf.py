@@ -3,7 +3,7 @@ against means weighted by each query word's rarity in the collection (idf), and 
 pointwise mutual information (each token's log-probability minus its log-probability after
 an empty passage, negative gains counted as zero).
 
-    python -m bench.judge_idf --set scifact:train --queries 200 --representation gloss-f445bb9b2b
+    python -m bench.studies.judge_idf --set scifact:train --queries 200 --representation gloss-f445bb9b2b
 
 Candidates and inputs as search has them (the prefilter's top 10; the gloss, else the lead).
 Prints nDCG@10 of each score alone and fused with the prior as search fuses (weight 2), on
@@ -22,8 +22,8 @@ from tqdm import tqdm
 from glossdb.judge import content_tokens, ql_request, words
 from glossdb.ranking import rank
 
-from . import scifact
-from .hybrid import Collection, open_study, study_arguments
+from .. import scifact
+from ..hybrid import Collection, open_study, study_arguments
 
 
 def doc_freq(c: Collection) -> tuple[Counter, int]:

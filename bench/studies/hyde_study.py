@@ -1,6 +1,6 @@
 """A passage the LLM writes for the query, used by the prefilter (HyDE / query2doc).
 
-    python -m bench.hyde_study --set scifact:train --queries 100 --role writer
+    python -m bench.studies.hyde_study --set scifact:train --queries 100 --role writer
 
 For a sample of queries (every n-th), the model (`--role`: writer or judge) writes a short
 passage that would answer the query; the prefilter then searches with the query's vector
@@ -23,8 +23,8 @@ from tqdm import tqdm
 from glossdb.backends.base import GenerateRequest
 from glossdb.prefilter import POOL, query_terms, rrf, search_terms
 
-from . import corpus_index, scifact
-from .hybrid import Collection, evaluate, set_spec
+from .. import corpus_index, scifact
+from ..hybrid import Collection, evaluate, set_spec
 
 SYSTEM = ("You write a short passage from a scientific or technical document that answers"
           " the user's query. Write 2-3 factual sentences, no preamble.")

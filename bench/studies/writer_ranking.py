@@ -1,6 +1,6 @@
 """Issue 12: does a more faithful writer rank as well? SciFact *train* queries only.
 
-    python -m bench.writer_ranking --queries 24 --variants "legacy (gloss-f445bb9b2b)" "grounded 1.5"
+    python -m bench.studies.writer_ranking --queries 24 --variants "legacy (gloss-f445bb9b2b)" "grounded 1.5"
 
 For the first `--queries` train queries (every 20th, a fixed sample), the hybrid top 10 are
 glossed by each writer variant of bench.faithfulness (cached in bench/cache/ per version),
@@ -16,9 +16,9 @@ import statistics
 
 from glossdb.ranking import rank
 
-from . import scifact
-from .faithfulness import VARIANTS, gloss_all
-from .hybrid import RESULTS, Collection
+from .. import scifact
+from ..faithfulness import VARIANTS, gloss_all
+from ..hybrid import RESULTS, Collection
 
 
 def main() -> None:
