@@ -71,3 +71,36 @@ def test_hybrid_fusion_matches_a_hand_computed_oracle():
     got = final_scores(cands, judge, 2.0)
     assert all(math.isclose(g, w) for g, w in zip(got, want))
     assert rank(cands, judge, 2.0) == sorted([1, 2, 3], key=lambda c: -want[c - 1])
+
+
+def test_the_bench_metrics_equal_ir_measures_on_random_runs():
+    """nDCG@10 (linear gains, graded like Cranfield's 0-4), recall@100 and MRR@10 of
+    bench.scifact against ir-measures (trec_eval's definitions), the independent oracle."""
+    import random
+
+    ir_measures = __import__("pytest").importorskip("ir_measures")
+    from ir_measures import MRR, R, nDCG
+
+    rng = random.Random(7)
+    docs = [f"d{i}" for i in range(60)]
+    qrels, runs = [], {}
+    for q in range(40):
+        qid = f"q{q}"
+        judged = rng.sample(docs, rng.randint(1, 8))
+        for d in judged:
+            qrels.append(ir_measures.Qrel(qid, d, rng.choice([0, 1, 2, 3, 4])))
+        runs[qid] = rng.sample(docs, 30)
+    scored = [ir_measures.ScoredDoc(q, d, 100.0 - i) for q, ranked in runs.items()
+              for i, d in enumerate(ranked)]
+    theirs = {(str(m.measure), m.query_id): m.value
+              for m in ir_measures.iter_calc([nDCG @ 10, R @ 100, MRR @ 10], qrels, scored)}
+    rel = {}
+    for qr in qrels:
+        rel.setdefault(qr.query_id, {})[qr.doc_id] = qr.relevance
+    for qid, ranked in runs.items():
+        mine = rel[qid]
+        if not any(g > 0 for g in mine.values()):
+            continue  # trec_eval leaves such a query out
+        assert math.isclose(ndcg_at(ranked, mine), theirs[("nDCG@10", qid)], abs_tol=1e-9)
+        assert math.isclose(recall_at(ranked, mine), theirs[("R@100", qid)], abs_tol=1e-9)
+        assert math.isclose(mrr_at(ranked, mine), theirs[("RR@10", qid)], abs_tol=1e-9)

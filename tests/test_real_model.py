@@ -315,3 +315,20 @@ def test_a_long_pasted_passage_is_searched_within_the_token_budget(real_index):
     per_pair = (model.tokens_evaluated - before) / (candidates + 2)
     assert per_pair < JUDGE_QUERY_TOKENS + 600  # a bounded prefix, not the 2,000 tokens
     assert MAX_SCORED_TOKENS <= 32
+
+
+def test_the_output_head_reader_matches_gguf_s_own(real_index):
+    """backends/gguf_head.py (a header parser and Q8_0 dequantizer kept for speed) against
+    the gguf package's reader and dequantizer, on rows across the vocabulary."""
+    gguf = pytest.importorskip("gguf")
+    from glossdb.backends.gguf_head import OutputHead
+    from glossdb.models import resolve_model
+
+    _, path = resolve_model("gemma3-270m")
+    mine = OutputHead(path)
+    tensors = {t.name: t for t in gguf.GGUFReader(path).tensors}
+    theirs = tensors.get("output.weight") or tensors["token_embd.weight"]
+    assert (mine.n_vocab, mine.n_embd) == (int(theirs.shape[1]), int(theirs.shape[0]))
+    ids = np.array([0, 1, 2, 1000, 65_535, 131_072, mine.n_vocab - 1])
+    want = gguf.quants.dequantize(np.asarray(theirs.data[ids]), theirs.tensor_type)
+    assert np.array_equal(mine.rows(ids), want)

@@ -3,6 +3,11 @@
 Only the header is parsed (key/value metadata is skipped, tensor infos are read), and the
 tensor is memory-mapped; rows are dequantized on demand. F32, F16 and Q8_0 are decoded here;
 other types need the ``gguf`` package (``pip install gguf``).
+
+Why not ``gguf.GGUFReader`` for the header too: it materialises every metadata array, and
+opening Gemma 3 270M's file (a 262,144-token vocabulary) took 15.4 s against 0.15 s here, on
+the first search. tests/test_real_model.py checks these rows against gguf's reader and
+dequantizer, the independent oracle.
 """
 
 from __future__ import annotations
