@@ -95,3 +95,29 @@ def test_a_record_without_an_id_never_takes_a_real_records_place(tmp_path):
     assert problems == []
     assert [(d.uri.split("#")[1], d.text) for d in docs] == [
         ("line-1", "first, unnamed"), ("1", "second, named 1"), ("3", "third, unnamed")]
+
+
+def test_a_word_document_is_loaded_with_its_sections(tmp_path, index):
+    """The .docx loader (python-docx, registered like any loader plugin): headings become
+    chunk headings, tables become lines, and the text is searchable."""
+    docx = __import__("pytest").importorskip("docx")
+    doc = docx.Document()
+    doc.core_properties.title = "Field notes"
+    doc.add_heading("Owls", level=1)
+    doc.add_paragraph("Barn owls hunt voles at night over open meadows.")
+    doc.add_heading("Bats", level=2)
+    doc.add_paragraph("Bats navigate by echolocation.")
+    table = doc.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "species", "roost"
+    path = tmp_path / "notes.docx"
+    doc.save(str(path))
+    from glossdb.ingest import load, loaders
+
+    assert ".docx" in loaders()
+    (record,) = load(path)
+    assert record.title == "Field notes"
+    assert "# Owls" in record.text and "## Bats" in record.text
+    assert "species | roost" in record.text
+    index.add([path])
+    hits = index.search("owls hunting voles", k=1)
+    assert hits and hits[0].uri == str(path) and hits[0].heading == "Owls"

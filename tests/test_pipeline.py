@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from glossdb import plugins
+from glossdb import Index, plugins
 from glossdb.cli import cli
 from glossdb.ranking import final_scores
 
@@ -59,3 +59,23 @@ def test_a_toy_signal_in_one_file_moves_the_fused_score_and_shows_in_explain(
                              env={"GLOSSDB_EMBEDDER": index.config.embedder})
     assert out.exit_code == 0, out.output
     assert "sleepy +" in out.output and "pipeline: candidates" in out.output
+
+
+def test_a_backend_receives_the_settings_it_declares_and_no_others(tmp_path, monkeypatch):
+    """Each backend names the settings its constructor takes (no catch-all **kwargs)."""
+    from glossdb import index as index_module
+    from glossdb.backends.fake import FakeModel
+
+    seen = {}
+
+    class Strict(FakeModel):
+        settings = {"timeout_s": "timeout_s", "n_threads": "threads"}
+
+        def __init__(self, model=None, timeout_s=None, n_threads=None):
+            seen.update(model=model, timeout_s=timeout_s, n_threads=n_threads)
+            super().__init__()
+
+    monkeypatch.setattr(index_module, "backend_class", lambda name: Strict)
+    ix = Index(tmp_path / "x.glossdb", backend="fake", timeout_s=12.5, threads=3)
+    ix.model("judge")
+    assert seen == {"model": ix.config.model, "timeout_s": 12.5, "n_threads": 3}

@@ -164,15 +164,12 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
             if self.on_model_load is not None:
                 self.on_model_load(f"{spec} ({backend})")
             cls = backend_class(backend)
-            self._models[key] = cls(model=spec, base_url=base_url,
-                                    api_key_env=self.config.api_key_env,
-                                    timeout_s=self.config.timeout_s,
-                                    max_retries=self.config.max_retries,
-                                    concurrency=self.config.concurrency,
-                                    n_ctx=self.config.n_ctx,
-                                    n_threads=self.config.threads or None,
-                                    kv_cache_mb=self.config.kv_cache_mb,
-                                    shortlist=self.config.judge_shortlist)
+            kwargs = {kw: getattr(self.config, field) for kw, field in cls.settings.items()}
+            if "base_url" in cls.settings:
+                kwargs["base_url"] = base_url  # the answering model's own server, say
+            if kwargs.get("n_threads") == 0:
+                kwargs["n_threads"] = None  # every core
+            self._models[key] = cls(model=spec, **kwargs)
         return self._models[key]
 
     def describer(self) -> Describer:

@@ -86,6 +86,9 @@ class Model(ABC):
     context_size = 2048
     is_chat = False
     supports_grounding = False  # honours GenerateRequest.grounding
+    # the constructor's keywords this backend takes from the settings, and the setting each
+    # reads (glossdb.config.Config field); the index passes these and nothing else
+    settings: dict[str, str] = {}
 
     @abstractmethod
     def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:

@@ -32,7 +32,8 @@ class FakeModel(Model):
     is_chat = True
     context_size = 8192
 
-    def __init__(self, model_id: str = "fake", **_: object):
+    def __init__(self, model_id: str = "fake", model: str | None = None):
+        """``model``: the configured model name, which the fake answers to but ignores."""
         self.model_id = model_id
         self.queue: list[str] = []
         self.history: list[GenerateRequest | ScoreRequest] = []

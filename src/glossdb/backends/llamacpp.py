@@ -61,6 +61,8 @@ class LlamaCppModel(Model):
     supports_prefix_cache = True
     supports_grounding = True
     max_batch = 64
+    settings = {"n_ctx": "n_ctx", "n_threads": "threads", "kv_cache_mb": "kv_cache_mb",
+                "shortlist": "judge_shortlist"}
 
     def __init__(
         self,
@@ -71,7 +73,6 @@ class LlamaCppModel(Model):
         repeat_penalty: float = 1.15,
         kv_cache_mb: int = 0,
         shortlist: int = 4096,
-        **_: object,
     ):
         import llama_cpp as lc
 

@@ -40,10 +40,12 @@ class OpenAICompatModel(Model):
     max_batch = 16
     context_size = 8192
     is_chat = True
+    settings = {"base_url": "base_url", "api_key_env": "api_key_env", "timeout_s": "timeout_s",
+                "max_retries": "max_retries", "concurrency": "concurrency"}
 
     def __init__(self, model: str | None = None, base_url: str = "",
                  api_key_env: str = "OPENAI_API_KEY", timeout_s: float = 60.0,
-                 max_retries: int = 4, concurrency: int = 4, **_: object):
+                 max_retries: int = 4, concurrency: int = 4):
         urls = parse_urls(base_url)
         self.base_url = urls[0]
         self.model_id = model or "default"

@@ -8,6 +8,7 @@ structure onto it. A file that cannot be read raises :class:`IngestError` with t
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import re
@@ -209,22 +210,36 @@ def load_with_problems(path: Path) -> tuple[list[SourceDoc], Problems]:
     return load(path), []
 
 
-LOADERS: dict[str, Loader] = {
-    ".txt": load_text,
-    ".text": load_text,
-    ".md": load_text,
-    ".markdown": load_text,
-    ".html": load_html,
-    ".htm": load_html,
-    ".pdf": load_pdf,
-    ".jsonl": load_jsonl,
+# file suffix -> "module:function"; packages add suffixes under the entry-point group
+# ``glossdb.loaders`` (glossdb.plugins), e.g. ``.epub = "mypkg.epub:load"``
+_BUILTIN = {
+    ".txt": "glossdb.ingest.loaders:load_text",
+    ".text": "glossdb.ingest.loaders:load_text",
+    ".md": "glossdb.ingest.loaders:load_text",
+    ".markdown": "glossdb.ingest.loaders:load_text",
+    ".html": "glossdb.ingest.loaders:load_html",
+    ".htm": "glossdb.ingest.loaders:load_html",
+    ".pdf": "glossdb.ingest.loaders:load_pdf",
+    ".jsonl": "glossdb.ingest.loaders:load_jsonl",
+    ".docx": "glossdb.ingest.docx:load_docx",
 }
 
 
+@functools.lru_cache(maxsize=1)
+def loaders() -> dict[str, str]:
+    """Suffix -> loader, built-ins first, then installed plugins (read once a process)."""
+    from ..plugins import table
+
+    return table(_BUILTIN, "glossdb.loaders")
+
+
 def load(path: Path) -> list[SourceDoc]:
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
+    from ..plugins import load as load_plugin
+
+    suffix = path.suffix.lower()
+    if suffix not in loaders():
         raise IngestError(f"unsupported file type {path.suffix or '(none)'}")
+    loader: Loader = load_plugin(_BUILTIN, "glossdb.loaders", suffix, "file type")
     return loader(path)
 
 
@@ -261,7 +276,7 @@ def _file_problem(path: Path) -> str | None:
         kind = "FIFO" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(
             st.st_mode) else "device"
         return f"not a regular file ({kind})"
-    if path.suffix.lower() not in LOADERS:
+    if path.suffix.lower() not in loaders():
         return "unsupported file type"
     return None
 

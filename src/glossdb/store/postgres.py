@@ -12,6 +12,7 @@ glossdb's process, which PostgreSQL cannot do.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -43,7 +44,17 @@ FTS_SQL = (
 
 
 def is_url(location: object) -> bool:
-    return isinstance(location, str) and location.startswith(SCHEMES)
+    """A store URL: ``postgresql://…`` or a scheme a store plugin registered."""
+    if not isinstance(location, str) or "://" not in location:
+        return False
+    return location.startswith(SCHEMES) or location.split("://", 1)[0] in _plugin_schemes()
+
+
+@functools.lru_cache(maxsize=1)
+def _plugin_schemes() -> frozenset[str]:
+    from importlib.metadata import entry_points
+
+    return frozenset(ep.name for ep in entry_points(group="glossdb.stores"))
 
 
 def display(url: str) -> str:
