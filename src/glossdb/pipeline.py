@@ -100,9 +100,10 @@ class Pipeline:
         by_part = {c.chunk_id: p for c, p in zip(found, parts)}
         order = [c.chunk_id for _, c in sorted(zip(scores, found),
                                                key=lambda x: (-x[0], x[1].prefilter_rank))]
+        applied = set(parts[0]) if parts else set()  # the signals that had values here
         trace.append(StageTrace("fuse", time.perf_counter() - started,
                                 {"signals": {s.name: s.weight for s in self.signals
-                                             if s.weight}}))
+                                             if s.name in applied}}))
         started = time.perf_counter()
         verdicts = {cid: self.judge.verdict(query, judged[cid].score, fused[cid])
                     for cid in order}
