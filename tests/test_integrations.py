@@ -136,10 +136,20 @@ def test_mcp_answers_malformed_json_and_refuses_a_huge_k(fake_index):
              json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
              json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
                  "name": "search", "arguments": {"query": QUERY, "k": 1000000}}})]
-    out = subprocess.run([sys.executable, "-m", "glossdb", "mcp", "--index", str(fake_index),
-                          "--backend", "fake"], input="\n".join(lines) + "\n",
-                         capture_output=True, text=True, timeout=120)
-    replies = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "mcp", "--index",
+                             str(fake_index), "--backend", "fake"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    replies = []
+    try:  # stdin stays open until the last answer is read (EOF ends the session)
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.flush()
+        while not any(r.get("id") == 2 for r in replies):
+            line = proc.stdout.readline()
+            assert line, "the server closed its output before answering"
+            replies.append(json.loads(line))
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=120)
     parse = [r for r in replies if r.get("error", {}).get("code") == -32700]
     assert len(parse) == 1 and parse[0]["id"] is None
     (huge,) = [r for r in replies if r.get("id") == 2]
