@@ -61,3 +61,31 @@ def test_interrupting_glossing_keeps_finished_batches_and_says_so(tmp_path, corp
     assert ix.store.db.execute("SELECT count(*) FROM gloss_claims").fetchone()[0] == 0
     assert ix.gloss() == total - 1  # continues where it stopped
     ix.close()
+
+
+def test_add_glosses_only_the_paths_given(tmp_path, corpus):
+    """`add PATH` writes glosses for PATH's chunks only; the backlog of other chunks waits
+    for `glossdb gloss` (or `add --gloss all`), and re-adding unchanged files calls no model."""
+    import json
+
+    from click.testing import CliRunner
+
+    from glossdb.cli import cli
+
+    index = str(tmp_path / "t.glossdb")
+    env = {"GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
+    run = CliRunner().invoke
+    assert run(cli, ["add", str(corpus), "-i", index, "--gloss", "later"], env=env).exit_code == 0
+    extra = tmp_path / "owls.md"
+    extra.write_text("# Owls\n\nOwls hunt at night.\n")
+    out = run(cli, ["add", str(extra), "-i", index, "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert report["glosses_written"] == report["chunks_added"] == 1
+    again = json.loads(run(cli, ["add", str(extra), "-i", index, "--json"], env=env).output)
+    assert again["glosses_written"] == 0 and again["documents_unchanged"] == 1
+    text = run(cli, ["add", str(extra), "-i", index], env=env).output
+    assert "other chunks of the index still wait" in text
+    everything = json.loads(run(cli, ["add", str(extra), "-i", index, "--gloss", "all",
+                                      "--json"], env=env).output)
+    assert everything["glosses_written"] > 1  # the backlog of the corpus

@@ -33,8 +33,10 @@ def cli() -> None:
 @index_option
 @model_options
 @json_option
-@click.option("--gloss", "when", type=click.Choice(["now", "later"]), default="now",
-              show_default=True, help="Gloss in this command, or leave it to `glossdb gloss`.")
+@click.option("--gloss", "when", type=click.Choice(["now", "later", "all"]), default="now",
+              show_default=True,
+              help="now: gloss these paths' chunks; all: every chunk still waiting in the "
+                   "index; later: none (`glossdb gloss` does it).")
 def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when) -> None:
     """Add files and folders (.txt .md .html .pdf .jsonl), embed and gloss their chunks.
 
@@ -42,20 +44,25 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when)
     judged on its text. Ctrl-C while glossing is a normal stop; `glossdb gloss` continues.
 
     \b
+    Only the chunks of the paths given are glossed; an unchanged file costs no model call.
+
+    \b
     Examples:
       glossdb add docs/ notes.md
       glossdb add papers.jsonl --gloss later   # return at once; gloss later
+      glossdb add notes.md --gloss all         # and the whole backlog of the index
     """
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, create=True, **settings) as ix, progress_bars() as bars:
-        if when == "now":
+        if when != "later":
             ix.model("writer")  # a missing model fails here, before anything is written
         report = ix.add(paths, progress=bars, gloss=False,
                         on_skip=lambda p, why: click.echo(f"Warning: skipped {p}: {why}", err=True),
                         on_warn=lambda p, why: click.echo(f"Warning: {p}: {why}", err=True))
-        if when == "now":
-            report.glosses_written = gloss_until_interrupted(ix, bars)
-        waiting = ix.describer().pending() if when == "now" else None
+        if when != "later":
+            scope = report.uris if when == "now" else None
+            report.glosses_written = gloss_until_interrupted(ix, bars, uris=scope)
+        waiting = ix.describer().pending() if when != "later" else None
     if as_json:
         echo_json(report.to_dict())
         return
@@ -67,16 +74,18 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when)
         f"{len(report.skipped)} skipped."
     )
     if when == "later" or waiting:
-        click.echo(f"{'Chunks' if waiting is None else waiting} still wait for a gloss: search "
-                   "works now; run `glossdb gloss` to write them (usage order, resumable).")
+        what = ("Chunks" if waiting is None else
+                f"{waiting}{' other' if when == 'now' else ''} chunks of the index")
+        click.echo(f"{what} still wait for a gloss: search works now; run `glossdb gloss` "
+                   "to write them (usage order, resumable).")
 
 
 def gloss_until_interrupted(ix: Index, bars, limit: int | None = None,
-                            minutes: float | None = None) -> int:
+                            minutes: float | None = None, uris: list[str] | None = None) -> int:
     """Gloss; Ctrl-C stops cleanly (every finished batch is kept) and returns the count."""
     before = ix.describer().pending()
     try:
-        return ix.gloss(bars, limit=limit, minutes=minutes)
+        return ix.gloss(bars, limit=limit, minutes=minutes, uris=uris)
     except KeyboardInterrupt:
         click.echo("\nGlossing interrupted; finished glosses are kept.", err=True)
         return before - ix.describer().pending()

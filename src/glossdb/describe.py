@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .backends.base import GenerateRequest, Grounding, Model
+from .store.db import batches
 from .store import Chunk, Representation, Store, claims
 
 # Chat models get an instruction; base models a cue that they continue. Measured on SciFact
@@ -181,13 +182,14 @@ class Describer:
             self.spec.params(self.model),
         )
 
-    def pending(self) -> int:
-        return self.store.count_without_gloss(self.representation().id)
+    def pending(self, document_ids: list[int] | None = None) -> int:
+        return self.store.count_without_gloss(self.representation().id, document_ids)
 
     def run(self, batch_size: int | None = None, progress: Callable[[int], None] | None = None,
             searchable: bool = True, limit: int | None = None,
-            deadline: float | None = None) -> int:
-        """Gloss every pending chunk, committing after each batch. Returns glosses written.
+            deadline: float | None = None, document_ids: list[int] | None = None) -> int:
+        """Gloss every pending chunk (of ``document_ids`` only, if given), committing after
+        each batch. Returns glosses written.
 
         A batch is what the model generates at once (at most 16), so an interruption loses
         at most one batch of work. Each batch is claimed first (:mod:`glossdb.store.claims`):
@@ -196,22 +198,32 @@ class Describer:
         batch_size = batch_size or min(self.model.max_batch, 16)
         rep = self.representation()
         owner = claims.new_owner()
+        groups = [None] if document_ids is None else batches(list(document_ids), 500)
         written = 0
         try:
-            while limit is None or written < limit:
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-                size = batch_size if limit is None else min(batch_size, limit - written)
-                chunks = claims.claim_unglossed(self.store, rep.id, size, owner)
-                if not chunks:
-                    break
-                started = time.perf_counter()
-                written += self.write(chunks, searchable=searchable)
-                self._record_rate(rep, time.perf_counter() - started, len(chunks))
-                if progress is not None:
-                    progress(len(chunks))
+            for group in groups:
+                written += self._run_group(rep, owner, group, batch_size, progress, searchable,
+                                           None if limit is None else limit - written, deadline)
         finally:
             claims.release(self.store, owner)
+        return written
+
+    def _run_group(self, rep, owner, group, batch_size, progress, searchable, limit,
+                   deadline) -> int:
+        written = 0
+        while limit is None or written < limit:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            size = batch_size if limit is None else min(batch_size, limit - written)
+            chunks = claims.claim_unglossed(self.store, rep.id, size, owner,
+                                            document_ids=group)
+            if not chunks:
+                break
+            started = time.perf_counter()
+            written += self.write(chunks, searchable=searchable)
+            self._record_rate(rep, time.perf_counter() - started, len(chunks))
+            if progress is not None:
+                progress(len(chunks))
         return written
 
     def _record_rate(self, rep: Representation, seconds: float, glosses: int) -> None:

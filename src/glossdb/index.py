@@ -237,7 +237,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,
             on_skip: Callable[[str, str], None] | None = None, gloss: bool = True,
             on_warn: Callable[[str, str], None] | None = None) -> AddReport:
-        """Index files and folders, embed new chunks, then gloss every chunk that lacks a gloss.
+        """Index files and folders, embed new chunks, then gloss those files' chunks that lack
+        a gloss (other chunks waiting in the index are left to :meth:`gloss`).
 
         Unchanged documents cost nothing; a changed one keeps the glosses of its unchanged
         chunks. Glosses are committed batch by batch: after an interruption, ``add`` again
@@ -276,8 +277,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
                     reason = str(exc)
             skip(str(path), reason)
         report.vectors_written = self.embed(progress)
-        if gloss:
-            report.glosses_written = self.gloss(progress)
+        if gloss:  # these paths' chunks only: the rest of the backlog is `gloss`'s work
+            report.glosses_written = self.gloss(progress, uris=report.uris)
         return report
 
     def _own_files(self) -> set[str]:
@@ -306,19 +307,21 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         return written
 
     def gloss(self, progress: ProgressFactory | None = None, limit: int | None = None,
-              minutes: float | None = None) -> int:
+              minutes: float | None = None, uris: list[str] | None = None) -> int:
         """Write glosses still missing for the active representation version, in usage order
         (chunks that logged searches returned first, most recent and most frequent first; then
         the rest in document order), at most ``limit`` of them or for about ``minutes``.
-        Resumable at any point: each batch is committed. Returns glosses written."""
+        Resumable at any point: each batch is committed. Returns glosses written. ``uris``:
+        only the chunks of these documents (what ``add`` glosses)."""
         if (limit is not None and limit < 1) or (minutes is not None and minutes <= 0):
             raise InvalidQuery("--limit and --minutes must be positive")
         describer = self.describer()
-        pending = describer.pending()
+        ids = None if uris is None else self.store.document_ids(uris)
+        pending = describer.pending(ids)
         total = min(pending, limit) if limit else pending
         tick = progress("glossing", total) if progress and total else None
         deadline = time.monotonic() + 60 * minutes if minutes else None
-        return describer.run(progress=tick, limit=limit, deadline=deadline)
+        return describer.run(progress=tick, limit=limit, deadline=deadline, document_ids=ids)
 
     def export_glosses(self) -> list[dict[str, str]]:
         """The active version's glosses keyed by chunk content hash: portable, diffable text."""
@@ -346,6 +349,7 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         report.files += 1
         for doc in docs:
             uri = doc.uri
+            report.uris.append(uri)
             chash = content_hash(f"{doc.title}\n{doc.text}\n{self.config.chunk_tokens}")
             old = self.store.document_hash(uri)
             if old == chash:

@@ -50,9 +50,12 @@ class AddReport:
     vectors_written: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    uris: list[str] = field(default_factory=list, repr=False)  # the documents of the paths
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("uris")  # one per record of a JSONL file: not for the report
+        return out
 
 
 @dataclass

@@ -50,9 +50,13 @@ def owner_alive(owner: str) -> bool:
 
 
 def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str,
-                    lease_s: float = LEASE_S) -> list[Chunk]:
-    """Claim up to ``limit`` chunks that have no gloss and no live claim, in usage order."""
+                    lease_s: float = LEASE_S, document_ids: list[int] | None = None
+                    ) -> list[Chunk]:
+    """Claim up to ``limit`` chunks that have no gloss and no live claim, in usage order
+    (of these documents only, given at most 500 ``document_ids``)."""
     now = time.time()
+    among = (f" AND c.document_id IN ({','.join('?' * len(document_ids))})"
+             if document_ids else "")
     with store.transaction():
         claims = store.db.execute(
             "SELECT DISTINCT owner FROM gloss_claims WHERE representation_id = ?",
@@ -65,9 +69,9 @@ def claim_unglossed(store: Store, representation_id: int, limit: int, owner: str
             " JOIN documents d ON d.id = c.document_id LEFT JOIN usage u ON u.cid = c.id"
             " WHERE NOT EXISTS (SELECT 1 FROM glosses g WHERE g.chunk_id = c.id"
             " AND g.representation_id = ?) AND NOT EXISTS (SELECT 1 FROM gloss_claims k"
-            " WHERE k.chunk_id = c.id AND k.representation_id = ?)"
+            " WHERE k.chunk_id = c.id AND k.representation_id = ?)" + among +
             f" ORDER BY u.last IS NULL, u.last DESC, u.n DESC, c.id LIMIT ?{store.claim_lock}",
-            (representation_id, representation_id, limit)).fetchall()
+            (representation_id, representation_id, *(document_ids or ()), limit)).fetchall()
         taken = []
         for chunk in map(_chunk, rows):  # a claim another process holds is not taken
             if store.db.execute(

@@ -43,6 +43,11 @@ STILL_THERE = ("EXISTS (SELECT 1 FROM chunks WHERE id = ?"
                " AND (CAST(? AS TEXT) IS NULL OR content_hash = ?))")
 
 
+def batches(items: list, size: int) -> list[list]:
+    """``items`` in consecutive lists of at most ``size`` (bound parameters per statement)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _hash(hashes: dict[int, str] | None, chunk_id: int) -> tuple[str | None, str | None]:
     value = hashes.get(chunk_id) if hashes else None
     return value, value
@@ -277,12 +282,28 @@ class Store(ABC):
         ).fetchall()
         return [(self.representation(name), n) for name, n in rows]
 
-    def count_without_gloss(self, representation_id: int) -> int:
+    def count_without_gloss(self, representation_id: int,
+                            document_ids: Sequence[int] | None = None) -> int:
+        """Chunks without a gloss of this version (of these documents only, if given)."""
+        if document_ids is not None:
+            return sum(self._count_without_gloss(representation_id, part)
+                       for part in batches(list(document_ids), 500))
+        return self._count_without_gloss(representation_id, None)
+
+    def _count_without_gloss(self, representation_id: int, ids: list[int] | None) -> int:
+        among = f" AND c.document_id IN ({','.join('?' * len(ids))})" if ids else ""
         return self.db.execute(
             "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM glosses g"
-            " WHERE g.chunk_id = c.id AND g.representation_id = ?)",
-            (representation_id,),
+            f" WHERE g.chunk_id = c.id AND g.representation_id = ?){among}",
+            (representation_id, *(ids or ())),
         ).fetchone()[0]
+
+    def document_ids(self, uris: Sequence[str]) -> list[int]:
+        out: list[int] = []
+        for part in batches(list(uris), 500):
+            out += [r[0] for r in self.db.execute(
+                f"SELECT id FROM documents WHERE uri IN ({','.join('?' * len(part))})", part)]
+        return out
 
     def put_glosses(
         self, representation_id: int, glosses: list[tuple[int, str]], *, searchable: bool,
