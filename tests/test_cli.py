@@ -242,3 +242,21 @@ def test_a_postgresql_url_in_glossdb_toml_is_the_default_index(run, corpus, pg_u
     assert len(glosses) == stats["chunks"] and all(row["g"] for row in glosses)
     refused = run("sql", "SELECT glossdb_match('yeast', id) FROM chunks")
     assert refused.exit_code != 0 and "PostgreSQL" in refused.output
+
+
+def test_remove_finds_a_file_added_from_another_folder(tmp_path, corpus, monkeypatch):
+    """`add corpus/notes.md` then `remove notes.md` from inside corpus/ (or the other way):
+    the one document whose path ends so is removed; the hint names `glossdb documents`."""
+    from glossdb import Index
+    from glossdb.backends.fake import FakeModel
+    from glossdb.errors import UnknownDocument
+
+    fake = FakeModel()
+    ix = Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake})
+    ix.add([corpus])
+    monkeypatch.chdir(tmp_path)
+    assert ix.remove(["cats.md"]) == 1  # added as docs/cats.md, from elsewhere
+    assert not any(u.endswith("cats.md") for u in ix.store.document_uris())
+    with pytest.raises(UnknownDocument, match="glossdb documents"):
+        ix.remove(["nothing-like-it.md"])
+    ix.close()

@@ -219,3 +219,16 @@ def test_postgres_replaces_a_connection_the_server_dropped(pg_url):
     assert store.counts()["chunks"] == 1
     assert store.db.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
     store.close()
+
+
+def test_document_uris_ending_matches_a_path_tail_exactly(location):
+    store = open_store(location)
+    for uri in ("/a/docs/notes_1.md", "/a/docs/Notes_1.md", "/b/x%notes_1.md",
+                "/c/papers.jsonl#7", "/c/old/papers.jsonl#8"):
+        with store.transaction():
+            store.upsert_document(uri, None, "h", {})
+    assert store.document_uris_ending("notes_1.md") == ["/a/docs/notes_1.md"]
+    assert store.document_uris_ending("docs/notes_1.md") == ["/a/docs/notes_1.md"]
+    assert store.document_uris_ending("papers.jsonl") == ["/c/old/papers.jsonl#8",
+                                                          "/c/papers.jsonl#7"]
+    store.close()

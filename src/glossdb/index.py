@@ -375,15 +375,31 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         """Delete documents (a file, a folder, or a JSONL file's records) and all derived rows."""
         removed = 0
         for p in paths:
-            uri = str(Path(p).resolve())
-            uris = [u for u in self.store.document_uris(uri)
-                    if u == uri or u.startswith(uri + "#") or u.startswith(uri + "/")]
-            if not uris:
-                raise UnknownDocument(f"no document at {uri} in this index; `glossdb stats` lists counts")
+            uris = self._documents_at(str(p))
             for u in uris:
                 self.store.delete_document(u)
             removed += len(uris)
         return removed
+
+    def _documents_at(self, given: str) -> list[str]:
+        """The documents a path names: the file (its records), or every file under a folder,
+        as resolved from here; else, for a path added from another folder, the one document
+        whose URI ends with it."""
+        uri = str(Path(given).resolve())
+        uris = [u for u in self.store.document_uris(uri)
+                if u == uri or u.startswith(uri + "#") or u.startswith(uri + "/")]
+        if uris:
+            return uris
+        tail = str(Path(given)).lstrip("./")
+        ending = self.store.document_uris_ending(tail) if tail and not Path(given).is_absolute() else []
+        files = sorted({u.split("#", 1)[0] for u in ending})
+        if len(files) == 1:
+            return ending
+        if len(files) > 1:
+            raise UnknownDocument(f"{given} matches {len(files)} documents ({', '.join(files[:3])}"
+                                  f"{', …' if len(files) > 3 else ''}): give the full path")
+        raise UnknownDocument(f"no document at {uri} in this index; `glossdb documents` lists "
+                              "what it holds")
 
     def close(self) -> None:
         if self._owns_models:

@@ -160,6 +160,16 @@ class Store(ABC):
         )
         return [r[0] for r in rows]
 
+    def document_uris_ending(self, tail: str) -> list[str]:
+        """URIs that end with ``/tail`` (or ``/tail#record``): a path given relative to
+        another folder than the one it was added from."""
+        like = "%/" + tail.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.execute(
+            "SELECT uri FROM documents WHERE uri LIKE ? ESCAPE '\\' OR uri LIKE ? ESCAPE '\\'"
+            " ORDER BY uri", (like, like + "#%"))
+        return [u for (u,) in rows  # LIKE may ignore case: compare exactly here
+                if u.endswith("/" + tail) or ("/" + tail + "#") in u]
+
     # chunks ------------------------------------------------------------------------------
     def replace_chunks(self, document_id: int, drafts: list[ChunkDraft]) -> tuple[int, int]:
         """Make the document's chunks equal ``drafts``.
