@@ -75,3 +75,30 @@ def test_a_plain_search_loads_the_judge_only(tmp_path, corpus):
         assert loaded == [f"{DEFAULT_MODEL} (fake)"]
         ix.search("cats purr", explain=True)
         assert loaded == [f"{DEFAULT_MODEL} (fake)", f"{DEFAULT_WRITER} (fake)"]
+
+
+def test_a_search_registers_no_version_even_when_its_backend_fails(tmp_path, corpus):
+    """A search under a writer the index never glossed with reads nothing and registers
+    nothing (a failed `--backend openai` search once left a phantom version in `stats`)."""
+    from glossdb.errors import BackendError
+
+    fake = FakeModel()
+    with Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake}) as ix:
+        ix.add([corpus])
+        before = ix.store.representations()
+
+    class Down(FakeModel):
+        def _logprobs_batch(self, requests):
+            raise BackendError("the server is down")
+
+    other = FakeModel("another-writer")
+    with Index.open(tmp_path / "t.glossdb", models={"judge": fake, "writer": other}) as ix:
+        hits = ix.search("cats purr")
+        assert hits and all(h.gloss is None for h in hits)  # that version has no glosses
+        assert ix.store.representations() == before
+    with Index.open(tmp_path / "t.glossdb", models={"judge": Down(), "writer": other}) as ix:
+        with pytest.raises(BackendError):
+            ix.search("rockets thrust")
+        assert ix.store.representations() == before
+        assert ix.stats().representations == [
+            r for r in ix.stats().representations if r["name"] in {b.name for b, _ in before}]

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .backends.base import GenerateRequest, Grounding, Model
+from .errors import IndexCorrupt
+from .store import Chunk, Representation, Store, claims, content_hash
 from .store.db import batches
-from .store import Chunk, Representation, Store, claims
 
 # Chat models get an instruction; base models a cue that they continue. Measured on SciFact
 # abstracts with Qwen2.5-Coder 0.5B (bench/README.md): asked for "a one-sentence gloss" it
@@ -175,12 +176,21 @@ class Describer:
         self.spec = spec or GlossSpec()
 
     def representation(self) -> Representation:
-        return self.store.ensure_representation(
-            self.spec.version_name(self.model),
-            self.model.model_id,
-            self.spec.template_for(self.model),
-            self.spec.params(self.model),
-        )
+        """This writer's version, registered in the index if it is new (glossing needs it)."""
+        return self.store.ensure_representation(*self._version())
+
+    def known_representation(self) -> Representation:
+        """This writer's version as the index knows it, registering nothing: a version the
+        index never glossed under has id -1 (no glosses, no judgments to read)."""
+        name, model_id, template, params = self._version()
+        try:
+            return self.store.representation(name)
+        except IndexCorrupt:
+            return Representation(-1, name, model_id, template, content_hash(template), params)
+
+    def _version(self) -> tuple[str, str, str, dict]:
+        return (self.spec.version_name(self.model), self.model.model_id,
+                self.spec.template_for(self.model), self.spec.params(self.model))
 
     def pending(self, document_ids: list[int] | None = None) -> int:
         return self.store.count_without_gloss(self.representation().id, document_ids)

@@ -173,15 +173,13 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         return self._models[key]
 
     def describer(self) -> Describer:
-        """The writer at work; its version's name is remembered for searches to read."""
-        describer = Describer(self.store, self.model("writer"),
-                              GlossSpec(self.config.gloss_tokens))
+        return Describer(self.store, self.model("writer"), GlossSpec(self.config.gloss_tokens))
+
+    def _remember_writer(self, rep: Representation) -> None:
+        """Glossing registered the writer's version: remember its name for searches."""
         key = self._writer_key()
-        if "writer" not in self._models and not self.store.get_setting(key):
-            rep = describer.representation()
-            if rep.id >= 0:
-                self.store.set_setting(key, rep.name)
-        return describer
+        if "writer" not in self._models and rep.id >= 0 and self.store.get_setting(key) != rep.name:
+            self.store.set_setting(key, rep.name)
 
     def _writer_key(self) -> str:
         """Settings key of the configured writer's version: everything that shapes it."""
@@ -224,14 +222,14 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         of everything that shapes it (backend, model, gloss spec); later ones (every search)
         read it back without loading the writer."""
         if "writer" in self._models:  # given by the caller: nothing to load, nothing to cache
-            return self.describer().representation()
+            return self.describer().known_representation()
         name = self.store.get_setting(self._writer_key())
         if name:
             try:
                 return self.store.representation(name)
             except IndexCorrupt:
                 pass
-        return self.describer().representation()  # remembers the name
+        return self.describer().known_representation()  # a search registers nothing
 
     # ingest ------------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress: ProgressFactory | None = None,
@@ -316,6 +314,7 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         if (limit is not None and limit < 1) or (minutes is not None and minutes <= 0):
             raise InvalidQuery("--limit and --minutes must be positive")
         describer = self.describer()
+        self._remember_writer(describer.representation())
         ids = None if uris is None else self.store.document_ids(uris)
         pending = describer.pending(ids)
         total = min(pending, limit) if limit else pending

@@ -402,8 +402,9 @@ class Store(ABC):
     ) -> None:
         """Cache judgments; like :meth:`put_glosses`, never for a chunk that is gone or
         whose id holds other text than the one judged (given ``hashes``)."""
-        if self.readonly:
-            return  # a read-only index caches and logs nothing
+        judgments = list(judgments)
+        if self.readonly or not judgments or representation_id < 0:
+            return  # a read-only index caches nothing; nothing judged under a known version
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO judgments (query, chunk_id, representation_id, judge_id, score,"
