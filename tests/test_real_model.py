@@ -332,3 +332,32 @@ def test_the_output_head_reader_matches_gguf_s_own(real_index):
     ids = np.array([0, 1, 2, 1000, 65_535, 131_072, mine.n_vocab - 1])
     want = gguf.quants.dequantize(np.asarray(theirs.data[ids]), theirs.tensor_type)
     assert np.array_equal(mine.rows(ids), want)
+
+
+def test_ctrl_c_while_the_judge_decodes_is_a_clean_interrupt(real_index, capfd, monkeypatch):
+    """SIGINT while llama.cpp runs a decode (Python runs inside its eval callback then):
+    a KeyboardInterrupt from the search, no "Exception ignored in ctypes callback", and the
+    model works afterwards (it was a BackendError, exit 5, with a traceback line)."""
+    import signal
+    import threading
+
+    ix, _, _ = real_index
+    model = ix.model("judge")
+    real_decode = model._lc.llama_decode
+    decoding = threading.Event()
+
+    def spy(ctx, batch):
+        decoding.set()
+        return real_decode(ctx, batch)
+
+    monkeypatch.setattr(model._lc, "llama_decode", spy)
+    main = threading.main_thread().ident
+    sender = threading.Thread(target=lambda: decoding.wait(120) and signal.pthread_kill(
+        main, signal.SIGINT))
+    sender.start()
+    with pytest.raises(KeyboardInterrupt):
+        ix.search("a question nobody asked about sourdough and ownership", k=3)
+    sender.join()
+    monkeypatch.setattr(model._lc, "llama_decode", real_decode)
+    assert "Exception ignored" not in capfd.readouterr().err
+    assert ix.search("How does sourdough rise?", k=1)

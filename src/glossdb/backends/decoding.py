@@ -3,11 +3,33 @@ generation is done, where it is cut, and the logit offsets of grounded generatio
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+import signal
+import threading
+from typing import Callable, Iterator
 
 import numpy as np
 
 from .base import GenerateRequest, Grounding
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[list[int]]:
+    """Hold Ctrl-C for the length of a llama.cpp call: Python code runs inside its eval
+    callback, and a KeyboardInterrupt raised there cannot cross the C frame (ctypes prints
+    "Exception ignored" and the decode fails as a model error). The yielded list is
+    non-empty when SIGINT arrived; the caller raises after the call. Only the main thread
+    receives signals, so elsewhere (a server's worker threads) this does nothing."""
+    seen: list[int] = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield seen
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: seen.append(signum))
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def pick(logits: np.ndarray, made: list[int], repeat_penalty: float,

@@ -172,7 +172,10 @@ class LlamaCppModel(Model):
 
     def _decode(self, n_tokens: int) -> None:
         self._batch.n_tokens = n_tokens
-        rc = self._lc.llama_decode(self._ctx, self._batch)
+        with decoding.deferred_interrupt() as interrupted:
+            rc = self._lc.llama_decode(self._ctx, self._batch)
+        if interrupted:
+            raise KeyboardInterrupt  # Ctrl-C during the decode, raised once it has returned
         if rc != 0:
             raise BackendError(f"llama_decode failed with code {rc} (context full? lower the batch)")
         self.tokens_evaluated += n_tokens
