@@ -98,3 +98,31 @@ def test_the_api_docs_render_offline_in_a_browser(server, tmp_path):
     assert 'class="swagger-ui' in html and "opblock" in html
     for route in ("/api/search", "/api/why", "/api/stats", "/api/chunks/{chunk_id}"):
         assert route in html
+
+
+def test_an_unglossed_hit_shows_the_lead_it_was_judged_on(tmp_path):
+    """A hit without a gloss yet (judged on its text's lead) shows that text on the page."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "owls.md").write_text("# Owls\n\nBarn owls hunt voles at night over meadows.\n")
+    env = {**os.environ, "GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
+    index = str(tmp_path / "u.glossdb")
+    subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index, "--gloss",
+                    "later"], env=env, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
+                             str(port), "--no-gloss-in-background"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(url + "/api/stats").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        html = dom(url + "/?q=owls+voles&k=1", tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert "gloss: (none yet)" in html and "Barn owls hunt voles" in html

@@ -78,6 +78,10 @@ function hitView(q, h) {
     h.lift.toFixed(2) + ") · prefilter #" + h.prefilter_rank + origin(h) +
     (h.cached ? " · cached" : "") + " · chunk " + h.chunk_id + " · " + h.uri);
   d.append(m, el("div", "gloss", "gloss: " + (h.gloss || "(none yet)")));
+  if (!h.gloss) {  // judged on its text's lead: show that lead
+    const lead = h.text.length > 300 ? h.text.slice(0, 300) + "…" : h.text;
+    d.append(el("div", "meta", "text: " + lead));
+  }
   if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
   const parts = Object.entries(h.signals || {});
   if (parts.length > 1) d.append(el("div", "meta", "fused: " + parts.map(([n, v]) =>
