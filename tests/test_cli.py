@@ -260,3 +260,18 @@ def test_remove_finds_a_file_added_from_another_folder(tmp_path, corpus, monkeyp
     with pytest.raises(UnknownDocument, match="glossdb documents"):
         ix.remove(["nothing-like-it.md"])
     ix.close()
+
+
+def test_show_says_why_an_unglossed_chunk_has_no_judgments(tmp_path, corpus):
+    from click.testing import CliRunner
+
+    from glossdb.cli import cli
+
+    index = str(tmp_path / "t.glossdb")
+    env = {"GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["add", str(corpus), "-i", index, "--gloss", "later"],
+                         env=env).exit_code == 0
+    runner.invoke(cli, ["search", "cats", "-i", index], env=env)
+    out = runner.invoke(cli, ["show", "1", "-i", index], env=env)
+    assert out.exit_code == 0 and "No gloss yet" in out.output and "glossdb why" in out.output

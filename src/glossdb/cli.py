@@ -268,6 +268,10 @@ def show(chunk_id, index_path, as_json) -> None:
     for j in data["judgments"]:
         extra = f" — {j['explanation']}" if j["explanation"] else ""
         click.echo(f"judged {j['score']:.3f} for {j['query']!r} [{j['judge']}]{extra}")
+    if not data["glosses"]:
+        click.echo("No gloss yet: searches judge this chunk on its text's lead and keep no "
+                   "judgment until it has one (`glossdb gloss` writes it; `glossdb why "
+                   f"\"QUERY\" {c['id']}` judges it now).")
 
 
 @cli.command()
