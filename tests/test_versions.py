@@ -78,3 +78,44 @@ def test_cli_diff_prints_json_with_checks(two_versions, monkeypatch):
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["old"] == old and data["new"] == new and len(data["checks"]) == 2
+
+
+def test_diff_check_fails_a_planted_bad_version(tmp_path):
+    """A version whose glosses say nothing of their passages ("Rust is a garbage collector")
+    must fail the regression check. It could not when the check ranked as many candidates as
+    hits (k = 10 of 10: the same set whatever the version). Here the prefilter's best 10 are
+    the chunks that repeat the query words late in their text; the good glosses (the text's
+    opening words) let the judge lift the chunks that open with them from deeper down."""
+    import json as jsonlib
+
+    from click.testing import CliRunner
+
+    from glossdb import Index
+    from glossdb.backends.fake import FakeModel
+    from glossdb.cli import cli
+
+    filler = " ".join(f"w{i}" for i in range(14))
+    records = [{"id": f"late{i}", "title": "x", "text": f"{filler} late{i} alpha beta alpha beta"}
+               for i in range(20)]
+    records += [{"id": f"early{i}", "title": "x", "text": f"alpha beta early{i} {filler} "
+                 + " ".join(f"pad{j}" for j in range(40))} for i in range(20)]
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(jsonlib.dumps(r) for r in records) + "\n")
+    index = tmp_path / "t.glossdb"
+    fake = FakeModel()
+    with Index(index, models={"judge": fake, "writer": fake}, fusion_weight=0.0,
+               embedder="hashing", candidates=10) as ix:
+        ix.add([path])
+        good = ix.representation()
+        ix.search("alpha beta", k=10)
+        bad = ix.store.ensure_representation("gloss-planted-bad", "fake", "t", {})
+        ix.store.put_glosses(bad.id, [(c, "Rust is a garbage collector for the heap.")
+                                      for c in ix.store.chunk_ids()], searchable=False)
+        (check,) = ix.check(good.name, bad.name)
+        assert check.candidates == 30 and check.overlap < 0.5
+    (tmp_path / "t.toml").write_text('fusion_weight = 0.0\nembedder = "hashing"\n'
+                                     'candidates = 10\n')
+    out = CliRunner().invoke(cli, ["diff", good.name, bad.name, "-i", str(index), "--check",
+                                   "--backend", "fake"])
+    assert out.exit_code == 9, out.output
+    assert "keeps" in out.output and "min-overlap" in out.output

@@ -17,7 +17,7 @@ from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
 from .cli_format import describe_cutoff, format_hit, format_stats, format_trace
 from .config import config_path, load_config, save_setting, settings_file
-from .errors import InvalidQuery
+from .errors import InvalidQuery, RegressionFound
 from .index import Index, validate_query
 from .store import is_url
 
@@ -385,12 +385,14 @@ def use(version, index_path, writer) -> None:
 @click.option("--limit", default=20, show_default=True, help="Changed glosses to print.")
 @click.option("--check", is_flag=True,
               help="Also re-rank the latest logged queries under both versions.")
+@click.option("--min-overlap", default=0.7, show_default=True, type=click.FloatRange(0, 1),
+              help="With --check: fail (exit 9) when the mean top-k overlap is below this.")
 @click.option("--queries", "recent", default=20, show_default=True,
               help="How many logged queries --check re-ranks.")
 @model_options
 @json_option
-def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend, base_url,
-         as_json) -> None:
+def diff(old, new, index_path, limit, check, min_overlap, recent, model, gloss_model, backend,
+         base_url, as_json) -> None:
     """Diff the glosses of two representation versions (default: the two latest).
 
     \b
@@ -406,7 +408,16 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
                                "some searches first (glossdb search \"…\"); each is logged")
     if as_json:
         echo_json({**result.to_dict(), "checks": [c.to_dict() for c in checks]})
-        return
+    else:
+        _print_diff(result, checks)
+    kept = sum(c.overlap for c in checks) / len(checks) if checks else 1.0
+    if checks and kept < min_overlap:
+        raise RegressionFound(f"{result.new} keeps {kept:.2f} of {result.old}'s top hits on "
+                              f"{len(checks)} logged queries (under --min-overlap "
+                              f"{min_overlap}): read the queries above before adopting it")
+
+
+def _print_diff(result, checks) -> None:
     click.echo(f"{result.old} -> {result.new}: {result.changed} changed, {result.same} same, "
                f"{result.only_new} only in new, {result.only_old} only in old")
     for c in result.changes:
@@ -414,8 +425,9 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
     if checks:
         kept = sum(c.overlap for c in checks) / len(checks)
         moved = sum(not c.same_top1 for c in checks)
-        click.echo(f"\nregression check on {len(checks)} logged queries: mean top-k overlap "
-                   f"{kept:.2f}, top hit changed for {moved}")
+        click.echo(f"\nregression check on {len(checks)} logged queries ({checks[0].candidates}"
+                   f" candidates each): mean top-k overlap {kept:.2f}, top hit changed for "
+                   f"{moved}")
         for c in checks:
             flag = "" if c.same_top1 else "  <- top hit changed"
             click.echo(f"  {c.overlap:.2f}  {c.query}{flag}")
@@ -423,6 +435,8 @@ def diff(old, new, index_path, limit, check, recent, model, gloss_model, backend
 
 @cli.command()
 @index_option
+@click.option("--min-overlap", default=0.7, show_default=True, type=click.FloatRange(0, 1),
+              help="With --check: fail (exit 9) when the mean top-k overlap is below this.")
 @click.option("--queries", "recent", default=20, show_default=True,
               help="How many of the latest logged queries to tune on.")
 @click.option("--deep", default=50, show_default=True, help="Candidates judged per query.")

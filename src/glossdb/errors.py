@@ -65,6 +65,12 @@ class IndexBusy(GlossdbError):
     exit_code = 6
 
 
+class RegressionFound(GlossdbError):
+    """``diff --check``: the new version moves the rankings of logged queries too much."""
+
+    exit_code = 9
+
+
 class StorageFull(GlossdbError):
     """The disk (or the database's quota) is full: the write that failed was rolled back."""
 

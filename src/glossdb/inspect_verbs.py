@@ -60,8 +60,9 @@ class InspectVerbs:
         """Regression check: re-rank logged (or given) queries under both versions."""
         old_rep, new_rep = self.versions(old, new)
         queries = self._queries_or_recent(queries, recent)
+        depth = max(self.cutoff().depth, 3 * k)  # deeper than k, or the top k cannot move
         return regression_check(self.pipeline(old_rep), self.pipeline(new_rep), queries, k,
-                                self.cutoff().depth)
+                                depth)
 
     def _queries_or_recent(self, queries: list[str] | None, recent: int) -> list[str]:
         """The given queries, validated, or the latest ``recent`` distinct logged ones."""

@@ -81,6 +81,7 @@ class QueryCheck:
     same_top1: bool
     old_top: list[int]
     new_top: list[int]
+    candidates: int = 0  # ranked under both versions (over k: the top k can change)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,11 +90,13 @@ class QueryCheck:
 def regression_check(old: "Pipeline", new: "Pipeline", queries: list[str], k: int = 10,
                      candidates: int = 10) -> list[QueryCheck]:
     """Rank each query's candidates under both versions' pipelines (the same prefilter,
-    judge and signals; the same candidates)."""
+    judge and signals; the same candidates). ``candidates`` should be well over ``k``: with
+    as many candidates as hits the top k is the same set whatever the version does."""
     checks = []
     for query in queries:
         found = old.prefilter.candidates(query, candidates)
         tops = [p.rank(query, candidates, candidates=found).order[:k] for p in (old, new)]
         kept = len(set(tops[0]) & set(tops[1])) / max(1, len(tops[0]))
-        checks.append(QueryCheck(query, round(kept, 3), tops[0][:1] == tops[1][:1], *tops))
+        checks.append(QueryCheck(query, round(kept, 3), tops[0][:1] == tops[1][:1], *tops,
+                                 candidates=len(found)))
     return checks
