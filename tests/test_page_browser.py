@@ -3,6 +3,7 @@ state in the URL, and document text that stays text (stored XSS payloads stay in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -27,30 +28,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(docs, index: str, *add_options: str, serve_options: tuple[str, ...] = ()):
+    """`glossdb add DOCS` then a real `glossdb serve` on a free port (fake model); its URL."""
+    env = {**os.environ, "GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
+    subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index,
+                    *add_options], env=env, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
+                             str(port), *serve_options], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(url + "/api/stats").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture
 def server(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for i, text in enumerate(PAYLOADS):
         (docs / f"evil{i}.md").write_text(f"# {text}\n\n{text}\n")  # title and text
-    env = {**os.environ, "GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
-    index = str(tmp_path / "x.glossdb")
-    subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index], env=env,
-                   check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(url + "/api/stats").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(docs, str(tmp_path / "x.glossdb")) as url:
+        yield url
 
 
 def dom(url: str, tmp_path) -> str:
@@ -105,24 +114,7 @@ def test_an_unglossed_hit_shows_the_lead_it_was_judged_on(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "owls.md").write_text("# Owls\n\nBarn owls hunt voles at night over meadows.\n")
-    env = {**os.environ, "GLOSSDB_BACKEND": "fake", "GLOSSDB_EMBEDDER": "hashing"}
-    index = str(tmp_path / "u.glossdb")
-    subprocess.run([sys.executable, "-m", "glossdb", "add", str(docs), "-i", index, "--gloss",
-                    "later"], env=env, check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "glossdb", "serve", "-i", index, "--port",
-                             str(port), "--no-gloss-in-background"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(url + "/api/stats").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with serving(docs, str(tmp_path / "u.glossdb"), "--gloss", "later",
+                 serve_options=("--no-gloss-in-background",)) as url:
         html = dom(url + "/?q=owls+voles&k=1", tmp_path)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert "gloss: (none yet)" in html and "Barn owls hunt voles" in html
