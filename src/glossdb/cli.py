@@ -15,7 +15,7 @@ import click
 from . import cli_rag
 from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
-from .cli_format import describe_cutoff, format_hit, format_stats, format_trace
+from .cli_format import describe_cutoff, format_diff, format_hit, format_stats, format_trace
 from .config import config_path, load_config, save_setting, settings_file
 from .errors import InvalidQuery, RegressionFound
 from .index import Index, validate_query
@@ -409,28 +409,12 @@ def diff(old, new, index_path, limit, check, min_overlap, recent, model, gloss_m
     if as_json:
         echo_json({**result.to_dict(), "checks": [c.to_dict() for c in checks]})
     else:
-        _print_diff(result, checks)
+        click.echo(format_diff(result, checks))
     kept = sum(c.overlap for c in checks) / len(checks) if checks else 1.0
     if checks and kept < min_overlap:
         raise RegressionFound(f"{result.new} keeps {kept:.2f} of {result.old}'s top hits on "
                               f"{len(checks)} logged queries (under --min-overlap "
                               f"{min_overlap}): read the queries above before adopting it")
-
-
-def _print_diff(result, checks) -> None:
-    click.echo(f"{result.old} -> {result.new}: {result.changed} changed, {result.same} same, "
-               f"{result.only_new} only in new, {result.only_old} only in old")
-    for c in result.changes:
-        click.echo(f"\nchunk {c.chunk_id} ({c.uri})\n  {c.diff}")
-    if checks:
-        kept = sum(c.overlap for c in checks) / len(checks)
-        moved = sum(not c.same_top1 for c in checks)
-        click.echo(f"\nregression check on {len(checks)} logged queries ({checks[0].candidates}"
-                   f" candidates each): mean top-k overlap {kept:.2f}, top hit changed for "
-                   f"{moved}")
-        for c in checks:
-            flag = "" if c.same_top1 else "  <- top hit changed"
-            click.echo(f"  {c.overlap:.2f}  {c.query}{flag}")
 
 
 @cli.command()

@@ -106,3 +106,19 @@ def format_stats(data: dict[str, Any]) -> list[str]:
         if key not in shown:
             lines.append(f"{key}: {'-' if value in (None, '') else value}")
     return lines
+
+
+def format_diff(result, checks) -> str:
+    """`glossdb diff`: the changed glosses, then the regression check's figures."""
+    lines = [f"{result.old} -> {result.new}: {result.changed} changed, {result.same} same, "
+             f"{result.only_new} only in new, {result.only_old} only in old"]
+    lines += [f"\nchunk {c.chunk_id} ({c.uri})\n  {c.diff}" for c in result.changes]
+    if checks:
+        kept = sum(c.overlap for c in checks) / len(checks)
+        moved = sum(not c.same_top1 for c in checks)
+        lines.append(f"\nregression check on {len(checks)} logged queries "
+                     f"({checks[0].candidates} candidates each): mean top-k overlap "
+                     f"{kept:.2f}, top hit changed for {moved}")
+        lines += [f"  {c.overlap:.2f}  {c.query}" + ("" if c.same_top1 else
+                                                     "  <- top hit changed") for c in checks]
+    return "\n".join(lines)

@@ -336,6 +336,8 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
 
         ``searchable=False`` keeps them out of the prefilter's full-text index."""
         rep = self.representation()
+        if rep.id < 0:  # a version this index has no glosses of yet: register it now
+            rep = self.describer().representation()
         by_hash = self.store.chunk_ids_by_hash()
         pairs = [(cid, r["gloss"]) for r in rows if r.get("representation") == rep.name
                  for cid in by_hash.get(r["content_hash"], [])]

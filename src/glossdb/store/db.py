@@ -295,18 +295,12 @@ class Store(ABC):
     def count_without_gloss(self, representation_id: int,
                             document_ids: Sequence[int] | None = None) -> int:
         """Chunks without a gloss of this version (of these documents only, if given)."""
-        if document_ids is not None:
-            return sum(self._count_without_gloss(representation_id, part)
-                       for part in batches(list(document_ids), 500))
-        return self._count_without_gloss(representation_id, None)
-
-    def _count_without_gloss(self, representation_id: int, ids: list[int] | None) -> int:
-        among = f" AND c.document_id IN ({','.join('?' * len(ids))})" if ids else ""
-        return self.db.execute(
+        groups = [None] if document_ids is None else batches(list(document_ids), 500)
+        return sum(self.db.execute(
             "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM glosses g"
-            f" WHERE g.chunk_id = c.id AND g.representation_id = ?){among}",
-            (representation_id, *(ids or ())),
-        ).fetchone()[0]
+            " WHERE g.chunk_id = c.id AND g.representation_id = ?)"
+            + (f" AND c.document_id IN ({','.join('?' * len(ids))})" if ids else ""),
+            (representation_id, *(ids or ()))).fetchone()[0] for ids in groups)
 
     def document_ids(self, uris: Sequence[str]) -> list[int]:
         out: list[int] = []
