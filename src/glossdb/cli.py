@@ -419,8 +419,6 @@ def diff(old, new, index_path, limit, check, min_overlap, recent, model, gloss_m
 
 @cli.command()
 @index_option
-@click.option("--min-overlap", default=0.7, show_default=True, type=click.FloatRange(0, 1),
-              help="With --check: fail (exit 9) when the mean top-k overlap is below this.")
 @click.option("--queries", "recent", default=20, show_default=True,
               help="How many of the latest logged queries to tune on.")
 @click.option("--deep", default=50, show_default=True, help="Candidates judged per query.")
