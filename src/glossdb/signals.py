@@ -51,37 +51,35 @@ class JudgeScore(Signal):
         return [judged[c.chunk_id].score for c in candidates]
 
 
-class Lexical(Signal):
-    """BM25 from the prefilter's full-text list (hybrid candidates)."""
-
-    name = "bm25"
+class Weighted(Signal, ABC):
+    """A signal whose weight is given when it is built (the configured fusion weight)."""
 
     def __init__(self, weight: float):
         self.weight = weight
+
+
+class Lexical(Weighted):
+    """BM25 from the prefilter's full-text list (hybrid candidates)."""
+
+    name = "bm25"
 
     def values(self, candidates, judged, chunks):
         return [c.lexical_score for c in candidates] if _hybrid(candidates) else None
 
 
-class Cosine(Signal):
+class Cosine(Weighted):
     """Cosine similarity of the internal vectors (hybrid candidates)."""
 
     name = "cosine"
-
-    def __init__(self, weight: float):
-        self.weight = weight
 
     def values(self, candidates, judged, chunks):
         return [c.vector_score for c in candidates] if _hybrid(candidates) else None
 
 
-class PrefilterScore(Signal):
+class PrefilterScore(Weighted):
     """The prefilter's own score, for candidates of the full-text list alone."""
 
     name = "prefilter"
-
-    def __init__(self, weight: float):
-        self.weight = weight
 
     def values(self, candidates, judged, chunks):
         return None if _hybrid(candidates) else [c.prefilter_score for c in candidates]
