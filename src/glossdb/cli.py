@@ -38,7 +38,7 @@ def cli() -> None:
               help="now: gloss these paths' chunks; all: every chunk still waiting in the "
                    "index; later: none (`glossdb gloss` does it).")
 def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when) -> None:
-    """Add files and folders (.txt .md .html .pdf .jsonl), embed and gloss their chunks.
+    """Add files and folders (.txt .md .html .pdf .jsonl .docx), embed and gloss their chunks.
 
     Search works as soon as the files are loaded: a chunk still waiting for its gloss is
     judged on its text. Ctrl-C while glossing is a normal stop; `glossdb gloss` continues.
