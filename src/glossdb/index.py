@@ -391,8 +391,9 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
                 if u == uri or u.startswith(uri + "#") or u.startswith(uri + "/")]
         if uris:
             return uris
-        tail = str(Path(given)).lstrip("./")
-        ending = self.store.document_uris_ending(tail) if tail and not Path(given).is_absolute() else []
+        tail = Path(given).as_posix()  # "./notes.md" is "notes.md"; "../x" matches nothing
+        relative = not Path(given).is_absolute() and not tail.startswith("..") and tail != "."
+        ending = self.store.document_uris_ending(tail) if relative else []
         files = sorted({u.split("#", 1)[0] for u in ending})
         if len(files) == 1:
             return ending

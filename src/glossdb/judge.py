@@ -218,6 +218,7 @@ class Judge:
             raise ConfigError(f"unknown judge_tokens {spec.ql_tokens!r}: use content or all")
         self.spec = spec
         self._version: JudgeVersion | None = None
+        self._baselines: dict[str, float] = {}  # per query, read once (every verdict asks)
 
     def explainer(self) -> Model:
         if not isinstance(self._explainer, Model):
@@ -228,11 +229,14 @@ class Judge:
         """The query's score after an empty passage: what a candidate must beat to help."""
         if self.spec.method != "query-likelihood":
             return 0.0
+        if query in self._baselines:
+            return self._baselines[query]
         judge_id = self.version().id
         stored = self.store.baseline(query, judge_id)
         if stored is None:
             stored = self.score_uncached(query, [""])[0]
             self.store.put_baseline(query, judge_id, stored)
+        self._baselines[query] = stored
         return stored
 
     def lift(self, query: str, score: float) -> float:

@@ -52,7 +52,10 @@ class Ranked:
     trace: list[StageTrace] = field(default_factory=list)
 
     def candidate(self, chunk_id: int) -> "Candidate | None":
-        return next((c for c in self.candidates if c.chunk_id == chunk_id), None)
+        return self._by_id.get(chunk_id)
+
+    def __post_init__(self) -> None:
+        self._by_id = {c.chunk_id: c for c in self.candidates}
 
     def place(self, chunk_id: int) -> int | None:
         """1-based rank of a chunk among the candidates (None: not a candidate)."""
@@ -91,9 +94,9 @@ class Pipeline:
         trace.append(StageTrace("judge", time.perf_counter() - started,
                                 {"judged": len(judged) - cached, "cached": cached,
                                  "version": self.judge.version().name}))
-        return self._fuse_and_judge(query, found, chunks, judged, trace)
+        return self._fuse_and_verdict(query, found, chunks, judged, trace)
 
-    def _fuse_and_judge(self, query, found, chunks, judged, trace) -> Ranked:
+    def _fuse_and_verdict(self, query, found, chunks, judged, trace) -> Ranked:
         started = time.perf_counter()
         scores, parts = fuse(self.signals, found, judged, chunks)
         fused = {c.chunk_id: s for c, s in zip(found, scores)}
