@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,postgres,dev]"
+	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,postgres,train,dev]"
 	touch $@
 
 demo: install
@@ -27,7 +27,7 @@ test: lint
 	$(PY) -m pytest -q
 
 bench-install: install
-	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,postgres,dev,bench]"
+	$(PY) -m pip install --quiet -e ".[local,server,langchain,llamaindex,mcp,postgres,train,dev,bench]"
 
 # The headline table (SciFact test, Cranfield), rebuilt and checked against
 # bench/expected/headline.json; see bench/README.md for every other benchmark.

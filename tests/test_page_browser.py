@@ -118,3 +118,10 @@ def test_an_unglossed_hit_shows_the_lead_it_was_judged_on(tmp_path):
                  serve_options=("--no-gloss-in-background",)) as url:
         html = dom(url + "/?q=owls+voles&k=1", tmp_path)
     assert "gloss: (none yet)" in html and "Barn owls hunt voles" in html
+
+
+def test_each_hit_offers_feedback_marks(server, tmp_path):
+    """The page's relevant / not relevant buttons (they POST /api/feedback)."""
+    html = dom(server + "/?q=river+delta+sediment&k=2", tmp_path)
+    assert html.count('class="marks"') == html.count('class="hit"') > 0
+    assert ">relevant</button>" in html and ">not relevant</button>" in html

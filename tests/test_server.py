@@ -118,3 +118,22 @@ def test_a_long_query_can_be_posted(client):
     assert bad.status_code == 400 and set(bad.json()) == {"error"}
     too_long = client.post("/api/search", json={"q": "x" * 16_001})
     assert too_long.status_code == 400
+
+
+def test_feedback_given_over_the_api_reaches_the_training_set(client, index):
+    from glossdb.training import gather, training_pairs
+
+    hit = client.get("/api/search", params={"q": "rocket thrust", "k": 1}).json()["hits"][0]
+    r = client.post("/api/feedback", json={"q": "rocket thrust", "chunk_id": hit["chunk_id"],
+                                           "relevant": True})
+    assert r.status_code == 200
+    assert r.json() == {"query": "rocket thrust", "chunk_id": hit["chunk_id"], "relevant": True,
+                        "source": "api"}
+    shown = client.get(f"/api/chunks/{hit['chunk_id']}").json()
+    assert shown["feedback"][0]["query"] == "rocket thrust"
+    labels = gather(index, None, use_feedback=True)
+    assert labels == {"rocket thrust": {hit["chunk_id"]: 1}}
+    pairs = training_pairs(index, labels, corpus=0)
+    assert any(p.label == 1 and p.query == "rocket thrust" for p in pairs)
+    assert client.post("/api/feedback", json={"q": "x", "chunk_id": 99999}).status_code == 404
+    assert client.post("/api/feedback", json={"q": "x", "chunk_id": "1"}).status_code == 400

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import cli_rag
+from . import cli_rag, cli_train
 from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
 from .cli_format import describe_cutoff, format_diff, format_hit, format_stats, format_trace
@@ -268,6 +268,9 @@ def show(chunk_id, index_path, as_json) -> None:
     for j in data["judgments"]:
         extra = f" — {j['explanation']}" if j["explanation"] else ""
         click.echo(f"judged {j['score']:.3f} for {j['query']!r} [{j['judge']}]{extra}")
+    for f in data["feedback"]:
+        mark = "relevant" if f["relevant"] else "not relevant"
+        click.echo(f"marked {mark} to {f['query']!r} ({f['source']}, {f['created_at']})")
     if not data["glosses"]:
         click.echo("No gloss yet: searches judge this chunk on its text's lead and keep no "
                    "judgment until it has one (`glossdb gloss` writes it; `glossdb why "
@@ -486,6 +489,7 @@ def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key
 
 
 cli_rag.register(cli)
+cli_train.register(cli)
 
 
 def main() -> None:

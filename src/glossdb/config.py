@@ -29,6 +29,7 @@ class Config:
     concurrency: int = 4
     judge_method: str = "query-likelihood"
     judge_reads: str = "gloss"
+    judge_adapter: str = ""  # a trained judge version's LoRA adapter (glossdb train); "": none
     judge_tokens: str = "content"  # query tokens the judge scores: content (words) | all
     candidates: int = 10  # judged per search at first; adapts from usage unless set (cutoff.py)
     fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -109,6 +110,33 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
         twin._models, twin._loading, twin._owns_models = self._models, self._loading, False
         return twin
 
+    def feedback(self, query: str, chunk_id: int, relevant: bool = True,
+                 source: str = "python") -> dict[str, Any]:
+        """Mark a hit relevant (or not) to a query; ``glossdb train`` learns from marks."""
+        from .store.feedback import put_feedback
+
+        return put_feedback(self.store, validate_query(query), chunk_id, relevant, source)
+
+    def train(self, labels=None, **options: Any):
+        """Train a judge version and adopt it unless it loses (:mod:`glossdb.training`)."""
+        from .training import train_judge
+
+        return train_judge(self, labels, **options)
+
+    def with_settings(self, **overrides: Any) -> "Index":
+        """Another handle on this index with some settings changed (a candidate judge
+        version, say), sharing this one's loaded models and embedder."""
+        twin = self.fork()
+        twin._config, twin._fixed_config = replace(self.config, **overrides), True
+        return twin
+
+    def adapter_path(self, value: str) -> str:
+        """A ``judge_adapter`` setting as a path: relative ones are beside the index."""
+        path = Path(value).expanduser()
+        if not path.is_absolute() and not is_url(self.path):
+            path = Path(self.path).resolve().parent / path
+        return str(path)
+
     @property
     def vector_store(self) -> VectorStore:
         if self._vectors is None:
@@ -155,16 +183,22 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
             spec = self.config.answer_model
         else:
             spec = self.config.writer_model()
-        key = f"{backend}:{base_url}:{spec}"
+        extra = backend_class(backend).judge_settings if role == "judge" else {}
+        extra = {kw: getattr(self.config, field) for kw, field in extra.items()}
+        if extra.get("lora_path"):
+            extra["lora_path"] = self.adapter_path(extra["lora_path"])
+        key = f"{backend}:{base_url}:{spec}:{sorted(extra.items())}"
         with self._loading:
-            return self._models.get(key) or self._load_model(key, spec, backend, base_url)
+            return self._models.get(key) or self._load_model(key, spec, backend, base_url, extra)
 
-    def _load_model(self, key: str, spec: str, backend: str, base_url: str) -> Model:
+    def _load_model(self, key: str, spec: str, backend: str, base_url: str,
+                    extra: dict[str, Any]) -> Model:
         if key not in self._models:
             if self.on_model_load is not None:
                 self.on_model_load(f"{spec} ({backend})")
             cls = backend_class(backend)
             kwargs = {kw: getattr(self.config, field) for kw, field in cls.settings.items()}
+            kwargs.update(extra)
             if "base_url" in cls.settings:
                 kwargs["base_url"] = base_url  # the answering model's own server, say
             if kwargs.get("n_threads") == 0:

@@ -13,6 +13,7 @@ from .describe import gloss_rate, passage_text
 from .errors import UnknownRepresentation
 from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
 from .store import Representation
+from .store.feedback import feedback_rows
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class InspectVerbs:
              for n, t in self.store.glosses_for_chunk(chunk_id)],
             [JudgmentView(q, s, e, r, j, at)
              for q, s, e, r, j, at in self.store.judgments_for_chunk(chunk_id)],
+            feedback_rows(self.store, chunk_id, limit=20),
         )
 
     def _representation_status(self, rep, glosses: int, chunks: int) -> dict[str, Any]:
@@ -114,8 +116,20 @@ class InspectVerbs:
             embedder=self.config.embedder,
             vectors=[{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
                      for e, n in self.vector_store.embedders()],
-            servers=self._server_stats(),
+            servers=self._server_stats(), judge_adapter=self._adapter_status(),
+            feedback=len(feedback_rows(self.store)),
         )
+
+    def _adapter_status(self) -> str:
+        if not self.config.judge_adapter:
+            return ""
+        from .train.export import file_hash
+
+        path = self.adapter_path(self.config.judge_adapter)
+        try:
+            return f"{path} (sha256 {file_hash(path)[:12]})"
+        except OSError:
+            return f"{path} (missing: train one with `glossdb train` or unset judge_adapter)"
 
     def _server_stats(self) -> list[dict[str, Any]]:
         """Per-server counters of the loaded models that talk to a pool of servers."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -49,6 +50,13 @@ QL_PREFIX = "Passage:"  # no trailing space: " word" must stay one token
 # "Claim:" both beat "A claim or question that this passage addresses:" (0.730 and 0.723 vs
 # 0.686 nDCG@10 alone, 0.795 vs 0.783 fused with BM25) and read 7 fewer tokens a pair.
 QL_TEMPLATE = QL_PREFIX + " {candidate}\nFinding:"
+
+# The trained judge (``relevance``): a LoRA-adapted model answers " yes" or " no" after the
+# pair; its score is log p(" yes"), over the whole vocabulary (a probability of relevance once
+# trained: glossdb.train). The query comes first, so a search's candidates share its KV.
+RELEVANCE_PREFIX = "Query: {query}\n"
+RELEVANCE_TEMPLATE = RELEVANCE_PREFIX + "Passage: {candidate}\nRelevant:"
+RELEVANCE_YES, RELEVANCE_NO = " yes", " no"
 
 YESNO_SYSTEM = "You judge search results. Answer only Yes or No."
 YESNO_USER = "Query: {query}\nPassage: {candidate}\nDoes the passage answer the query?"
@@ -146,6 +154,30 @@ def ql_request(candidate: str, query: str, template: str = QL_TEMPLATE,
     return ScoreRequest(template.format(candidate=candidate), " " + query.strip(), prefix, select)
 
 
+def relevance_request(candidate: str, query: str) -> ScoreRequest:
+    """The trained judge's pair: log p(" yes") after the template, computed exactly."""
+    query = " ".join(query.split())
+    return ScoreRequest(RELEVANCE_TEMPLATE.format(query=query, candidate=candidate),
+                        RELEVANCE_YES, RELEVANCE_PREFIX.format(query=query), exact=True)
+
+
+def relevance_score(token_logprobs: list[float]) -> float:
+    """The log-odds of relevance from log p(" yes"): log p - log(1 - p)."""
+    if len(token_logprobs) != 1:
+        raise BackendError("the trained judge expects one log-probability a pair")
+    lp = min(token_logprobs[0], -1e-9)
+    return lp - math.log(-math.expm1(lp))
+
+
+def relevance_probability(score: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
+
+
+# Verdicts of the trained judge: its probability of relevance alone, the same in every
+# search whatever the other candidates (calibration: bench/judge_train.py).
+RELEVANCE_STRONG, RELEVANCE_MATCH, RELEVANCE_WEAK = 0.8, 0.5, 0.2
+
+
 def ql_score(token_logprobs: list[float]) -> float:
     """Mean log-probability per query token (higher is better; 0 is certainty)."""
     if not token_logprobs:
@@ -164,6 +196,10 @@ def verdict(lift: float, method: str, fused: float | None = None) -> str:
     chunk judged alone, as in SQL) the lift decides."""
     if method == "generate":
         return "match" if lift >= 0.5 else "no match"
+    if method == "relevance":
+        p = relevance_probability(lift)
+        return ("strong match" if p >= RELEVANCE_STRONG else "match" if p >= RELEVANCE_MATCH
+                else "weak match" if p >= RELEVANCE_WEAK else "no match")
     if fused is not None:
         if lift < WEAK_LIFT or fused < WEAK_FUSED:
             return "no match"
@@ -176,6 +212,9 @@ def verdict(lift: float, method: str, fused: float | None = None) -> str:
     return "weak match" if lift >= WEAK_LIFT else "no match"
 
 
+METHODS = ("query-likelihood", "relevance", "generate")
+
+
 @dataclass(frozen=True)
 class JudgeSpec:
     method: str = "query-likelihood"
@@ -186,6 +225,8 @@ class JudgeSpec:
     ql_tokens: str = "content"  # content | all: which query tokens the score reads
 
     def template(self) -> str:
+        if self.method == "relevance":
+            return RELEVANCE_TEMPLATE
         return self.ql_template if self.method == "query-likelihood" else YESNO_SYSTEM + YESNO_USER
 
     def version_name(self, model: Model) -> str:
@@ -197,6 +238,8 @@ class JudgeSpec:
             parts.append(self.ql_tokens)
         if self.method == "query-likelihood" and model.scoring_variant():
             parts.append(model.scoring_variant())
+        if model.adapter:
+            parts.append(f"adapter-{model.adapter}")
         payload = json.dumps(parts)
         return f"judge-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 
@@ -212,8 +255,12 @@ class Judge:
         spec = spec or JudgeSpec()
         if spec.method == "query-likelihood" and not model.probe_logprobs():
             spec = replace(spec, method="generate")
-        if spec.method not in ("query-likelihood", "generate"):
-            raise BackendError(f"unknown judge method {spec.method!r}: use query-likelihood or generate")
+        if spec.method == "relevance" and not model.probe_logprobs():
+            raise BackendError("the trained judge (judge_method = 'relevance') needs a backend "
+                               "that returns log-probabilities, such as llamacpp")
+        if spec.method not in METHODS:
+            raise BackendError(f"unknown judge method {spec.method!r}: use one of "
+                               f"{', '.join(METHODS)}")
         if spec.ql_tokens not in ("content", "all"):
             raise ConfigError(f"unknown judge_tokens {spec.ql_tokens!r}: use content or all")
         self.spec = spec
@@ -227,7 +274,7 @@ class Judge:
 
     def baseline(self, query: str) -> float:
         """The query's score after an empty passage: what a candidate must beat to help."""
-        if self.spec.method != "query-likelihood":
+        if self.spec.method != "query-likelihood":  # relevance: log-odds stand on their own
             return 0.0
         if query in self._baselines:
             return self._baselines[query]
@@ -268,6 +315,9 @@ class Judge:
     def score_uncached(self, query: str, texts: list[str],
                        progress: Callable[[int], None] | None = None) -> list[float]:
         query = judged_query(query, self.model.count_tokens)
+        if self.spec.method == "relevance":
+            answers = self.model.logprobs([relevance_request(t, query) for t in texts], progress)
+            return [relevance_score(a) for a in answers]
         if self.spec.method == "query-likelihood":
             answers = self.model.logprobs(
                 [ql_request(t, query, self.spec.ql_template, self.spec.ql_tokens) for t in texts],

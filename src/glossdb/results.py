@@ -141,6 +141,7 @@ class ChunkView:
     chunk: Chunk
     glosses: list[GlossView]
     judgments: list[JudgmentView]
+    feedback: list[dict[str, Any]] = field(default_factory=list)  # marks: glossdb feedback
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,6 +173,8 @@ class IndexStats:
     embedder: str
     vectors: list[dict[str, Any]]
     servers: list[dict[str, Any]] = field(default_factory=list)  # a pool's, once loaded
+    judge_adapter: str = ""  # a trained judge version's adapter: "path (sha256 …)"
+    feedback: int = 0  # standing marks on hits (glossdb feedback)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -64,6 +64,7 @@ class ScoreRequest:
     continuation: str
     shared_prefix: str = ""
     select: Callable[[Sequence[str]], Sequence[bool]] | None = None
+    exact: bool = False  # the full softmax, never an approximation (a score read as a probability)
 
     def picked(self, pieces: Sequence[str]) -> list[bool]:
         """Which continuation tokens count, as one flag per piece."""
@@ -86,9 +87,11 @@ class Model(ABC):
     context_size = 2048
     is_chat = False
     supports_grounding = False  # honours GenerateRequest.grounding
+    adapter = ""  # the hash of a LoRA adapter applied to the model ("" for none)
     # the constructor's keywords this backend takes from the settings, and the setting each
     # reads (glossdb.config.Config field); the index passes these and nothing else
     settings: dict[str, str] = {}
+    judge_settings: dict[str, str] = {}  # the same, read only when the model is the judge
 
     @abstractmethod
     def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[str]:

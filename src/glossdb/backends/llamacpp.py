@@ -63,6 +63,7 @@ class LlamaCppModel(Model):
     max_batch = 64
     settings = {"n_ctx": "n_ctx", "n_threads": "threads", "kv_cache_mb": "kv_cache_mb",
                 "shortlist": "judge_shortlist"}
+    judge_settings = {"lora_path": "judge_adapter"}  # for the judge's model only
 
     def __init__(
         self,
@@ -73,6 +74,7 @@ class LlamaCppModel(Model):
         repeat_penalty: float = 1.15,
         kv_cache_mb: int = 0,
         shortlist: int = 4096,
+        lora_path: str = "",
     ):
         import llama_cpp as lc
 
@@ -106,6 +108,7 @@ class LlamaCppModel(Model):
         if not self._ctx:
             raise BackendError(f"llama.cpp could not create a context of {n_ctx} tokens")
         self._mem = lc.llama_get_memory(self._ctx)
+        self._adapter = self._load_adapter(lora_path) if lora_path else None
         self.context_size = n_ctx
         self.repeat_penalty = repeat_penalty
         self._batch = lc.llama_batch_init(n_ctx, 0, self.max_batch + 1)
@@ -115,6 +118,24 @@ class LlamaCppModel(Model):
         self._neutral_tokens: np.ndarray | None = None
         embedded = EMBEDDED.get(self.model_id)
         self.is_chat = embedded.chat if embedded else self._chat_template() is not None
+
+    def _load_adapter(self, path: str):
+        """Apply a LoRA adapter (a trained judge version, glossdb.train) to every decode."""
+        from ..train.export import file_hash
+
+        if not os.path.exists(path):
+            raise ModelNotFound(f"the judge adapter {path} does not exist: train one with "
+                                "`glossdb train`, or unset judge_adapter")
+        adapter = self._lc.llama_adapter_lora_init(self._model, path.encode())
+        if not adapter:
+            raise ModelNotFound(f"llama.cpp could not load the adapter {path} for {self.model_id}: "
+                                "was it trained for this model?")
+        adapters = (self._lc.llama_adapter_lora_p_ctypes * 1)(adapter)
+        scales = (ctypes.c_float * 1)(1.0)
+        if self._lc.llama_set_adapters_lora(self._ctx, adapters, 1, scales) != 0:
+            raise BackendError(f"llama.cpp could not apply the adapter {path}")
+        self.adapter = file_hash(path)[:12]
+        return adapter
 
     # tokens ------------------------------------------------------------------------------
     def tokenize(self, text: str, add_special: bool = False) -> list[int]:
@@ -206,7 +227,8 @@ class LlamaCppModel(Model):
         encoded = [self._encode_score(r) for r in requests]
         out: list[list[float]] = [[] for _ in requests]
         with self._lock:
-            supports = self._references(requests, encoded) if self._shortlist_ready() else {}
+            approximate = self._shortlist_ready() and not any(r.exact for r in requests)
+            supports = self._references(requests, encoded) if approximate else {}
             for group in self._groups(encoded, range(len(encoded))):
                 self._score_group(encoded, group, out, supports=supports)
         return out

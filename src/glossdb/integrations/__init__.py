@@ -37,3 +37,7 @@ class SharedIndex:
     def search(self, query: str, **kwargs: Any) -> list[Hit]:
         with self.lock:
             return self.index.search(query, **kwargs)
+
+    def feedback(self, query: str, chunk_id: int, relevant: bool, source: str) -> dict:
+        with self.lock:
+            return self.index.feedback(query, chunk_id, relevant, source=source)

@@ -41,6 +41,12 @@ class GlossdbRetriever(BaseRetriever):
                                    min_verdict=self.min_verdict, candidates=self.candidates)
         return [Document(page_content=h.text, metadata=hit_metadata(h)) for h in hits]
 
+    def feedback(self, query: str, document: Document, relevant: bool = True) -> dict:
+        """Mark a retrieved document relevant (or not) to the query that found it: a
+        training pair for ``glossdb train``."""
+        return self._shared.feedback(query, int(document.metadata["chunk_id"]), relevant,
+                                     "langchain")
+
     async def _aget_relevant_documents(
             self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:

@@ -32,5 +32,11 @@ class GlossdbRetriever(BaseRetriever):
                                             metadata=hit_metadata(h)), score=h.score)
                 for h in hits]
 
+    def feedback(self, query: str, node: NodeWithScore, relevant: bool = True) -> dict:
+        """Mark a retrieved node relevant (or not) to the query that found it: a training
+        pair for ``glossdb train``."""
+        return self._shared.feedback(query, int(node.node.metadata["chunk_id"]), relevant,
+                                     "llamaindex")
+
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return await asyncio.to_thread(self._retrieve, query_bundle)

@@ -67,6 +67,13 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
         with tool_errors(), shared.lock:
             return shared.index.show(chunk_id).to_dict()
 
+    @server.tool(description="Mark a chunk relevant (or not) to a query; the index learns "
+                             "its judge from such marks (glossdb train).")
+    def feedback(query: str, chunk_id: Annotated[int, Field(ge=-(2**63), lt=2**63)],
+                 relevant: bool = True) -> dict:
+        with tool_errors(), shared.lock:
+            return shared.index.feedback(query, chunk_id, relevant, source="mcp")
+
     if allow_add:
         @server.tool(description="Add files or folders to the index (load, embed, gloss).")
         def add(paths: list[str]) -> dict:

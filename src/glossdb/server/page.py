@@ -28,12 +28,15 @@ function el(tag, cls, text) {
   if (text !== undefined && text !== null) e.textContent = text;
   return e;
 }
-async function api(path, retry = true) {
+async function api(path, retry = true, payload = null) {
   const key = sessionStorage.getItem("glossdb-key");
-  const r = await fetch(path, key ? {headers: {Authorization: "Bearer " + key}} : {});
+  const headers = key ? {Authorization: "Bearer " + key} : {};
+  const init = payload ? {method: "POST", body: JSON.stringify(payload),
+                       headers: {...headers, "Content-Type": "application/json"}} : {headers};
+  const r = await fetch(path, init);
   if (r.status === 401 && retry) {
     const given = prompt("This glossdb server needs its API key:");
-    if (given) { sessionStorage.setItem("glossdb-key", given); return api(path, false); }
+    if (given) { sessionStorage.setItem("glossdb-key", given); return api(path, false, payload); }
   }
   const body = await r.json();
   if (!r.ok) throw new Error(body.error || body.detail || r.statusText);
@@ -95,8 +98,21 @@ function hitView(q, h) {
           why.replaceWith(el("div", "why", "why: " + w.explanation)); }
     catch (e) { why.textContent = e.message; }
   };
-  d.append(show, " · ", why);
+  d.append(show, " · ", why, " · ", markButtons(q, h.chunk_id));
   return d;
+}
+function markButtons(q, chunkId) {  // feedback: what `glossdb train` learns from
+  const box = el("span", "marks");
+  for (const [label, relevant] of [["relevant", true], ["not relevant", false]]) {
+    const b = el("button", "link", label);
+    b.onclick = async () => {
+      try { await api("/api/feedback", true, {q, chunk_id: chunkId, relevant, source: "page"});
+            box.replaceChildren(el("span", "meta", "marked " + label)); }
+      catch (e) { box.replaceChildren(el("span", "meta", e.message)); }
+    };
+    box.append(b, " ");
+  }
+  return box;
 }
 async function detail(id) {
   const box = $("detail");
@@ -123,6 +139,10 @@ async function detail(id) {
       if (j.explanation) d.append(el("div", "why", j.explanation));
       box.append(d);
     });
+    if ((data.feedback || []).length) box.append(el("h3", "", "Feedback"));
+    (data.feedback || []).forEach((f) => box.append(el("div", "judgment",
+      "“" + f.query + "” marked " + (f.relevant ? "relevant" : "not relevant") +
+      " (" + f.source + ")")));
     box.scrollIntoView({block: "start"});
   } catch (e) { box.append(el("p", "", e.message)); }
 }

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..results import MAX_QUERY_CHARS
 from .page import PAGE
-from .schema import ERRORS, ChunkOut, GlossDiff, SearchIn, SearchOut, StatsOut, Why
+from .schema import (ERRORS, ChunkOut, FeedbackIn, FeedbackOut, GlossDiff, SearchIn, SearchOut,
+                     StatsOut, Why)
 
 if TYPE_CHECKING:
     from . import Handles
@@ -59,6 +60,11 @@ def _api_routes(app: Any, state: "Handles") -> None:
     def search_long(body: SearchIn) -> dict:
         """The same search with the parameters in a JSON body (no URL length limit)."""
         return search(**body.model_dump())
+
+    @app.post("/api/feedback", response_model=FeedbackOut, responses=ERRORS)
+    def feedback(body: FeedbackIn) -> dict:
+        """Mark a hit relevant (or not) to a query: a training pair for `glossdb train`."""
+        return state.handle().feedback(body.q, body.chunk_id, body.relevant, body.source)
 
     @app.get("/api/why", response_model=Why, responses=ERRORS)
     def why(q: str = QUERY, chunk_id: int = Query(..., ge=-(2**63), lt=2**63)) -> dict:

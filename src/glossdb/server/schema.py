@@ -28,6 +28,24 @@ class SearchIn(BaseModel):
     min_verdict: Literal["weak match", "match", "strong match"] | None = None
 
 
+class FeedbackIn(BaseModel):
+    """``POST /api/feedback``: a user's mark that a hit is (not) relevant to a query;
+    ``glossdb train`` learns judge versions from these."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    q: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS)
+    chunk_id: int = Field(..., ge=-(2**63), lt=2**63)
+    relevant: bool = True
+    source: Literal["page", "api"] = "api"
+
+
+class FeedbackOut(BaseModel):
+    query: str
+    chunk_id: int
+    relevant: bool
+    source: str
+
+
 class SearchOut(BaseModel):
     query: str
     hits: list[Hit]
@@ -39,6 +57,7 @@ class ChunkOut(BaseModel):
     chunk: Chunk
     glosses: list[GlossView]
     judgments: list[JudgmentView]
+    feedback: list[dict[str, Any]] = []
 
 
 class StatsOut(BaseModel):

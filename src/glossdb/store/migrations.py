@@ -277,9 +277,28 @@ def m007_gloss_function(d: Dialect) -> str:
         """
 
 
+def m008_feedback(d: Dialect) -> str:
+    """A user's marks on hits: this chunk is (not) relevant to this query. The latest mark
+    of a (query, chunk) pair stands; the chunk's content hash keeps the label with its text
+    (training reads the text the judge read). Training pairs come from these rows."""
+    return f"""
+        CREATE TABLE feedback (
+            id {d.id},
+            query TEXT NOT NULL,
+            chunk_id {d.ref} NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,
+            relevant INTEGER NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT {d.now},
+            UNIQUE (query, chunk_id)
+        );
+        CREATE INDEX feedback_chunk ON feedback(chunk_id);
+        """
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens,
                                m004_vectors, m005_query_log_depth, m006_gloss_claims,
-                               m007_gloss_function]
+                               m007_gloss_function, m008_feedback]
 
 
 def statements(script: str) -> list[str]:

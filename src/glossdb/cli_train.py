@@ -1,0 +1,115 @@
+"""``glossdb feedback`` and ``glossdb train``: marks on hits, and judge versions trained from
+them, from labels and from the corpus (thin adapters over glossdb.training)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .cli_base import echo_json, index_option, json_option, open_index
+from .errors import ConfigError
+from .index import validate_query
+from .training import chunk_labels
+
+
+@click.command()
+@click.argument("query")
+@click.argument("chunk_id", type=int)
+@click.option("--relevant/--not-relevant", default=True, show_default=True,
+              help="Whether the chunk answers the query.")
+@index_option
+@json_option
+def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
+    """Mark chunk CHUNK_ID as relevant (or not) to QUERY; `glossdb train` learns from marks.
+
+    \b
+    Examples:
+      glossdb feedback "vitamin D and fractures" 42
+      glossdb feedback "vitamin D and fractures" 17 --not-relevant
+    """
+    with open_index(index_path) as ix:
+        row = ix.feedback(validate_query(query), chunk_id, relevant, source="cli")
+    if as_json:
+        echo_json(row)
+        return
+    click.echo(f"chunk {chunk_id} marked {'relevant' if relevant else 'not relevant'} "
+               f"to {query!r}")
+
+
+def read_beir(qrels: str, queries: str) -> dict[str, dict[str, int]]:
+    """{query text: {document id: grade}} from a BEIR qrels TSV and queries JSONL."""
+    texts = {}
+    for line in Path(queries).read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            texts[str(row["_id"])] = row["text"]
+    out: dict[str, dict[str, int]] = {}
+    for n, line in enumerate(Path(qrels).read_text().splitlines()):
+        cells = line.split("\t")
+        if len(cells) < 3 or (n == 0 and not cells[-1].strip().lstrip("-").isdigit()):
+            continue  # the header
+        qid, doc, grade = cells[0], cells[-2], int(cells[-1])
+        if qid in texts:
+            out.setdefault(texts[qid], {})[doc] = grade
+    if not out:
+        raise ConfigError(f"no labeled query of {queries} is in {qrels}: are they one "
+                          "collection's files (query-id, corpus-id, score)?")
+    return out
+
+
+@click.command()
+@index_option
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False),
+              help="Labels: a BEIR qrels TSV (query-id, corpus-id, score); needs --queries.")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False),
+              help="The labeled queries: BEIR queries.jsonl ({_id, text}).")
+@click.option("--feedback/--no-feedback", "use_feedback", default=True, show_default=True,
+              help="Learn from the index's feedback marks.")
+@click.option("--corpus", type=int, default=0,
+              help="Also N self-supervised pairs from the corpus (a title or a held-out "
+                   "sentence as the query); the default source when there are no labels.")
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--adopt/--no-adopt", default=True, show_default=True,
+              help="Adopt the new judge when it does not lose on held-out queries.")
+@json_option
+def train(index_path, qrels, queries, use_feedback, corpus, epochs, adopt, as_json) -> None:
+    """Train a judge version from labels, feedback and the corpus; adopt it if it wins.
+
+    Needs the train extra (pip install 'glossdb[train]': torch, about 6 GB). A search
+    never imports torch: the trained judge is a GGUF adapter beside the index.
+
+    \b
+    Examples:
+      glossdb train                                  # from feedback (or the corpus)
+      glossdb train --qrels qrels/train.tsv --queries queries.jsonl
+      glossdb train --corpus 3000 --no-adopt --json
+    """
+    from .train.lora import TrainSpec
+
+    if bool(qrels) != bool(queries):
+        raise click.UsageError("--qrels and --queries go together")
+    with open_index(index_path) as ix:
+        labels = chunk_labels(ix.store, read_beir(qrels, queries)) if qrels else None
+
+        def progress(step, steps, loss):
+            if sys.stderr.isatty() or step == steps or step % 50 == 0:
+                click.echo(f"\rtraining: step {step}/{steps}, loss {loss:.3f}", err=True,
+                           nl=step == steps)
+
+        result = ix.train(labels, use_feedback=use_feedback, corpus=corpus,
+                          spec=TrainSpec(epochs=epochs), adopt=adopt, progress=progress)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    pairs = ", ".join(f"{n} from {s}" for s, n in result.pairs.items())
+    click.echo(f"judge {result.judge_version}: {result.adapter}\n"
+               f"trained on {pairs} in {result.train_s:.0f} s "
+               f"({result.s_per_1000_pairs:.0f} s per 1,000 pairs)\n{result.reason}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(feedback)
+    group.add_command(train)

@@ -1,0 +1,97 @@
+"""Training pairs for a judge: (query, what the judge reads for a chunk, relevant or not).
+
+Each source is measured on its own (bench/judge_train.py) and they combine:
+
+* labels: queries with the chunks judged relevant (BEIR qrels, mapped to chunks);
+* feedback: hits a user marked relevant or not (the ``feedback`` table);
+* the corpus itself, with no queries: a chunk's title, or a sentence held out of its text
+  (inverse cloze), as the query for that chunk.
+
+Negatives are the prefilter's own top candidates that are not marked relevant: the hard
+cases the judge meets at search time. The text of every pair is ``Judge.candidate_text``,
+what the judge reads in a search (the gloss, or the text's lead before it has one).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from ..store import Chunk
+
+
+@dataclass(frozen=True)
+class Pair:
+    query: str
+    text: str
+    label: int  # 1 relevant, 0 not
+    source: str = "labels"
+
+
+def _reader(index):
+    """(chunk ids -> chunks, chunk -> what the judge reads) for ``index``."""
+    judge, rep = index.judge(), index.representation()
+
+    def read(chunks: list[Chunk]) -> dict[int, str]:
+        glosses = index.store.glosses(rep.id, [c.id for c in chunks])
+        return {c.id: judge.candidate_text(c, glosses.get(c.id)) for c in chunks}
+    return read
+
+
+def labeled_pairs(index, labels: Mapping[str, Mapping[int, int]], negatives: int = 3,
+                  depth: int = 30, seed: int = 0, source: str = "labels") -> list[Pair]:
+    """Pairs from ``{query: {chunk id: grade}}``: every chunk of grade > 0 a positive, and
+    ``negatives`` of the prefilter's top ``depth`` candidates that are not (the highest
+    ranked first, then at random among the rest), per query. A chunk marked with grade 0
+    is a negative too."""
+    rng, read, pairs = random.Random(seed), _reader(index), []
+    for query, marked in labels.items():
+        found = [c.chunk_id for c in index.prefilter.candidates(query, depth)]
+        unmarked = [cid for cid in found if cid not in marked]
+        hard = unmarked[: (negatives + 1) // 2]
+        rest = unmarked[len(hard):]
+        hard += rng.sample(rest, min(len(rest), negatives - len(hard)))
+        ids = [cid for cid, g in marked.items()] + hard
+        chunks = index.store.get_chunks(ids)
+        texts = read([chunks[i] for i in ids if i in chunks])
+        for cid in ids:
+            if cid in texts:
+                label = int(marked.get(cid, 0) > 0)
+                pairs.append(Pair(query, texts[cid], label, source))
+    return pairs
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def corpus_queries(chunks: Iterable[Chunk], seed: int = 0, min_words: int = 5) -> dict[int, str]:
+    """A query per chunk from its own text, with no user queries: its title when it has one
+    that is not the start of its text, else a sentence held out of it (inverse cloze; the
+    judge then reads the chunk's gloss or lead, which may still hold that sentence)."""
+    rng, out = random.Random(seed), {}
+    for c in chunks:
+        title = (c.heading or c.title or "").strip()
+        text = " ".join(c.text.split())
+        if len(title.split()) >= 3 and not text.lower().startswith(title.lower()[:40]):
+            out[c.id] = title
+            continue
+        sentences = [s for s in _SENTENCE.split(text) if len(s.split()) >= min_words]
+        if len(sentences) >= 2:
+            out[c.id] = rng.choice(sentences[1:])  # never the lead the judge reads first
+    return out
+
+
+def corpus_pairs(index, negatives: int = 3, depth: int = 30, limit: int = 0,
+                 seed: int = 0) -> list[Pair]:
+    """Self-supervised pairs from the index's own chunks (:func:`corpus_queries`), with
+    the prefilter's other candidates for that query as negatives."""
+    ids = index.store.chunk_ids()
+    rng = random.Random(seed)
+    if limit and len(ids) > limit:
+        ids = sorted(rng.sample(list(ids), limit))
+    chunks = index.store.get_chunks(ids)
+    queries = corpus_queries((chunks[i] for i in ids if i in chunks), seed)
+    labels = {q: {cid: 1} for cid, q in queries.items()}
+    return labeled_pairs(index, labels, negatives, depth, seed, source="corpus")

@@ -1,0 +1,200 @@
+"""``glossdb train``: a new judge version from the index's labels, feedback and text, adopted
+only when it does not lose on held-out queries.
+
+The flow: gather labeled queries (given qrels and the ``feedback`` rows) and set every 5th
+aside; build training pairs from the rest (glossdb.train.pairs), plus self-supervised pairs
+from the corpus when asked (or when there are no labels at all); train a LoRA adapter
+(glossdb.train.lora, the ``train`` extra); rank the held-out queries' candidates with the
+judge in force and with the new one, and adopt the new one (``judge_method = "relevance"``,
+``judge_adapter`` in the index's settings) only when its mean nDCG@10 is not lower. The
+adapter is a GGUF file beside the index; its hash is part of the judge version, so
+judgments are cached per version and ``glossdb diff``/``stats`` tell versions apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .config import save_setting
+from .errors import ConfigError
+from .store.feedback import feedback_labels
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .pipeline import Pipeline
+
+Labels = Mapping[str, Mapping[int, int]]
+
+
+def ndcg(ranked: list[int], grades: Mapping[int, int], k: int = 10) -> float:
+    """nDCG@k of chunk ids against graded labels (grade 0: not relevant)."""
+    dcg = sum(grades.get(c, 0) / math.log2(i + 2) for i, c in enumerate(ranked[:k]))
+    ideal = sorted((g for g in grades.values() if g > 0), reverse=True)[:k]
+    best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def document_keys(uri: str) -> set[str]:
+    """The ids a labels file may use for a chunk's document: the part after ``#`` (a JSONL
+    record's id), the file name, and the name without its suffix."""
+    keys = {uri}
+    if "#" in uri:
+        keys.add(uri.rsplit("#", 1)[1])
+        uri = uri.rsplit("#", 1)[0]
+    name = uri.replace("\\", "/").rsplit("/", 1)[-1]
+    return keys | {name, name.rsplit(".", 1)[0]}
+
+
+def chunk_labels(store, doc_labels: Mapping[str, Mapping[str, int]]) -> dict[str, dict[int, int]]:
+    """{query: {document id: grade}} (BEIR qrels) as {query: {chunk id: grade}}, every chunk
+    of a labeled document taking its grade."""
+    wanted = {d for m in doc_labels.values() for d in m}
+    chunks_of: dict[str, list[int]] = {}
+    for cid, uri in store.db.execute(
+            "SELECT c.id, d.uri FROM chunks c JOIN documents d ON d.id = c.document_id"):
+        for key in document_keys(uri) & wanted:
+            chunks_of.setdefault(key, []).append(cid)
+    if wanted and not chunks_of:
+        raise ConfigError("no labeled document is in the index: the qrels' corpus ids must "
+                          "be the documents' file names or their JSONL ids")
+    return {q: {cid: g for d, g in m.items() for cid in chunks_of.get(d, [])}
+            for q, m in doc_labels.items()}
+
+
+def split_queries(labels: Labels, every: int = 5) -> tuple[dict, dict]:
+    """(training labels, held-out labels): every ``every``-th query, in sorted order, is held
+    out; fewer than ``every`` labeled queries hold none out."""
+    ordered = sorted(labels)
+    held = set(ordered[::every]) if len(ordered) >= every else set()
+    return ({q: labels[q] for q in ordered if q not in held},
+            {q: labels[q] for q in ordered if q in held})
+
+
+@dataclass
+class JudgeComparison:
+    queries: int
+    old_ndcg: float
+    new_ndcg: float
+    per_query: list[dict] = field(default_factory=list)
+
+    @property
+    def loses(self) -> bool:
+        return self.new_ndcg < self.old_ndcg
+
+
+def compare_judges(old: "Pipeline", new: "Pipeline", labels: Labels, depth: int,
+                   k: int = 10) -> JudgeComparison:
+    """Mean nDCG@k of both pipelines over the same candidates of each labeled query."""
+    rows = []
+    for query, grades in labels.items():
+        found = old.prefilter.candidates(query, depth)
+        scores = [ndcg(p.rank(query, depth, candidates=found).order, grades, k)
+                  for p in (old, new)]
+        rows.append({"query": query, "old": round(scores[0], 4), "new": round(scores[1], 4)})
+    mean = [round(sum(r[key] for r in rows) / max(1, len(rows)), 4) for key in ("old", "new")]
+    return JudgeComparison(len(rows), mean[0], mean[1], rows)
+
+
+@dataclass
+class TrainResult:
+    adapter: str
+    judge_version: str
+    pairs: dict[str, int]
+    train_s: float
+    s_per_1000_pairs: float
+    held_out: int
+    old_ndcg: float | None
+    new_ndcg: float | None
+    adopted: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def adapters_dir(ix: "Index") -> Path:
+    """Where an index's judge adapters live: ``docs.judges/`` beside ``docs.glossdb``."""
+    path = Path(str(ix.path))
+    if "://" in str(ix.path):
+        from .models import cache_dir
+
+        return cache_dir() / "judges"
+    return path.with_name(path.stem + ".judges")
+
+
+def gather(ix: "Index", labels: Labels | None, use_feedback: bool) -> dict[str, dict[int, int]]:
+    """Given labels and the index's feedback, merged (feedback wins for a pair it marks)."""
+    out: dict[str, dict[int, int]] = {q: dict(m) for q, m in (labels or {}).items()}
+    if use_feedback:
+        for query, marks in feedback_labels(ix.store).items():
+            out.setdefault(query, {}).update(marks)
+    return {q: m for q, m in out.items() if any(g > 0 for g in m.values())}
+
+
+def training_pairs(ix: "Index", train_labels: Labels, corpus: int, seed: int = 0) -> list:
+    from .train.pairs import corpus_pairs, labeled_pairs
+
+    pairs = labeled_pairs(ix, train_labels, seed=seed) if train_labels else []
+    if corpus:
+        pairs += corpus_pairs(ix, limit=corpus, seed=seed)
+    return pairs
+
+
+def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = True,
+                corpus: int = 0, spec=None, adopt: bool = True,
+                progress: Callable[[int, int, float], None] | None = None) -> TrainResult:
+    """Train a judge version and adopt it unless it loses (see the module's docstring)."""
+    from .models import resolve_model
+    from .train.lora import TrainSpec, train
+
+    merged = gather(ix, labels, use_feedback)
+    train_labels, held = split_queries(merged)
+    if not merged and not corpus:
+        corpus = 2000  # no labels and no feedback: learn from the corpus alone
+    pairs = training_pairs(ix, train_labels, corpus)
+    if not pairs:
+        raise ConfigError("nothing to train on: give --qrels and --queries, mark hits with "
+                          "`glossdb feedback`, or use --corpus N")
+    if ix.config.backend != "llamacpp":
+        raise ConfigError("training a judge needs the in-process llamacpp backend")
+    model_id, path = resolve_model(ix.config.model)
+    spec = spec or TrainSpec()
+    tmp = adapters_dir(ix) / "training.gguf.tmp"
+    digest, report = train(path, pairs, tmp, spec, progress=progress,
+                           metadata={"model": model_id, "pairs": str(len(pairs))})
+    out = tmp.with_name(f"judge-{digest[:12]}.gguf")
+    tmp.replace(out)
+    counts: dict[str, int] = {}
+    for p in pairs:
+        counts[p.source] = counts.get(p.source, 0) + 1
+    candidate = ix.with_settings(judge_method="relevance", judge_adapter=str(out))
+    version = candidate.judge().version().name
+    comparison = None
+    if held:
+        comparison = compare_judges(ix.pipeline(), candidate.pipeline(), held,
+                                    max(ix.config.candidates, 10))
+    adopted, reason = _decide(comparison, adopt)
+    if adopted:
+        save_setting(ix.path, "judge_method", "relevance")
+        save_setting(ix.path, "judge_adapter", str(out))
+    return TrainResult(str(out), version, counts, report.seconds, report.s_per_1000_pairs,
+                       len(held), comparison and comparison.old_ndcg,
+                       comparison and comparison.new_ndcg, adopted, reason)
+
+
+def _decide(comparison: JudgeComparison | None, adopt: bool) -> tuple[bool, str]:
+    if comparison is None:
+        return False, ("no held-out labeled queries to check it on (5 or more labeled "
+                       "queries are needed): adopt it with `glossdb config` settings "
+                       "judge_method = 'relevance' and judge_adapter")
+    if comparison.loses:
+        return False, (f"it loses on {comparison.queries} held-out queries "
+                       f"(nDCG@10 {comparison.new_ndcg:.4f} vs {comparison.old_ndcg:.4f} "
+                       "for the judge in force): not adopted")
+    if not adopt:
+        return False, "not adopted (--no-adopt)"
+    return True, (f"adopted: nDCG@10 {comparison.new_ndcg:.4f} vs {comparison.old_ndcg:.4f} "
+                  f"on {comparison.queries} held-out queries")

@@ -1,0 +1,179 @@
+"""Judge versions trained from pairs (issue 23): feedback rows, pair sources, the regression
+check that refuses a losing version, and, on the real judge model, a few training steps whose
+adapter llama.cpp applies exactly as torch computed it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from glossdb import Index
+from glossdb.backends.fake import FakeModel
+from glossdb.errors import UnknownChunk
+from glossdb.judge import (Judge, JudgeSpec, relevance_probability, relevance_request,
+                           relevance_score, verdict)
+from glossdb.store.feedback import feedback_labels, feedback_rows
+from glossdb.train.pairs import Pair, corpus_queries, labeled_pairs
+from glossdb.training import (JudgeComparison, _decide, chunk_labels, compare_judges,
+                              document_keys, gather, ndcg, split_queries)
+
+
+def _ids_by_uri(ix: Index) -> dict[str, list[int]]:
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    out: dict[str, list[int]] = {}
+    for c in chunks.values():
+        out.setdefault(Path(c.uri).name, []).append(c.id)
+    return out
+
+
+def _chunk_with(ix: Index, word: str) -> int:
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    return next(c.id for c in chunks.values() if word in c.text)
+
+
+def test_feedback_rows_stand_latest_and_feed_training(index, corpus):
+    index.add([corpus])
+    cat, rocket = _chunk_with(index, "sleeps"), _chunk_with(index, "Rockets")
+    index.feedback("how long do cats sleep", cat, True, source="cli")
+    index.feedback("how long do cats sleep", rocket, True, source="page")
+    index.feedback("how long do cats sleep", rocket, False, source="page")  # changed mind
+    rows = feedback_rows(index.store)
+    assert {(r["chunk_id"], r["relevant"]) for r in rows} == {(cat, True), (rocket, False)}
+    assert feedback_labels(index.store) == {"how long do cats sleep": {cat: 1, rocket: 0}}
+    assert [f["query"] for f in index.show(cat).feedback] == ["how long do cats sleep"]
+    assert index.stats().feedback == 2
+    merged = gather(index, None, use_feedback=True)
+    pairs = labeled_pairs(index, merged, negatives=2, depth=10)
+    marked = {(p.text, p.label) for p in pairs}
+    assert any(label == 1 and "sleep" in text.lower() for text, label in marked)
+    assert any(label == 0 and "rocket" in text.lower() for text, label in marked)
+    with pytest.raises(UnknownChunk):
+        index.feedback("q", 10**9, True)
+
+
+def test_feedback_on_changed_text_no_longer_counts(index, corpus):
+    index.add([corpus])
+    cid = _ids_by_uri(index)["cats.md"][0]
+    index.feedback("cats", cid, True)
+    (corpus / "cats.md").write_text("# Cats\n\nCompletely different text about dogs.\n")
+    index.add([corpus])
+    assert feedback_labels(index.store) == {}
+
+
+def test_beir_labels_map_to_chunks_by_file_name_or_jsonl_id(index, corpus):
+    index.add([corpus])
+    assert document_keys("/data/corpus.jsonl#4983") >= {"4983", "corpus.jsonl", "corpus"}
+    labels = chunk_labels(index.store, {"cat sleep": {"cats": 2, "missing-doc": 1}})
+    assert set(labels["cat sleep"]) == set(_ids_by_uri(index)["cats.md"])
+    assert set(labels["cat sleep"].values()) == {2}
+
+
+def test_corpus_queries_use_titles_or_a_held_out_sentence():
+    from glossdb.store import Chunk
+
+    a = Chunk(1, 1, 0, "Delta wings separate flow at the leading edge. The vortex sheet rolls "
+                       "up above the wing. Lift rises with angle of attack here.",
+              0, 10, None, "h", "a.txt", "")
+    b = Chunk(2, 1, 1, "Text.", 0, 5, None, "h2", "b.txt", "Heat transfer in laminar flow")
+    queries = corpus_queries([a, b], seed=1)
+    assert queries[2] == "Heat transfer in laminar flow"
+    assert queries[1] in a.text and not a.text.startswith(queries[1])
+
+
+def test_split_and_ndcg():
+    labels = {f"q{i}": {i: 1} for i in range(10)}
+    train, held = split_queries(labels)
+    assert len(held) == 2 and not set(train) & set(held)
+    assert split_queries({"a": {1: 1}})[1] == {}
+    assert ndcg([1, 2, 3], {1: 1}) == 1.0
+    assert 0 < ndcg([2, 1], {1: 1}) < 1.0
+    assert ndcg([2, 3], {1: 1}) == 0.0
+
+
+class _Reversed(FakeModel):
+    """A judge that prefers what the word-overlap fake would rank last."""
+
+    def _logprobs_batch(self, requests):
+        return [[-5.0 - s for s in row] for row in super()._logprobs_batch(requests)]
+
+
+def test_regression_check_refuses_a_version_that_loses(tmp_path, corpus):
+    fake = FakeModel()
+    ix = Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake})
+    ix.add([corpus])
+    bad = Index(tmp_path / "t.glossdb", models={"judge": _Reversed("bad"), "writer": fake})
+    held = {"rockets propellant thrust kerosene": {_chunk_with(ix, "Rockets"): 1},
+            "cats sleep hours a day": {_chunk_with(ix, "sleeps"): 1}}
+    comparison = compare_judges(ix.pipeline(), bad.pipeline(), held, depth=10)
+    assert comparison.queries == 2 and comparison.new_ndcg < comparison.old_ndcg
+    adopted, reason = _decide(comparison, adopt=True)
+    assert not adopted and "loses" in reason
+    assert _decide(JudgeComparison(2, 0.5, 0.5), adopt=True)[0]  # a tie is not a loss
+    assert not _decide(None, adopt=True)[0]  # nothing held out: nothing adopted blindly
+    bad.close()
+    ix.close()
+
+
+def test_relevance_scores_are_log_odds_and_verdicts_ignore_other_candidates():
+    import math
+
+    score = relevance_score([math.log(0.9)])
+    assert relevance_probability(score) == pytest.approx(0.9)
+    assert verdict(score, "relevance", fused=-3.0) == verdict(score, "relevance", fused=5.0)
+    assert verdict(relevance_score([math.log(0.6)]), "relevance") == "match"
+    assert verdict(relevance_score([math.log(0.05)]), "relevance") == "no match"
+    r = relevance_request("A passage.", "a  query")
+    assert r.exact and r.context.startswith(r.shared_prefix) and r.continuation == " yes"
+
+
+def test_a_pairs_verdict_does_not_change_with_the_candidate_count(index, corpus):
+    """The trained judge's verdict is a function of the pair alone: 10 or 30 candidates."""
+    index.add([corpus])
+    index.config = index.config.__class__(**{**index.config.public(),
+                                             "judge_method": "relevance"})
+    hits_few = {h.chunk_id: h.verdict for h in index.search("cats sleep", k=3, candidates=3)}
+    hits_many = {h.chunk_id: h.verdict for h in index.search("cats sleep", k=3, candidates=30)}
+    shared = hits_few.keys() & hits_many.keys()
+    assert shared and all(hits_few[c] == hits_many[c] for c in shared)
+
+
+# the real judge model ---------------------------------------------------------------------
+
+@pytest.mark.model
+def test_a_few_training_steps_change_the_judge_version_and_llama_cpp_applies_them(tmp_path,
+                                                                                 corpus):
+    pytest.importorskip("torch", reason="the train extra: pip install 'glossdb[train]'")
+    from glossdb.train.lora import TrainSpec, score_pairs, train
+    from glossdb.models import resolve_model
+
+    ix = Index(tmp_path / "t.glossdb", models={"writer": FakeModel()})
+    ix.add([corpus])
+    base = ix.judge()
+    base_version = base.version().name
+    pairs = [Pair("how long does a cat sleep", "A cat sleeps between twelve and sixteen hours.", 1),
+             Pair("how long does a cat sleep", "Rockets burn propellant to produce thrust.", 0),
+             Pair("what makes dough rise", "Yeast ferments sugar and releases carbon dioxide.", 1),
+             Pair("what makes dough rise", "Orbital velocity is 7.8 kilometres per second.", 0)]
+    _, path = resolve_model(ix.config.model)
+    out = tmp_path / "judge.gguf"
+    digest, report = train(path, pairs, out, TrainSpec(epochs=3, batch=2, lr=1e-3))
+    assert report.steps == 6 and out.stat().st_size > 0
+    probe = [(p.query, p.text) for p in pairs]
+    torch_scores = score_pairs(report.model, report.encoder, probe)
+    trained = ix.with_settings(judge_method="relevance", judge_adapter=str(out))
+    judge = trained.judge()
+    assert judge.model.adapter == digest[:12]
+    assert judge.version().name != base_version
+    llama = [a[0] for a in judge.model.logprobs([relevance_request(t, q) for q, t in probe])]
+    untrained = Judge(ix.store, base.model, JudgeSpec("relevance"))
+    before = [a[0] for a in untrained.model.logprobs([relevance_request(t, q) for q, t in probe])]
+    # llama.cpp's quantized weights against torch's dequantized ones: close, not equal
+    assert max(abs(a - b) for a, b in zip(llama, torch_scores)) < 0.5
+    assert max(abs(a - b) for a, b in zip(llama, before)) > 0.5  # the adapter did something
+    hits = trained.search("how long does a cat sleep", k=2)
+    assert hits and all(h.verdict for h in hits)
+    assert "torch" not in sys.modules or "glossdb.train.lora" in sys.modules  # loaded by train()
+    trained.close()
+    ix.close()
