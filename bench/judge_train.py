@@ -21,13 +21,17 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from glossdb.judge import relevance_probability
 from glossdb.models import resolve_model
 from glossdb.train.pairs import Pair, corpus_pairs, labeled_pairs
+
+from tqdm import tqdm
 
 from . import gloss_cache
 from .hybrid import RESULTS, Collection, evaluate
 
 PAIRS = gloss_cache.CACHE / "pairs"
+FEATURES: list[dict] = []  # per judged pair, for bench/results/judge-pairs-*.jsonl.gz
 ADAPTERS = gloss_cache.CACHE / "adapters"
 
 
@@ -48,6 +52,16 @@ def chunk_labels(c: Collection, qids: list[str]) -> dict[str, dict[int, int]]:
         marked = {cid: g for doc, g in c.qrels[q].items() for cid in chunks_of.get(doc, [])}
         if marked:
             out[c.queries[q]] = marked
+    return out
+
+
+def feedback_labels_sim(c: Collection, qids: list[str], k: int = 10) -> dict:
+    """A user's clicks, simulated: each of the top ``k`` prefilter candidates of a query
+    marked relevant or not by the qrels (what a user marking every hit shown would give)."""
+    out = {}
+    for q in qids:
+        found = [f.chunk_id for f in c.ix.prefilter.candidates(c.queries[q], k)]
+        out[c.queries[q]] = {cid: int(c.qrels[q].get(c.doc[cid], 0) > 0) for cid in found}
     return out
 
 
@@ -73,6 +87,11 @@ def cmd_pairs(args) -> None:
     path = save_pairs("scifact-labels", pairs)
     print(f"{len(pairs)} pairs ({sum(p.label for p in pairs)} positive) of {len(train_q)} "
           f"queries in {time.perf_counter() - t:.0f} s -> {path}; dev: {len(dev_q)} queries")
+    if args.feedback:
+        sim = feedback_labels_sim(c, train_q[::2])
+        fp = labeled_pairs(c.ix, sim, negatives=0, source="feedback")
+        print(f"feedback (top 10 of {len(sim)} queries marked): {len(fp)} pairs "
+              f"({sum(p.label for p in fp)} positive) -> {save_pairs('scifact-feedback', fp)}")
     if args.corpus:
         for name in ("scifact", "cranfield"):
             split = "train" if name == "scifact" else "test"
@@ -109,25 +128,70 @@ def cmd_train(args) -> None:
     print(json.dumps(log))
 
 
-def run_set(c: Collection, qids: list[str], depth: int, **config) -> tuple[dict, list[float]]:
-    """The pipeline over ``qids``: runs (judged top ``depth`` then the prefilter's order)."""
+def run_set(c: Collection, qids: list[str], depth: int, **config):
+    """The pipeline over ``qids``: runs (judged top ``depth`` then the prefilter's order),
+    seconds per query, and (verdict, probability or None, relevant) per judged pair."""
     ix = c.ix
     ix.config = replace(ix.config, **config)
     pipeline = ix.pipeline()
-    runs, secs = {}, []
-    for q in qids:
+    runs, secs, pairs = {}, [], []
+    trained = ix.config.judge_method == "relevance"
+    for q in tqdm(qids, desc=f"judge {c.name}", leave=False):
         text = c.queries[q]
         t = time.perf_counter()
         found = ix.prefilter.candidates(text, 100)
         ranked = pipeline.rank(text, depth, candidates=found[:depth])
         secs.append(time.perf_counter() - t)
         runs[q] = c.docs_of(ranked.order + [f.chunk_id for f in found[depth:]])
-    return runs, secs
+        by_id = {f.chunk_id: f for f in found}
+        for cid in ranked.order:
+            p = relevance_probability(ranked.judged[cid].score) if trained else None
+            rel = c.qrels[q].get(c.doc[cid], 0) > 0
+            pairs.append((ranked.verdicts[cid], p, rel))
+            f = by_id[cid]
+            FEATURES.append({"set": f"{c.name}:{c.split}", "q": q, "chunk": cid,
+                             "judge": ranked.judged[cid].score, "bm25": f.lexical_score,
+                             "cosine": f.vector_score, "prior": f.prefilter_score,
+                             "fused": ranked.fused[cid], "relevant": int(rel)})
+    return runs, secs, pairs
+
+
+def calibration(pairs) -> dict:
+    """"match or better" precision/recall over judged pairs; with probabilities, the
+    reliability diagram (10 bins) and the expected calibration error."""
+    matched = [rel for v, _, rel in pairs if v in ("match", "strong match")]
+    relevant = sum(rel for _, _, rel in pairs)
+    out = {"pairs": len(pairs), "match_precision": round(sum(matched) / max(1, len(matched)), 3),
+           "match_recall": round(sum(matched) / max(1, relevant), 3)}
+    probs = [(p, rel) for _, p, rel in pairs if p is not None]
+    if probs:
+        bins = [[] for _ in range(10)]
+        for p, rel in probs:
+            bins[min(9, int(p * 10))].append((p, rel))
+        diagram = [{"bin": f"{i / 10:.1f}-{(i + 1) / 10:.1f}", "pairs": len(b),
+                    "mean_p": round(statistics.fmean(p for p, _ in b), 3),
+                    "relevant": round(statistics.fmean(r for _, r in b), 3)}
+                   for i, b in enumerate(bins) if b]
+        out["ece"] = round(sum(d["pairs"] * abs(d["mean_p"] - d["relevant"]) for d in diagram)
+                           / len(probs), 4)
+        out["reliability"] = diagram
+    return out
 
 
 def prefilter_runs(c: Collection, qids: list[str]) -> dict:
     return {q: c.docs_of([f.chunk_id for f in c.ix.prefilter.candidates(c.queries[q], 100)])
             for q in qids}
+
+
+def adapter_info(adapter: str) -> dict:
+    """What the adapter's training log says: source, pairs, seconds."""
+    if not adapter:
+        return {"train_source": "none (shipped judge)", "train_pairs": 0, "train_s": 0.0}
+    log = Path(adapter).with_suffix(".json")
+    info = json.loads(log.read_text()) if log.exists() else {}
+    return {"train_source": info.get("source", "?"), "train_pairs": info.get("pairs", 0),
+            "train_s": info.get("train_s", 0.0),
+            "s_per_1000_pairs": info.get("s_per_1000_pairs")}
 
 
 def cmd_eval(args) -> None:
@@ -138,23 +202,100 @@ def cmd_eval(args) -> None:
         qids = split_train(qids)[1]
     if args.queries:
         qids = qids[:: max(1, len(qids) // args.queries)][: args.queries]
-    base = evaluate(prefilter_runs(c, qids), {q: c.qrels[q] for q in qids}, 10)["ndcg@10"]
+    qrels = {q: c.qrels[q] for q in qids}
+    base = evaluate(prefilter_runs(c, qids), qrels, 10)["ndcg@10"]
     rows = []
-    for weight in [float(w) for w in args.weights.split(",")]:
-        cfg = {"fusion_weight": weight}
-        if args.adapter:
-            cfg.update(judge_method="relevance", judge_adapter=str(Path(args.adapter).resolve()))
-        runs, secs = run_set(c, qids, args.depth, **cfg)
-        m = evaluate(runs, {q: c.qrels[q] for q in qids}, 10)
-        row = {"set": args.set, "adapter": args.adapter, "weight": weight, "depth": args.depth,
-               "queries": len(qids), "ndcg@10": m["ndcg@10"], "prefilter": base,
-               "judge_gain": round(m["ndcg@10"] - base, 4),
-               "s_per_query": round(statistics.median(secs), 3)}
-        print(json.dumps(row), flush=True)
-        rows.append(row)
+    for depth in [int(d) for d in str(args.depth).split(",")]:
+        for weight in [float(w) for w in args.weights.split(",")]:
+            cfg = {"fusion_weight": weight}
+            if args.adapter:
+                cfg.update(judge_method="relevance",
+                           judge_adapter=str(Path(args.adapter).resolve()))
+            runs, secs, pairs = run_set(c, qids, depth, **cfg)
+            m = evaluate(runs, qrels, 10)
+            rows.append({
+                "set": args.set, "system": args.system or (
+                    f"trained judge ({Path(args.adapter).stem})" if args.adapter
+                    else "query-likelihood judge (shipped)"),
+                "default": False, "judge_version": c.ix.judge().version().name,
+                **adapter_info(args.adapter), "queries": len(qids), "depth": depth,
+                "fusion_weight": weight, "ndcg@10": m["ndcg@10"], "prefilter_ndcg@10": base,
+                "judge_gain": round(m["ndcg@10"] - base, 4),
+                "s_per_query": round(statistics.fmean(secs), 3),
+                "p50_s": round(statistics.median(secs), 3), **calibration(pairs)})
+            print(json.dumps(rows[-1]), flush=True)
     with open(RESULTS / "judge-eval-log.jsonl", "a") as fh:
         for row in rows:
             fh.write(json.dumps(row) + "\n")
+    if args.features:
+        with gzip.open(PAIRS / f"features-{args.features}.jsonl.gz", "wt") as fh:
+            for row in FEATURES:
+                fh.write(json.dumps(row) + "\n")
+
+
+def cmd_report(args) -> None:
+    """bench/results/judge.json from the eval log: the latest row per (set, system, depth,
+    weight), the shipped query-likelihood judge's rows from bench/results/hybrid.json (same
+    prefilter, same queries), and ``default`` marked as given."""
+    latest: dict[tuple, dict] = {}
+    for line in (RESULTS / "judge-eval-log.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if r["set"] in ("scifact:test", "cranfield:test"):
+            latest[(r["set"], r["system"], r["depth"], r["fusion_weight"])] = r
+    rows = []
+    for h in json.loads((RESULTS / "hybrid.json").read_text()):
+        if h["system"].startswith("glossdb "):
+            pre = next(x["ndcg@10"] for x in json.loads((RESULTS / "hybrid.json").read_text())
+                       if x["set"] == h["set"] and x["system"].startswith("glossdb prefilter"))
+            rows.append({"set": h["set"], "system": h["system"] + " (bench.hybrid)",
+                         "default": False, "judge_version": "shipped" if h["llm"] else "-",
+                         "train_source": "-", "train_pairs": 0, "queries": h["queries"],
+                         "ndcg@10": h["ndcg@10"], "judge_gain": round(h["ndcg@10"] - pre, 4),
+                         "s_per_query": h["s_per_query"], "train_s": 0.0})
+    defaults = dict(d.split("=", 1) for d in args.default)
+    for r in latest.values():
+        rows.append({**r, "default": defaults.get(r["set"]) == r["system"]})
+    (RESULTS / "judge.json").write_text(json.dumps(rows, indent=1) + "\n")
+    for r in rows:
+        print(f"{r['set']:15} {r['system'][:60]:60} {r['ndcg@10']:.4f} {r['judge_gain']:+.4f} "
+              f"{r['s_per_query']:.2f}s {'default' if r['default'] else ''}")
+
+
+def _ndcg_by(rows: list[dict], key, qrels: dict, docs: dict) -> float:
+    by_q: dict[str, list[dict]] = {}
+    for r in rows:
+        by_q.setdefault(r["q"], []).append(r)
+    from . import scifact
+
+    return round(statistics.fmean(
+        scifact.ndcg_at(list(dict.fromkeys(docs[r["chunk"]] for r in sorted(rs, key=key))),
+                        qrels[q]) for q, rs in by_q.items()), 4)
+
+
+def cmd_calibrate(args) -> None:
+    """Fit the trained judge's verdict calibration on dev pairs (glossdb.calibration), and
+    report its reliability on dev and test, with "match or better" precision and recall at
+    the thresholds of glossdb.judge, and nDCG@10 of each ordering of the judged top 10."""
+    from glossdb.calibration import fit
+    from glossdb.judge import relevance_calibrated, verdict
+
+    def load(name):
+        with gzip.open(PAIRS / f"features-{name}.jsonl.gz", "rt") as fh:
+            return [json.loads(line) for line in fh]
+    dev, test = load(args.dev), load(args.test)
+    w = fit(dev)
+    print("calibration", json.dumps(w))
+    for name, rows in (("dev", dev), ("test", test)):
+        probs = [relevance_calibrated(r["judge"], r["cosine"], r["prior"], w) for r in rows]
+        cal = calibration([(verdict(p, "relevance"), p, bool(r["relevant"]))
+                           for p, r in zip(probs, rows)])
+        cal.pop("reliability")
+        c = Collection("scifact", "train" if name == "dev" else "test")
+        logit = {(r["q"], r["chunk"]): p for r, p in zip(rows, probs)}
+        print(name, cal, "nDCG@10 z-fused", _ndcg_by(rows, lambda r: -r["fused"], c.qrels, c.doc),
+              "calibrated", _ndcg_by(rows, lambda r: -logit[(r["q"], r["chunk"])], c.qrels, c.doc),
+              "judge alone", _ndcg_by(rows, lambda r: -r["judge"], c.qrels, c.doc),
+              "prior alone", _ndcg_by(rows, lambda r: -r["prior"], c.qrels, c.doc))
 
 
 def main() -> None:
@@ -164,6 +305,7 @@ def main() -> None:
     p.add_argument("--negatives", type=int, default=3)
     p.add_argument("--depth", type=int, default=30)
     p.add_argument("--corpus", type=int, default=0, help="also corpus pairs of this many chunks")
+    p.add_argument("--feedback", action="store_true", help="also simulated feedback pairs")
     t = sub.add_parser("train")
     t.add_argument("--source", default="scifact-labels")
     t.add_argument("--out", default="")
@@ -176,11 +318,19 @@ def main() -> None:
     e = sub.add_parser("eval")
     e.add_argument("--set", default="scifact:train")
     e.add_argument("--adapter", default="")
-    e.add_argument("--depth", type=int, default=10)
+    e.add_argument("--depth", default="10", help="judged candidates; several: 10,20")
+    e.add_argument("--system", default="", help="the row's name")
+    e.add_argument("--features", default="", help="save per-pair features under this name")
     e.add_argument("--queries", type=int, default=0)
     e.add_argument("--weights", default="2.0")
+    k = sub.add_parser("calibrate")
+    k.add_argument("--dev", default="scifact-dev-labels")
+    k.add_argument("--test", default="scifact-test-labels")
+    r = sub.add_parser("report")
+    r.add_argument("--default", action="append", default=[], help="SET=SYSTEM")
     args = ap.parse_args()
-    {"pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval}[args.cmd](args)
+    {"report": cmd_report, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval,
+     "calibrate": cmd_calibrate}[args.cmd](args)
 
 
 if __name__ == "__main__":

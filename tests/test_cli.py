@@ -275,3 +275,25 @@ def test_show_says_why_an_unglossed_chunk_has_no_judgments(tmp_path, corpus):
     runner.invoke(cli, ["search", "cats", "-i", index], env=env)
     out = runner.invoke(cli, ["show", "1", "-i", index], env=env)
     assert out.exit_code == 0 and "No gloss yet" in out.output and "glossdb why" in out.output
+
+
+def test_feedback_marks_a_hit_and_show_lists_it(run, corpus):
+    run("add", str(corpus))
+    hit = json.loads(run("search", "kerosene", "--json", "-k", "1").output)[0]
+    out = run("feedback", "kerosene", str(hit["chunk_id"]))
+    assert out.exit_code == 0 and "marked relevant" in out.output
+    out = run("feedback", "kerosene", str(hit["chunk_id"]), "--not-relevant", "--json")
+    assert json.loads(out.output)["relevant"] is False
+    shown = run("show", str(hit["chunk_id"])).output
+    assert "marked not relevant to 'kerosene' (cli" in shown
+    assert json.loads(run("stats", "--json").output)["feedback"] == 1
+    missing = run("feedback", "kerosene", "999999")
+    assert missing.exit_code != 0 and "no chunk 999999" in missing.output
+
+
+def test_train_says_what_it_needs(run, corpus, tmp_path):
+    run("add", str(corpus))
+    out = run("train")
+    assert out.exit_code != 0 and "llamacpp backend" in out.output
+    out = run("train", "--qrels", str(corpus / "cats.md"))
+    assert out.exit_code == 2 and "--qrels and --queries go together" in out.output

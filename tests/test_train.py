@@ -12,8 +12,8 @@ import pytest
 from glossdb import Index
 from glossdb.backends.fake import FakeModel
 from glossdb.errors import UnknownChunk
-from glossdb.judge import (Judge, JudgeSpec, relevance_probability, relevance_request,
-                           relevance_score, verdict)
+from glossdb.judge import (Judge, JudgeSpec, relevance_calibrated, relevance_probability,
+                           relevance_request, relevance_score, verdict)
 from glossdb.store.feedback import feedback_labels, feedback_rows
 from glossdb.train.pairs import Pair, corpus_queries, labeled_pairs
 from glossdb.training import (JudgeComparison, _decide, chunk_labels, compare_judges,
@@ -121,9 +121,10 @@ def test_relevance_scores_are_log_odds_and_verdicts_ignore_other_candidates():
 
     score = relevance_score([math.log(0.9)])
     assert relevance_probability(score) == pytest.approx(0.9)
-    assert verdict(score, "relevance", fused=-3.0) == verdict(score, "relevance", fused=5.0)
-    assert verdict(relevance_score([math.log(0.6)]), "relevance") == "match"
-    assert verdict(relevance_score([math.log(0.05)]), "relevance") == "no match"
+    assert verdict(0.9, "relevance", fused=-3.0) == verdict(0.9, "relevance", fused=5.0)
+    assert verdict(0.6, "relevance") == "match" and verdict(0.05, "relevance") == "no match"
+    assert 0 < relevance_calibrated(score) < 1
+    assert relevance_calibrated(score, 0.5, 0.03) != relevance_calibrated(score, 0.1, 0.01)
     r = relevance_request("A passage.", "a  query")
     assert r.exact and r.context.startswith(r.shared_prefix) and r.continuation == " yes"
 
@@ -177,3 +178,12 @@ def test_a_few_training_steps_change_the_judge_version_and_llama_cpp_applies_the
     assert "torch" not in sys.modules or "glossdb.train.lora" in sys.modules  # loaded by train()
     trained.close()
     ix.close()
+
+
+def test_feedback_is_kept_by_both_stores(any_index, corpus):
+    any_index.add([corpus])
+    cid = _chunk_with(any_index, "Yeast")
+    any_index.feedback("what makes dough rise", cid, True, source="api")
+    any_index.feedback("what makes dough rise", cid, False, source="api")
+    assert feedback_labels(any_index.store) == {"what makes dough rise": {cid: 0}}
+    assert any_index.show(cid).feedback[0]["relevant"] is False

@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from . import explain
 from .backends.base import GenerateRequest, Model, ScoreRequest
@@ -27,6 +27,9 @@ from .describe import passage_text
 from .errors import BackendError, ConfigError
 from .explain import Similarity
 from .store import Chunk, JudgeVersion, Judgment, Representation, Store
+
+if TYPE_CHECKING:
+    from .prefilter import Candidate
 
 # Lift thresholds for verdicts, from 30 SciFact train queries (bench/rerank.py), scoring
 # content words: relevant candidates averaged a lift of 1.79, others 0.82; F1 peaked at a
@@ -173,9 +176,30 @@ def relevance_probability(score: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
 
 
-# Verdicts of the trained judge: its probability of relevance alone, the same in every
-# search whatever the other candidates (calibration: bench/judge_train.py).
-RELEVANCE_STRONG, RELEVANCE_MATCH, RELEVANCE_WEAK = 0.8, 0.5, 0.2
+# Verdicts of the trained judge: a calibrated probability that the pair is relevant, from
+# the judge's log-odds and the pair's own prefilter evidence (cosine, and the RRF prior over
+# the query's full lists: neither depends on how many candidates are judged), by logistic
+# regression on held-out labeled queries. `glossdb train` fits it for each version it trains
+# (a sidecar ``.calibration.json`` beside the adapter); these are the fit for the SciFact
+# adapter on 162 held-out SciFact train queries (python -m bench.judge_train calibrate: ECE
+# 0.020 on SciFact test). A pair judged outside a search (SQL, a chunk that is no candidate)
+# has only the judge's log-odds: the "alone" fit. Same pair, same verdict, whatever the
+# other candidates. Thresholds on the held-out queries: "match or better" at the best F1
+# (precision 0.69, recall 0.71), "strong match" at precision 0.85, "weak match" at recall 0.85.
+CALIBRATION = {"judge": 0.8926, "cosine": -0.8377, "prior": 54.0309, "bias": -7.9777,
+               "alone_judge": 1.0577, "alone_bias": -1.1501}
+RELEVANCE_STRONG, RELEVANCE_MATCH, RELEVANCE_WEAK = 0.6, 0.35, 0.15
+
+
+def relevance_calibrated(score: float, cosine: float | None = None,
+                         prior: float | None = None,
+                         weights: dict[str, float] | None = None) -> float:
+    """The calibrated probability of relevance of one judged pair."""
+    w = weights or CALIBRATION
+    if prior is None:
+        return relevance_probability(w["alone_judge"] * score + w["alone_bias"])
+    return relevance_probability(w["judge"] * score + w["cosine"] * (cosine or 0.0)
+                                 + w["prior"] * prior + w["bias"])
 
 
 def ql_score(token_logprobs: list[float]) -> float:
@@ -196,8 +220,8 @@ def verdict(lift: float, method: str, fused: float | None = None) -> str:
     chunk judged alone, as in SQL) the lift decides."""
     if method == "generate":
         return "match" if lift >= 0.5 else "no match"
-    if method == "relevance":
-        p = relevance_probability(lift)
+    if method == "relevance":  # ``lift`` is the calibrated probability here
+        p = lift
         return ("strong match" if p >= RELEVANCE_STRONG else "match" if p >= RELEVANCE_MATCH
                 else "weak match" if p >= RELEVANCE_WEAK else "no match")
     if fused is not None:
@@ -289,7 +313,14 @@ class Judge:
     def lift(self, query: str, score: float) -> float:
         return score - self.baseline(query)
 
-    def verdict(self, query: str, score: float, fused: float | None = None) -> str:
+    def verdict(self, query: str, score: float, fused: float | None = None,
+                candidate: "Candidate | None" = None) -> str:
+        """Words for a judgment; ``candidate``: the pair's prefilter evidence in a search."""
+        if self.spec.method == "relevance":
+            w = self.model.calibration or None
+            p = (relevance_calibrated(score, candidate.vector_score, candidate.prefilter_score, w)
+                 if candidate is not None else relevance_calibrated(score, weights=w))
+            return verdict(p, "relevance")
         return verdict(self.lift(query, score), self.spec.method, fused)
 
     def version(self) -> JudgeVersion:

@@ -108,7 +108,8 @@ class Pipeline:
                                 {"signals": {s.name: s.weight for s in self.signals
                                              if s.name in applied}}))
         started = time.perf_counter()
-        verdicts = {cid: self.judge.verdict(query, judged[cid].score, fused[cid])
+        by_id = {c.chunk_id: c for c in found}
+        verdicts = {cid: self.judge.verdict(query, judged[cid].score, fused[cid], by_id[cid])
                     for cid in order}
         trace.append(StageTrace("verdict", time.perf_counter() - started))
         return Ranked(query, found, chunks, judged, fused, by_part, order, verdicts, trace)

@@ -137,7 +137,7 @@ class SearchVerbs:
         ranked = pipeline.rank(query, self.cutoff().depth, also=[chunk], progress=progress)
         judge, rep, mine = pipeline.judge, pipeline.representation, ranked.judged[chunk.id]
         fused = ranked.fused.get(chunk.id)
-        verdict = judge.verdict(query, mine.score, fused)
+        verdict = judge.verdict(query, mine.score, fused, ranked.candidate(chunk.id))
         gloss = self.store.glosses(rep.id, [chunk.id]).get(chunk.id)
         explanation = _reusable(mine, verdict)
         if explanation is None:

@@ -3,9 +3,9 @@ only when it does not lose on held-out queries.
 
 The flow: gather labeled queries (given qrels and the ``feedback`` rows) and set every 5th
 aside; build training pairs from the rest (glossdb.train.pairs), plus self-supervised pairs
-from the corpus when asked (or when there are no labels at all); train a LoRA adapter
-(glossdb.train.lora, the ``train`` extra); rank the held-out queries' candidates with the
-judge in force and with the new one, and adopt the new one (``judge_method = "relevance"``,
+from the corpus when asked (or when there are no labels at all; then every 5th corpus query
+is held out instead); train a LoRA adapter (glossdb.train.lora, the ``train`` extra); rank
+the held-out queries' candidates with the judge in force and with the new one, and adopt the new one (``judge_method = "relevance"``,
 ``judge_adapter`` in the index's settings) only when its mean nDCG@10 is not lower. The
 adapter is a GGUF file beside the index; its hash is part of the judge version, so
 judgments are cached per version and ``glossdb diff``/``stats`` tell versions apart.
@@ -13,12 +13,15 @@ judgments are cached per version and ``glossdb diff``/``stats`` tell versions ap
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .calibration import fit as fit_calibration
 from .config import save_setting
+from .train.export import calibration_path
 from .errors import ConfigError
 from .store.feedback import feedback_labels
 
@@ -79,6 +82,7 @@ class JudgeComparison:
     old_ndcg: float
     new_ndcg: float
     per_query: list[dict] = field(default_factory=list)
+    pairs: list[dict] = field(default_factory=list)  # the new judge's, for its calibration
 
     @property
     def loses(self) -> bool:
@@ -87,15 +91,19 @@ class JudgeComparison:
 
 def compare_judges(old: "Pipeline", new: "Pipeline", labels: Labels, depth: int,
                    k: int = 10) -> JudgeComparison:
-    """Mean nDCG@k of both pipelines over the same candidates of each labeled query."""
-    rows = []
+    """Mean nDCG@k of both pipelines over the same candidates of each labeled query; the
+    new judge's pairs are kept for its calibration."""
+    rows, pairs = [], []
     for query, grades in labels.items():
         found = old.prefilter.candidates(query, depth)
-        scores = [ndcg(p.rank(query, depth, candidates=found).order, grades, k)
-                  for p in (old, new)]
+        ranked = [p.rank(query, depth, candidates=found) for p in (old, new)]
+        scores = [ndcg(r.order, grades, k) for r in ranked]
         rows.append({"query": query, "old": round(scores[0], 4), "new": round(scores[1], 4)})
+        pairs += [{"judge": ranked[1].judged[c.chunk_id].score, "cosine": c.vector_score,
+                   "prior": c.prefilter_score, "relevant": int(grades.get(c.chunk_id, 0) > 0)}
+                  for c in found]
     mean = [round(sum(r[key] for r in rows) / max(1, len(rows)), 4) for key in ("old", "new")]
-    return JudgeComparison(len(rows), mean[0], mean[1], rows)
+    return JudgeComparison(len(rows), mean[0], mean[1], rows, pairs)
 
 
 @dataclass
@@ -134,13 +142,22 @@ def gather(ix: "Index", labels: Labels | None, use_feedback: bool) -> dict[str, 
     return {q: m for q, m in out.items() if any(g > 0 for g in m.values())}
 
 
-def training_pairs(ix: "Index", train_labels: Labels, corpus: int, seed: int = 0) -> list:
-    from .train.pairs import corpus_pairs, labeled_pairs
+def training_pairs(ix: "Index", train_labels: Labels, corpus: Labels | int = 0,
+                   seed: int = 0) -> list:
+    """Pairs of the labeled queries, plus self-supervised ones (corpus labels, or that many
+    chunks' worth)."""
+    from .train.pairs import corpus_labels, labeled_pairs
 
     pairs = labeled_pairs(ix, train_labels, seed=seed) if train_labels else []
+    if isinstance(corpus, int):
+        corpus = corpus_labels(ix, limit=corpus, seed=seed) if corpus else {}
     if corpus:
-        pairs += corpus_pairs(ix, limit=corpus, seed=seed)
+        pairs += labeled_pairs(ix, corpus, seed=seed, source="corpus")
     return pairs
+
+
+def positives_only(labels: Labels) -> dict[str, dict[int, int]]:
+    return {q: {c: g for c, g in m.items() if g >= 0} for q, m in labels.items()}
 
 
 def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = True,
@@ -150,16 +167,23 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
     from .models import resolve_model
     from .train.lora import TrainSpec, train
 
+    if ix.config.backend != "llamacpp":
+        raise ConfigError("training a judge needs the in-process llamacpp backend (the "
+                          f"adapter is for llama.cpp); this index uses {ix.config.backend!r}")
+    from .train.pairs import corpus_labels
+
     merged = gather(ix, labels, use_feedback)
     train_labels, held = split_queries(merged)
     if not merged and not corpus:
         corpus = 2000  # no labels and no feedback: learn from the corpus alone
-    pairs = training_pairs(ix, train_labels, corpus)
+    corpus_train: Labels = {}
+    if corpus:
+        corpus_train, corpus_held = split_queries(corpus_labels(ix, limit=corpus))
+        held = held or positives_only(corpus_held)  # no labels: check on held-out sentences
+    pairs = training_pairs(ix, train_labels, corpus_train)
     if not pairs:
         raise ConfigError("nothing to train on: give --qrels and --queries, mark hits with "
                           "`glossdb feedback`, or use --corpus N")
-    if ix.config.backend != "llamacpp":
-        raise ConfigError("training a judge needs the in-process llamacpp backend")
     model_id, path = resolve_model(ix.config.model)
     spec = spec or TrainSpec()
     tmp = adapters_dir(ix) / "training.gguf.tmp"
@@ -176,6 +200,8 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
     if held:
         comparison = compare_judges(ix.pipeline(), candidate.pipeline(), held,
                                     max(ix.config.candidates, 10))
+    if comparison is not None and len({p["relevant"] for p in comparison.pairs}) == 2:
+        calibration_path(out).write_text(json.dumps(fit_calibration(comparison.pairs)) + "\n")
     adopted, reason = _decide(comparison, adopt)
     if adopted:
         save_setting(ix.path, "judge_method", "relevance")

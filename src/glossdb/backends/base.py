@@ -88,6 +88,7 @@ class Model(ABC):
     is_chat = False
     supports_grounding = False  # honours GenerateRequest.grounding
     adapter = ""  # the hash of a LoRA adapter applied to the model ("" for none)
+    calibration: dict = {}  # the adapter's verdict calibration (glossdb.judge.CALIBRATION)
     # the constructor's keywords this backend takes from the settings, and the setting each
     # reads (glossdb.config.Config field); the index passes these and nothing else
     settings: dict[str, str] = {}

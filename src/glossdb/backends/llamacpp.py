@@ -121,7 +121,7 @@ class LlamaCppModel(Model):
 
     def _load_adapter(self, path: str):
         """Apply a LoRA adapter (a trained judge version, glossdb.train) to every decode."""
-        from ..train.export import file_hash
+        from ..train.export import file_hash, read_calibration
 
         if not os.path.exists(path):
             raise ModelNotFound(f"the judge adapter {path} does not exist: train one with "
@@ -135,6 +135,7 @@ class LlamaCppModel(Model):
         if self._lc.llama_set_adapters_lora(self._ctx, adapters, 1, scales) != 0:
             raise BackendError(f"llama.cpp could not apply the adapter {path}")
         self.adapter = file_hash(path)[:12]
+        self.calibration = read_calibration(path)
         return adapter
 
     # tokens ------------------------------------------------------------------------------

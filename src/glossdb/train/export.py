@@ -80,3 +80,15 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         if name.startswith("glossdb."):
             out[name[len("glossdb."):]] = bytes(field.parts[field.data[0]]).decode("utf-8")
     return out
+
+
+def calibration_path(adapter: str | Path) -> Path:
+    return Path(adapter).with_suffix(".calibration.json")
+
+
+def read_calibration(adapter: str | Path) -> dict:
+    """The verdict calibration fitted for an adapter by ``glossdb train`` ({} if none)."""
+    import json
+
+    path = calibration_path(adapter)
+    return json.loads(path.read_text()) if path.exists() else {}

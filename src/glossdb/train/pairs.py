@@ -45,7 +45,7 @@ def labeled_pairs(index, labels: Mapping[str, Mapping[int, int]], negatives: int
     """Pairs from ``{query: {chunk id: grade}}``: every chunk of grade > 0 a positive, and
     ``negatives`` of the prefilter's top ``depth`` candidates that are not (the highest
     ranked first, then at random among the rest), per query. A chunk marked with grade 0
-    is a negative too."""
+    is a negative too; grade -1 keeps a chunk out of both."""
     rng, read, pairs = random.Random(seed), _reader(index), []
     for query, marked in labels.items():
         found = [c.chunk_id for c in index.prefilter.candidates(query, depth)]
@@ -53,7 +53,7 @@ def labeled_pairs(index, labels: Mapping[str, Mapping[int, int]], negatives: int
         hard = unmarked[: (negatives + 1) // 2]
         rest = unmarked[len(hard):]
         hard += rng.sample(rest, min(len(rest), negatives - len(hard)))
-        ids = [cid for cid, g in marked.items()] + hard
+        ids = [cid for cid, g in marked.items() if g >= 0] + hard  # grade -1: left out
         chunks = index.store.get_chunks(ids)
         texts = read([chunks[i] for i in ids if i in chunks])
         for cid in ids:
@@ -63,35 +63,51 @@ def labeled_pairs(index, labels: Mapping[str, Mapping[int, int]], negatives: int
     return pairs
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
 def corpus_queries(chunks: Iterable[Chunk], seed: int = 0, min_words: int = 5) -> dict[int, str]:
-    """A query per chunk from its own text, with no user queries: its title when it has one
-    that is not the start of its text, else a sentence held out of it (inverse cloze; the
-    judge then reads the chunk's gloss or lead, which may still hold that sentence)."""
+    """A query per chunk from its own text, with no user queries: a sentence held out of it
+    (inverse cloze), never one of its first two (the gloss or lead the judge reads covers
+    the start); or, for a chunk too short for that, its document's title when the judge does
+    not read it (the chunk's own heading differs and the text does not hold it)."""
     rng, out = random.Random(seed), {}
     for c in chunks:
-        title = (c.heading or c.title or "").strip()
         text = " ".join(c.text.split())
-        if len(title.split()) >= 3 and not text.lower().startswith(title.lower()[:40]):
-            out[c.id] = title
-            continue
         sentences = [s for s in _SENTENCE.split(text) if len(s.split()) >= min_words]
-        if len(sentences) >= 2:
-            out[c.id] = rng.choice(sentences[1:])  # never the lead the judge reads first
+        later = sentences[2:] or sentences[1:]
+        title = (c.title or "").strip()
+        if later:
+            out[c.id] = rng.choice(later)
+        elif (len(title.split()) >= 3 and (c.heading or "").strip() != title
+              and title.lower() not in text.lower()):
+            out[c.id] = title
     return out
 
 
-def corpus_pairs(index, negatives: int = 3, depth: int = 30, limit: int = 0,
-                 seed: int = 0) -> list[Pair]:
-    """Self-supervised pairs from the index's own chunks (:func:`corpus_queries`), with
-    the prefilter's other candidates for that query as negatives."""
+def corpus_labels(index, limit: int = 0, seed: int = 0) -> dict[str, dict[int, int]]:
+    """Self-supervised labels from the index's own chunks (:func:`corpus_queries`): each
+    query's chunk relevant (1), the other chunks of its document left out (-1: they may well
+    answer it too, so they are never negatives)."""
     ids = index.store.chunk_ids()
     rng = random.Random(seed)
     if limit and len(ids) > limit:
         ids = sorted(rng.sample(list(ids), limit))
     chunks = index.store.get_chunks(ids)
     queries = corpus_queries((chunks[i] for i in ids if i in chunks), seed)
-    labels = {q: {cid: 1} for cid, q in queries.items()}
-    return labeled_pairs(index, labels, negatives, depth, seed, source="corpus")
+    siblings: dict[int, list[int]] = {}
+    for cid, doc in index.store.db.execute("SELECT id, document_id FROM chunks"):
+        siblings.setdefault(doc, []).append(cid)
+    out: dict[str, dict[int, int]] = {}
+    for cid, query in queries.items():
+        same = siblings.get(chunks[cid].document_id, [cid])
+        out.setdefault(query, {}).update({o: -1 for o in same if o != cid} | {cid: 1})
+    return out
+
+
+def corpus_pairs(index, negatives: int = 3, depth: int = 30, limit: int = 0,
+                 seed: int = 0) -> list[Pair]:
+    """Pairs of :func:`corpus_labels`, with the prefilter's other candidates for each query
+    as negatives."""
+    return labeled_pairs(index, corpus_labels(index, limit, seed), negatives, depth, seed,
+                         source="corpus")
