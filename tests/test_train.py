@@ -122,7 +122,7 @@ def test_relevance_scores_are_log_odds_and_verdicts_ignore_other_candidates():
     score = relevance_score([math.log(0.9)])
     assert relevance_probability(score) == pytest.approx(0.9)
     assert verdict(0.9, "relevance", fused=-3.0) == verdict(0.9, "relevance", fused=5.0)
-    assert verdict(0.6, "relevance") == "match" and verdict(0.05, "relevance") == "no match"
+    assert verdict(0.45, "relevance") == "match" and verdict(0.05, "relevance") == "no match"
     assert 0 < relevance_calibrated(score) < 1
     assert relevance_calibrated(score, 0.5, 0.03) != relevance_calibrated(score, 0.1, 0.01)
     r = relevance_request("A passage.", "a  query")
