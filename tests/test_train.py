@@ -187,3 +187,26 @@ def test_feedback_is_kept_by_both_stores(any_index, corpus):
     any_index.feedback("what makes dough rise", cid, False, source="api")
     assert feedback_labels(any_index.store) == {"what makes dough rise": {cid: 0}}
     assert any_index.show(cid).feedback[0]["relevant"] is False
+
+
+@pytest.mark.model
+def test_glossdb_train_end_to_end_adopts_only_with_a_check(tmp_path, corpus):
+    """`Index.train` on labels: pairs, a real adapter, the held-out check against the judge
+    in force, and the settings written only when it does not lose."""
+    pytest.importorskip("torch", reason="the train extra: pip install 'glossdb[train]'")
+    from glossdb.config import config_path
+    from glossdb.train.lora import TrainSpec
+
+    ix = Index(tmp_path / "t.glossdb", models={"writer": FakeModel()})
+    ix.add([corpus])
+    sleep, rockets, yeast = (_chunk_with(ix, w) for w in ("sleeps", "Rockets", "Yeast"))
+    labels = {"how long do cats sleep": {sleep: 1}, "hours of sleep a day": {sleep: 1},
+              "what powers a rocket": {rockets: 1}, "rocket propellant": {rockets: 1},
+              "why does dough rise": {yeast: 1}, "yeast and sugar": {yeast: 1}}
+    result = ix.train(labels, use_feedback=False, spec=TrainSpec(epochs=1, batch=4))
+    assert result.pairs["labels"] > 5 and result.held_out == 2
+    assert Path(result.adapter).exists() and result.new_ndcg is not None
+    written = config_path(ix.path).read_text() if config_path(ix.path).exists() else ""
+    assert result.adopted == ("judge_adapter" in written)
+    assert ("adopted" in result.reason) or ("loses" in result.reason)
+    ix.close()
