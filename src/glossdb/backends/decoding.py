@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..errors import BackendError, InvalidQuery
 from .base import GenerateRequest, Grounding
 
 
@@ -108,3 +109,13 @@ def log_softmax_pick(rows: np.ndarray, targets: np.ndarray, block: int = 16) -> 
         lse = np.log(np.exp(part - peak).sum(axis=1, dtype=np.float64)) + peak[:, 0]
         out[start : start + block] = part[np.arange(len(part)), targets[start : start + block]] - lse
     return out
+
+
+def check_pair(tokens: int, context: int, scored: int, rows: int) -> None:
+    """A judged pair must fit the context, and its scored tokens the logits budget."""
+    if tokens > context:
+        raise BackendError(f"a judged pair needs {tokens} tokens, over the context of "
+                           f"{context}; shorten glosses or raise n_ctx")
+    if scored > rows:
+        raise InvalidQuery(f"the query asks the judge to score {scored} tokens of one "
+                           f"passage, over the memory budget of {rows}: shorten the query")

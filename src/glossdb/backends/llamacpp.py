@@ -18,11 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import BackendError, InvalidQuery, ModelNotFound
+from ..errors import BackendError, ModelNotFound
 from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Grounding, Model, ScoreRequest
 from . import decoding
 from .capture import HiddenCapture
+from .lora import apply_lora
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
 
@@ -44,15 +45,6 @@ def _quiet_llama(lc) -> None:
 
 
 LOGITS_BUDGET_BYTES = 256 << 20  # logit rows one decode may hold (see max_outputs)
-
-
-def _check_pair(tokens: int, context: int, scored: int, rows: int) -> None:
-    if tokens > context:
-        raise BackendError(f"a judged pair needs {tokens} tokens, over the context of "
-                           f"{context}; shorten glosses or raise n_ctx")
-    if scored > rows:
-        raise InvalidQuery(f"the query asks the judge to score {scored} tokens of one "
-                           f"passage, over the memory budget of {rows}: shorten the query")
 
 
 class LlamaCppModel(Model):
@@ -108,7 +100,10 @@ class LlamaCppModel(Model):
         if not self._ctx:
             raise BackendError(f"llama.cpp could not create a context of {n_ctx} tokens")
         self._mem = lc.llama_get_memory(self._ctx)
-        self._adapter = self._load_adapter(lora_path) if lora_path else None
+        self._adapter = None
+        if lora_path:  # a trained judge version (glossdb.train)
+            self._adapter, self.adapter, self.calibration = apply_lora(
+                lc, self._model, self._ctx, lora_path, self.model_id)
         self.context_size = n_ctx
         self.repeat_penalty = repeat_penalty
         self._batch = lc.llama_batch_init(n_ctx, 0, self.max_batch + 1)
@@ -118,25 +113,6 @@ class LlamaCppModel(Model):
         self._neutral_tokens: np.ndarray | None = None
         embedded = EMBEDDED.get(self.model_id)
         self.is_chat = embedded.chat if embedded else self._chat_template() is not None
-
-    def _load_adapter(self, path: str):
-        """Apply a LoRA adapter (a trained judge version, glossdb.train) to every decode."""
-        from ..train.export import file_hash, read_calibration
-
-        if not os.path.exists(path):
-            raise ModelNotFound(f"the judge adapter {path} does not exist: train one with "
-                                "`glossdb train`, or unset judge_adapter")
-        adapter = self._lc.llama_adapter_lora_init(self._model, path.encode())
-        if not adapter:
-            raise ModelNotFound(f"llama.cpp could not load the adapter {path} for {self.model_id}: "
-                                "was it trained for this model?")
-        adapters = (self._lc.llama_adapter_lora_p_ctypes * 1)(adapter)
-        scales = (ctypes.c_float * 1)(1.0)
-        if self._lc.llama_set_adapters_lora(self._ctx, adapters, 1, scales) != 0:
-            raise BackendError(f"llama.cpp could not apply the adapter {path}")
-        self.adapter = file_hash(path)[:12]
-        self.calibration = read_calibration(path)
-        return adapter
 
     # tokens ------------------------------------------------------------------------------
     def tokenize(self, text: str, add_special: bool = False) -> list[int]:
@@ -274,7 +250,7 @@ class LlamaCppModel(Model):
             used = outs = 0
             for i in members:
                 need, out = len(encoded[i][1]) + len(encoded[i][2]), sum(encoded[i][3])
-                _check_pair(need + len(prefix), self.context_size, out, rows)
+                decoding.check_pair(need + len(prefix), self.context_size, out, rows)
                 if current and (used + need > budget or outs + out > rows
                                 or len(current) >= self.max_batch):
                     groups.append(current)
