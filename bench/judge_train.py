@@ -243,16 +243,17 @@ def cmd_report(args) -> None:
         if r["set"] in ("scifact:test", "cranfield:test"):
             latest[(r["set"], r["system"], r["depth"], r["fusion_weight"])] = r
     rows = []
+    defaults = dict(d.split("=", 1) for d in args.default)
     for h in json.loads((RESULTS / "hybrid.json").read_text()):
         if h["system"].startswith("glossdb "):
             pre = next(x["ndcg@10"] for x in json.loads((RESULTS / "hybrid.json").read_text())
                        if x["set"] == h["set"] and x["system"].startswith("glossdb prefilter"))
-            rows.append({"set": h["set"], "system": h["system"] + " (bench.hybrid)",
-                         "default": False, "judge_version": "shipped" if h["llm"] else "-",
+            name = h["system"] + " (bench.hybrid)"
+            rows.append({"set": h["set"], "system": name,
+                         "default": defaults.get(h["set"]) == name, "judge_version": "shipped" if h["llm"] else "-",
                          "train_source": "-", "train_pairs": 0, "queries": h["queries"],
                          "ndcg@10": h["ndcg@10"], "judge_gain": round(h["ndcg@10"] - pre, 4),
                          "s_per_query": h["s_per_query"], "train_s": 0.0})
-    defaults = dict(d.split("=", 1) for d in args.default)
     for r in latest.values():
         rows.append({**r, "default": defaults.get(r["set"]) == r["system"]})
     (RESULTS / "judge.json").write_text(json.dumps(rows, indent=1) + "\n")
