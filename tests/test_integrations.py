@@ -46,6 +46,9 @@ def test_langchain_retriever_in_a_chain_sync_and_async(fake_index):
     assert chain.invoke(QUERY) == [d.metadata["chunk_id"] for d in docs]
     again = asyncio.run(retriever.ainvoke(QUERY))
     assert [d.metadata["chunk_id"] for d in again] == [d.metadata["chunk_id"] for d in docs]
+    mark = retriever.feedback(QUERY, docs[1], relevant=False)
+    assert mark == {"query": QUERY, "chunk_id": docs[1].metadata["chunk_id"], "relevant": False,
+                    "source": "langchain"}
 
 
 def test_langchain_retriever_passes_min_verdict(fake_index):
@@ -74,6 +77,7 @@ def test_llamaindex_retriever_and_query_engine(fake_index):
         n.node.metadata["chunk_id"] for n in nodes]
     again = asyncio.run(retriever.aretrieve(QUERY))
     assert [n.node.node_id for n in again] == [n.node.node_id for n in nodes]
+    assert retriever.feedback(QUERY, nodes[0])["source"] == "llamaindex"
 
 
 def test_a_missing_index_is_a_clear_error(tmp_path):
@@ -100,6 +104,8 @@ async def _mcp_session(path, *extra):
             out["search"] = await session.call_tool("search", {"query": QUERY, "k": 2})
             first = out["search"].structured_content["result"][0]["chunk_id"]
             out["why"] = await session.call_tool("why", {"query": QUERY, "chunk_id": first})
+            out["feedback"] = await session.call_tool("feedback", {"query": QUERY,
+                                                                   "chunk_id": first})
             out["empty"] = await session.call_tool("search", {"query": "   "})
             out["unknown"] = await session.call_tool("show", {"chunk_id": 999999})
             out["stats"] = await session.read_resource("glossdb://stats")
@@ -108,11 +114,13 @@ async def _mcp_session(path, *extra):
 
 def test_mcp_server_over_stdio(fake_index):
     out = asyncio.run(_mcp_session(fake_index))
-    assert out["tools"] == ["search", "show", "why"]  # no add without --allow-add
+    assert out["tools"] == ["feedback", "search", "show", "why"]  # no add without --allow-add
     hits = out["search"].structured_content["result"]
     assert len(hits) == 2 and set(hits[0]) == KEYS | {"text"}
     why = out["why"].structured_content or json.loads(out["why"].content[0].text)
     assert why["rank"] == 1 and why["chunk_id"] == hits[0]["chunk_id"]
+    mark = out["feedback"].structured_content or json.loads(out["feedback"].content[0].text)
+    assert mark["relevant"] is True and mark["source"] == "mcp"
     assert out["empty"].is_error and "Error: " in out["empty"].content[0].text
     assert "query" in out["empty"].content[0].text
     assert out["unknown"].is_error and "999999" in out["unknown"].content[0].text
@@ -121,7 +129,7 @@ def test_mcp_server_over_stdio(fake_index):
 
 def test_mcp_add_tool_only_when_allowed(fake_index):
     out = asyncio.run(_mcp_session(fake_index, "--allow-add"))
-    assert out["tools"] == ["add", "search", "show", "why"]
+    assert out["tools"] == ["add", "feedback", "search", "show", "why"]
 
 
 def test_mcp_answers_malformed_json_and_refuses_a_huge_k(fake_index):

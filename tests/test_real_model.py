@@ -344,16 +344,22 @@ def test_ctrl_c_while_the_judge_decodes_is_a_clean_interrupt(real_index, capfd, 
     ix, _, _ = real_index
     model = ix.model("judge")
     real_decode = model._lc.llama_decode
-    decoding = threading.Event()
+    decoding, sent = threading.Event(), threading.Event()
 
     def spy(ctx, batch):
         decoding.set()
-        return real_decode(ctx, batch)
+        rc = real_decode(ctx, batch)
+        sent.wait(120)  # however the threads are scheduled, the search cannot end first
+        return rc
+
+    def send():
+        if decoding.wait(120):
+            signal.pthread_kill(main, signal.SIGINT)
+        sent.set()
 
     monkeypatch.setattr(model._lc, "llama_decode", spy)
     main = threading.main_thread().ident
-    sender = threading.Thread(target=lambda: decoding.wait(120) and signal.pthread_kill(
-        main, signal.SIGINT))
+    sender = threading.Thread(target=send)
     sender.start()
     with pytest.raises(KeyboardInterrupt):
         ix.search("a question nobody asked about sourdough and ownership", k=3)

@@ -243,7 +243,7 @@ def test_index_open_requires_an_existing_index(tmp_path):
 
 
 def test_damage_found_after_open_is_one_line_and_exit_6(tmp_path, corpus):
-    """20 KB of random bytes at three places in the file: the CLI says so, no traceback."""
+    """20 KB of random bytes at seven places in the file: the CLI says so, no traceback."""
     import os
     import random
 
@@ -255,8 +255,8 @@ def test_damage_found_after_open_is_one_line_and_exit_6(tmp_path, corpus):
                    env=env, check=True, capture_output=True)
     size = path.stat().st_size
     noise = random.Random(0).randbytes(20_000)  # fixed: the same pages every run
-    with path.open("r+b") as fh:  # a third, a half and two thirds in: whatever the layout
-        for at in (size // 3, size // 2, 2 * size // 3):
+    with path.open("r+b") as fh:  # every eighth of the way in: whatever the layout
+        for at in (k * size // 8 for k in range(1, 8)):
             fh.seek(at)
             fh.write(noise)
     out = subprocess.run([sys.executable, "-m", "glossdb", "search", "cats purr", "-i",
