@@ -297,3 +297,12 @@ def test_train_says_what_it_needs(run, corpus, tmp_path):
     assert out.exit_code != 0 and "llamacpp backend" in out.output
     out = run("train", "--qrels", str(corpus / "cats.md"))
     assert out.exit_code == 2 and "--qrels and --queries go together" in out.output
+
+
+def test_diff_check_compares_a_trained_judge_with_the_one_in_force(run, corpus):
+    run("add", str(corpus))
+    for q in ("kerosene", "cats sleep", "yeast dough"):
+        run("search", q, "-k", "2")
+    out = run("diff", "--check", "--judge", "judge.gguf", "--json")
+    checks = json.loads(out.output)["checks"]
+    assert len(checks) == 3 and all(c["candidates"] >= 3 for c in checks)

@@ -1,8 +1,7 @@
 """The ``glossdb`` command: thin adapters that parse, call :class:`Index`, and format.
 
 Errors are translated to one line and an exit code in exactly one place:
-:meth:`glossdb.cli_base.GlossdbGroup.invoke`. The RAG-facing commands (``ask``, ``mcp``)
-live in :mod:`glossdb.cli_rag`.
+:meth:`glossdb.cli_base.GlossdbGroup.invoke`. ``ask``, ``mcp``: :mod:`glossdb.cli_rag`; ``train``.
 """
 
 from __future__ import annotations
@@ -392,30 +391,35 @@ def use(version, index_path, writer) -> None:
               help="With --check: fail (exit 9) when the mean top-k overlap is below this.")
 @click.option("--queries", "recent", default=20, show_default=True,
               help="How many logged queries --check re-ranks.")
+@click.option("--judge", default=None, metavar="ADAPTER",
+              help="With --check: compare the judge in force with this trained one instead.")
 @model_options
 @json_option
-def diff(old, new, index_path, limit, check, min_overlap, recent, model, gloss_model, backend,
-         base_url, as_json) -> None:
-    """Diff the glosses of two representation versions (default: the two latest).
+def diff(old, new, index_path, limit, check, min_overlap, recent, judge, model, gloss_model,
+         backend, base_url, as_json) -> None:
+    """Diff the glosses of two representation versions (default: the two latest); --judge.
 
     \b
     Examples:
       glossdb diff
       glossdb diff --check --queries 50     # and re-rank logged queries under both
+      glossdb diff --check --judge docs.judges/judge-1a2b3c4d5e6f.gguf   # two judge versions
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        result = ix.diff(old, new, limit)
-        checks = ix.check(result.old, result.new, recent=recent) if check else []
+        result = None if judge else ix.diff(old, new, limit)  # --judge: two judges, one version
+        checks = (ix.check_judge(judge, recent=recent) if judge else
+                  ix.check(result.old, result.new, recent=recent) if check else [])
         if check and not checks:
             raise InvalidQuery("diff --check needs logged queries and the log is empty: run "
                                "some searches first (glossdb search \"…\"); each is logged")
     if as_json:
-        echo_json({**result.to_dict(), "checks": [c.to_dict() for c in checks]})
+        echo_json({**(result.to_dict() if result else {"judge": judge}), "checks": [c.to_dict() for c in checks]})
     else:
         click.echo(format_diff(result, checks))
     kept = sum(c.overlap for c in checks) / len(checks) if checks else 1.0
     if checks and kept < min_overlap:
-        raise RegressionFound(f"{result.new} keeps {kept:.2f} of {result.old}'s top hits on "
+        raise RegressionFound(f"{judge or result.new} keeps {kept:.2f} of "
+                              f"{'the judge in force' if judge else result.old}'s top hits on "
                               f"{len(checks)} logged queries (under --min-overlap "
                               f"{min_overlap}): read the queries above before adopting it")
 

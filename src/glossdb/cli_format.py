@@ -110,9 +110,12 @@ def format_stats(data: dict[str, Any]) -> list[str]:
 
 def format_diff(result, checks) -> str:
     """`glossdb diff`: the changed glosses, then the regression check's figures."""
-    lines = [f"{result.old} -> {result.new}: {result.changed} changed, {result.same} same, "
-             f"{result.only_new} only in new, {result.only_old} only in old"]
-    lines += [f"\nchunk {c.chunk_id} ({c.uri})\n  {c.diff}" for c in result.changes]
+    if result is None:  # --judge: the judge in force against a trained one
+        lines = ["the judge in force -> the trained judge (same glosses)"]
+    else:
+        lines = [f"{result.old} -> {result.new}: {result.changed} changed, {result.same} same, "
+                 f"{result.only_new} only in new, {result.only_old} only in old"]
+        lines += [f"\nchunk {c.chunk_id} ({c.uri})\n  {c.diff}" for c in result.changes]
     if checks:
         kept = sum(c.overlap for c in checks) / len(checks)
         moved = sum(not c.same_top1 for c in checks)

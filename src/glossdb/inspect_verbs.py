@@ -65,6 +65,15 @@ class InspectVerbs:
         return regression_check(self.pipeline(old_rep), self.pipeline(new_rep), queries, k,
                                 depth)
 
+    def check_judge(self, adapter: str, queries: list[str] | None = None, recent: int = 20,
+                    k: int = 10) -> list[QueryCheck]:
+        """Regression check of a trained judge version (its adapter) against the judge in
+        force: logged (or given) queries ranked by both, over the same candidates."""
+        queries = self._queries_or_recent(queries, recent)
+        depth = max(self.cutoff().depth, 3 * k)
+        other = self.with_settings(judge_method="relevance", judge_adapter=adapter)
+        return regression_check(self.pipeline(), other.pipeline(), queries, k, depth)
+
     def _queries_or_recent(self, queries: list[str] | None, recent: int) -> list[str]:
         """The given queries, validated, or the latest ``recent`` distinct logged ones."""
         if queries:
