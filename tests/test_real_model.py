@@ -358,12 +358,15 @@ def test_ctrl_c_while_the_judge_decodes_is_a_clean_interrupt(real_index, capfd, 
         sent.set()
 
     monkeypatch.setattr(model._lc, "llama_decode", spy)
+    # Ctrl-C's own handler, as in a CLI process (an earlier test in this run may leave another)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     main = threading.main_thread().ident
     sender = threading.Thread(target=send)
     sender.start()
     with pytest.raises(KeyboardInterrupt):
         ix.search("a question nobody asked about sourdough and ownership", k=3)
     sender.join()
+    signal.signal(signal.SIGINT, previous)
     monkeypatch.setattr(model._lc, "llama_decode", real_decode)
     assert "Exception ignored" not in capfd.readouterr().err
     assert ix.search("How does sourdough rise?", k=1)

@@ -199,7 +199,7 @@ def train(gguf_path: str | Path, pairs: Sequence[Pair], out: str | Path,
         opt.zero_grad()
         report.losses.append(round(loss.item(), 4))
         if progress is not None:
-            progress(step, len(plan), float(loss))
+            progress(step, len(plan), report.losses[-1])
     report.seconds = round(time.perf_counter() - start, 1)
     report.model, report.encoder = model, enc
     digest = write_adapter(out, arch, spec.alpha, adapter_tensors(model),
