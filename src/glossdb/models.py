@@ -105,3 +105,20 @@ def resolve_model(spec: str | None) -> tuple[str, Path]:
     if not path.is_file():
         raise ModelNotFound(f"model file {path} does not exist: check the path given to --model")
     return path.name, path
+
+
+def embedded_status(name: str) -> dict:
+    """Whether an embedded model's packages are installed, and its file's size once
+    assembled (without assembling it: that copies hundreds of MB)."""
+    from importlib.util import find_spec
+
+    model = EMBEDDED[name]
+    modules = [p.replace("-", "_") for p in model.packages.split() if not p.startswith("--")]
+    installed = all(find_spec(m) is not None for m in modules)
+    files = list((cache_dir() / "models").glob("*.gguf")) if name != "smollm2-135m" else []
+    if name == "smollm2-135m" and installed:
+        files = [_smollm2()]
+    stem = {"gemma3-270m": "gemma-3-270m", "qwen2.5-coder-0.5b": "qwen2.5-coder-0.5b"}.get(name, "")
+    sizes = [f.stat().st_size for f in files if f.name.startswith(stem) or name == "smollm2-135m"]
+    return {"name": name, "installed": installed, "install": f"pip install {model.packages}",
+            "bytes": sizes[0] if sizes else None}
