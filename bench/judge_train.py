@@ -24,6 +24,7 @@ from pathlib import Path
 from glossdb.judge import relevance_probability
 from glossdb.models import resolve_model
 from glossdb.train.pairs import Pair, corpus_pairs, labeled_pairs
+from glossdb.training import chunk_labels
 
 from tqdm import tqdm
 
@@ -41,18 +42,11 @@ def split_train(qids: list[str]) -> tuple[list[str], list[str]]:
     return [q for i, q in enumerate(ordered) if i % 5], ordered[::5]
 
 
-def chunk_labels(c: Collection, qids: list[str]) -> dict[str, dict[int, int]]:
-    """{query text: {chunk id: grade}} from the collection's qrels (every chunk of a
-    relevant document)."""
-    chunks_of: dict[str, list[int]] = {}
-    for cid, doc in c.doc.items():
-        chunks_of.setdefault(doc, []).append(cid)
-    out = {}
-    for q in qids:
-        marked = {cid: g for doc, g in c.qrels[q].items() for cid in chunks_of.get(doc, [])}
-        if marked:
-            out[c.queries[q]] = marked
-    return out
+def query_labels(c: Collection, qids: list[str]) -> dict[str, dict[int, int]]:
+    """{query text: {chunk id: grade}} from the collection's qrels, mapped as `glossdb train
+    --qrels` maps them (every chunk of a relevant document)."""
+    labels = chunk_labels(c.ix.store, {c.queries[q]: c.qrels[q] for q in qids})
+    return {q: marked for q, marked in labels.items() if marked}
 
 
 def feedback_labels_sim(c: Collection, qids: list[str], k: int = 10) -> dict:
@@ -83,7 +77,7 @@ def cmd_pairs(args) -> None:
     c = Collection("scifact", "train")
     train_q, dev_q = split_train(list(c.queries))
     t = time.perf_counter()
-    pairs = labeled_pairs(c.ix, chunk_labels(c, train_q), args.negatives, args.depth)
+    pairs = labeled_pairs(c.ix, query_labels(c, train_q), args.negatives, args.depth)
     path = save_pairs("scifact-labels", pairs)
     print(f"{len(pairs)} pairs ({sum(p.label for p in pairs)} positive) of {len(train_q)} "
           f"queries in {time.perf_counter() - t:.0f} s -> {path}; dev: {len(dev_q)} queries")
@@ -278,7 +272,7 @@ def cmd_calibrate(args) -> None:
     report its reliability on dev and test, with "match or better" precision and recall at
     the thresholds of glossdb.judge, and nDCG@10 of each ordering of the judged top 10."""
     from glossdb.calibration import fit
-    from glossdb.judge import relevance_calibrated, verdict
+    from glossdb.judge import relevance_calibrated, relevance_verdict
 
     def load(name):
         with gzip.open(PAIRS / f"features-{name}.jsonl.gz", "rt") as fh:
@@ -288,7 +282,7 @@ def cmd_calibrate(args) -> None:
     print("calibration", json.dumps(w))
     for name, rows in (("dev", dev), ("test", test)):
         probs = [relevance_calibrated(r["judge"], r["cosine"], r["prior"], w) for r in rows]
-        cal = calibration([(verdict(p, "relevance"), p, bool(r["relevant"]))
+        cal = calibration([(relevance_verdict(p), p, bool(r["relevant"]))
                            for p, r in zip(probs, rows)])
         cal.pop("reliability")
         c = Collection("scifact", "train" if name == "dev" else "test")

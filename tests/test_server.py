@@ -131,9 +131,10 @@ def test_feedback_given_over_the_api_reaches_the_training_set(client, index):
                         "source": "api"}
     shown = client.get(f"/api/chunks/{hit['chunk_id']}").json()
     assert shown["feedback"][0]["query"] == "rocket thrust"
-    labels = gather(index, None, use_feedback=True)
+    labels, from_feedback = gather(index, None, use_feedback=True)
     assert labels == {"rocket thrust": {hit["chunk_id"]: 1}}
-    pairs = training_pairs(index, labels, corpus=0)
-    assert any(p.label == 1 and p.query == "rocket thrust" for p in pairs)
+    pairs = training_pairs(index, labels, feedback=from_feedback)
+    assert any(p.label == 1 and p.query == "rocket thrust" and p.source == "feedback"
+               for p in pairs)
     assert client.post("/api/feedback", json={"q": "x", "chunk_id": 99999}).status_code == 404
     assert client.post("/api/feedback", json={"q": "x", "chunk_id": "1"}).status_code == 400

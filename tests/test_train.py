@@ -4,6 +4,7 @@ adapter llama.cpp applies exactly as torch computed it."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,11 +14,12 @@ from glossdb import Index
 from glossdb.backends.fake import FakeModel
 from glossdb.errors import UnknownChunk
 from glossdb.judge import (Judge, JudgeSpec, relevance_calibrated, relevance_probability,
-                           relevance_request, relevance_score, verdict)
+                           relevance_request, relevance_score, relevance_verdict)
 from glossdb.store.feedback import feedback_labels, feedback_rows
 from glossdb.train.pairs import Pair, corpus_queries, labeled_pairs
 from glossdb.training import (JudgeComparison, _decide, chunk_labels, compare_judges,
-                              document_keys, gather, ndcg, split_queries)
+                              document_keys, gather, ndcg, split_queries,
+                              training_pairs)
 
 
 def _ids_by_uri(ix: Index) -> dict[str, list[int]]:
@@ -44,7 +46,9 @@ def test_feedback_rows_stand_latest_and_feed_training(index, corpus):
     assert feedback_labels(index.store) == {"how long do cats sleep": {cat: 1, rocket: 0}}
     assert [f["query"] for f in index.show(cat).feedback] == ["how long do cats sleep"]
     assert index.stats().feedback == 2
-    merged = gather(index, None, use_feedback=True)
+    merged, from_feedback = gather(index, None, use_feedback=True)
+    assert from_feedback == {"how long do cats sleep"}
+    assert {p.source for p in training_pairs(index, merged, feedback=from_feedback)} == {"feedback"}
     pairs = labeled_pairs(index, merged, negatives=2, depth=10)
     marked = {(p.text, p.label) for p in pairs}
     assert any(label == 1 and "sleep" in text.lower() for text, label in marked)
@@ -121,8 +125,8 @@ def test_relevance_scores_are_log_odds_and_verdicts_ignore_other_candidates():
 
     score = relevance_score([math.log(0.9)])
     assert relevance_probability(score) == pytest.approx(0.9)
-    assert verdict(0.9, "relevance", fused=-3.0) == verdict(0.9, "relevance", fused=5.0)
-    assert verdict(0.45, "relevance") == "match" and verdict(0.05, "relevance") == "no match"
+    assert relevance_verdict(0.9) == "strong match"
+    assert relevance_verdict(0.45) == "match" and relevance_verdict(0.05) == "no match"
     assert 0 < relevance_calibrated(score) < 1
     assert relevance_calibrated(score, 0.5, 0.03) != relevance_calibrated(score, 0.1, 0.01)
     r = relevance_request("A passage.", "a  query")
@@ -175,7 +179,15 @@ def test_a_few_training_steps_change_the_judge_version_and_llama_cpp_applies_the
     assert max(abs(a - b) for a, b in zip(llama, before)) > 0.5  # the adapter did something
     hits = trained.search("how long does a cat sleep", k=2)
     assert hits and all(h.verdict for h in hits)
-    assert "torch" not in sys.modules or "glossdb.train.lora" in sys.modules  # loaded by train()
+    # a search with the trained judge, in a process of its own: torch is never imported
+    script = ("import sys; from glossdb import Index; from glossdb.backends.fake import FakeModel; "
+              f"ix = Index({str(ix.path)!r}, models={{'writer': FakeModel()}}, "
+              f"judge_method='relevance', judge_adapter={str(out)!r}); "
+              "hits = ix.search('how long does a cat sleep', k=2); "
+              "print(len(hits), 'torch' in sys.modules, ix.judge().model.adapter)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["2", "False", digest[:12]], done.stderr
     trained.close()
     ix.close()
 

@@ -392,7 +392,7 @@ def use(version, index_path, writer) -> None:
 @click.option("--queries", "recent", default=20, show_default=True,
               help="How many logged queries --check re-ranks.")
 @click.option("--judge", default=None, metavar="ADAPTER",
-              help="With --check: compare the judge in force with this trained one instead.")
+              help="Check the judge in force against this trained one (implies --check).")
 @model_options
 @json_option
 def diff(old, new, index_path, limit, check, min_overlap, recent, judge, model, gloss_model,

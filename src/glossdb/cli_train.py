@@ -94,10 +94,16 @@ def train(index_path, qrels, queries, use_feedback, corpus, epochs, adopt, as_js
     with open_index(index_path) as ix:
         labels = chunk_labels(ix.store, read_beir(qrels, queries)) if qrels else None
 
-        def progress(step, steps, loss):
-            if sys.stderr.isatty() or step == steps or step % 50 == 0:
-                click.echo(f"\rtraining: step {step}/{steps}, loss {loss:.3f}", err=True,
-                           nl=step == steps)
+        tty = sys.stderr.isatty()
+
+        def progress(step, steps, loss):  # a line every 50 steps when stderr is no terminal
+            if tty or step == steps or step % 50 == 0:
+                lead = "\r" if tty else ""
+                click.echo(f"{lead}training: step {step}/{steps}, loss {loss:.3f}", err=True,
+                           nl=not tty or step == steps)
+
+        click.echo("glossdb: building training pairs, then training (minutes on a CPU)…",
+                   err=True)
 
         result = ix.train(labels, use_feedback=use_feedback, corpus=corpus,
                           spec=TrainSpec(epochs=epochs), adopt=adopt, progress=progress)

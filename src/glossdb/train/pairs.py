@@ -8,7 +8,7 @@ Each source is measured on its own (bench/judge_train.py) and they combine:
   (inverse cloze), as the query for that chunk.
 
 Negatives are the prefilter's own top candidates that are not marked relevant: the hard
-cases the judge meets at search time. The text of every pair is ``Judge.candidate_text``,
+cases the judge meets at search time. The text of every pair is ``JudgeSpec.candidate_text``,
 what the judge reads in a search (the gloss, or the text's lead before it has one).
 """
 
@@ -31,12 +31,12 @@ class Pair:
 
 
 def _reader(index):
-    """(chunk ids -> chunks, chunk -> what the judge reads) for ``index``."""
-    judge, rep = index.judge(), index.representation()
+    """A function from chunks to what the judge reads for each (no model is loaded)."""
+    spec, rep = index.judge_spec(), index.representation()
 
     def read(chunks: list[Chunk]) -> dict[int, str]:
         glosses = index.store.glosses(rep.id, [c.id for c in chunks])
-        return {c.id: judge.candidate_text(c, glosses.get(c.id)) for c in chunks}
+        return {c.id: spec.candidate_text(c, glosses.get(c.id)) for c in chunks}
     return read
 
 
@@ -46,9 +46,9 @@ def labeled_pairs(index, labels: Mapping[str, Mapping[int, int]], negatives: int
     ``negatives`` of the prefilter's top ``depth`` candidates that are not (the highest
     ranked first, then at random among the rest), per query. A chunk marked with grade 0
     is a negative too; grade -1 keeps a chunk out of both."""
-    rng, read, pairs = random.Random(seed), _reader(index), []
+    rng, read, pairs, prefilter = random.Random(seed), _reader(index), [], index.prefilter
     for query, marked in labels.items():
-        found = [c.chunk_id for c in index.prefilter.candidates(query, depth)]
+        found = [c.chunk_id for c in prefilter.candidates(query, depth)]
         unmarked = [cid for cid in found if cid not in marked]
         hard = unmarked[: (negatives + 1) // 2]
         rest = unmarked[len(hard):]
