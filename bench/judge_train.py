@@ -238,10 +238,12 @@ def cmd_report(args) -> None:
             latest[(r["set"], r["system"], r["depth"], r["fusion_weight"])] = r
     rows = []
     defaults = dict(d.split("=", 1) for d in args.default)
-    for h in json.loads((RESULTS / "hybrid.json").read_text()):
+    hybrid = json.loads((RESULTS / "hybrid.json").read_text())
+    prefilter = {x["set"]: x["ndcg@10"] for x in hybrid
+                 if x["system"].startswith("glossdb prefilter")}
+    for h in hybrid:
         if h["system"].startswith("glossdb "):
-            pre = next(x["ndcg@10"] for x in json.loads((RESULTS / "hybrid.json").read_text())
-                       if x["set"] == h["set"] and x["system"].startswith("glossdb prefilter"))
+            pre = prefilter[h["set"]]
             name = h["system"] + " (bench.hybrid)"
             rows.append({"set": h["set"], "system": name,
                          "default": defaults.get(h["set"]) == name, "judge_version": "shipped" if h["llm"] else "-",

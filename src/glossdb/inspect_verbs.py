@@ -13,7 +13,7 @@ from .describe import gloss_rate, passage_text
 from .errors import UnknownRepresentation
 from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
 from .store import Representation
-from .store.feedback import feedback_rows
+from .store.feedback import count_feedback, feedback_rows
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class InspectVerbs:
             vectors=[{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
                      for e, n in self.vector_store.embedders()],
             servers=self._server_stats(), judge_adapter=self._adapter_status(),
-            feedback=len(feedback_rows(self.store)),
+            feedback=count_feedback(self.store),
         )
 
     def _adapter_status(self) -> str:
