@@ -222,3 +222,20 @@ def test_glossdb_train_end_to_end_adopts_only_with_a_check(tmp_path, corpus):
     assert result.adopted == ("judge_adapter" in written)
     assert ("adopted" in result.reason) or ("loses" in result.reason)
     ix.close()
+
+
+def test_beir_files_are_read_with_or_without_a_header_and_bad_lines_say_where(tmp_path):
+    from glossdb.errors import ConfigError
+    from glossdb.training import read_beir
+
+    (tmp_path / "q.jsonl").write_text('{"_id": "q1", "text": "cat sleep"}\n\n')
+    (tmp_path / "h.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tcats\t2\nq9\tx\t1\n")
+    (tmp_path / "n.tsv").write_text("q1\tcats\t2\n")
+    for name in ("h.tsv", "n.tsv"):
+        assert read_beir(tmp_path / name, tmp_path / "q.jsonl") == {"cat sleep": {"cats": 2}}
+    (tmp_path / "bad.tsv").write_text("q1\tcats\t2\nq1\tdogs\n")
+    with pytest.raises(ConfigError, match="bad.tsv:2 is not a qrels line"):
+        read_beir(tmp_path / "bad.tsv", tmp_path / "q.jsonl")
+    (tmp_path / "bad.jsonl").write_text("nope\n")
+    with pytest.raises(ConfigError, match="bad.jsonl:1 is not a BEIR query"):
+        read_beir(tmp_path / "n.tsv", tmp_path / "bad.jsonl")

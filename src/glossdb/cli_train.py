@@ -3,16 +3,13 @@ them, from labels and from the corpus (thin adapters over glossdb.training)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import click
 
 from .cli_base import echo_json, index_option, json_option, open_index
-from .errors import ConfigError
 from .index import validate_query
-from .training import chunk_labels
+from .training import chunk_labels, read_beir
 
 
 @click.command()
@@ -39,27 +36,6 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
                f"to {query!r}")
 
 
-def read_beir(qrels: str, queries: str) -> dict[str, dict[str, int]]:
-    """{query text: {document id: grade}} from a BEIR qrels TSV and queries JSONL."""
-    texts = {}
-    for line in Path(queries).read_text().splitlines():
-        if line.strip():
-            row = json.loads(line)
-            texts[str(row["_id"])] = row["text"]
-    out: dict[str, dict[str, int]] = {}
-    for n, line in enumerate(Path(qrels).read_text().splitlines()):
-        cells = line.split("\t")
-        if len(cells) < 3 or (n == 0 and not cells[-1].strip().lstrip("-").isdigit()):
-            continue  # the header
-        qid, doc, grade = cells[0], cells[-2], int(cells[-1])
-        if qid in texts:
-            out.setdefault(texts[qid], {})[doc] = grade
-    if not out:
-        raise ConfigError(f"no labeled query of {queries} is in {qrels}: are they one "
-                          "collection's files (query-id, corpus-id, score)?")
-    return out
-
-
 @click.command()
 @index_option
 @click.option("--qrels", type=click.Path(exists=True, dir_okay=False),
@@ -69,8 +45,8 @@ def read_beir(qrels: str, queries: str) -> dict[str, dict[str, int]]:
 @click.option("--feedback/--no-feedback", "use_feedback", default=True, show_default=True,
               help="Learn from the index's feedback marks.")
 @click.option("--corpus", type=int, default=0,
-              help="Also N self-supervised pairs from the corpus (a title or a held-out "
-                   "sentence as the query); the default source when there are no labels.")
+              help="Also self-supervised queries from N chunks (a held-out sentence, or a "
+                   "title, as the query); the default source (2,000) when there are no labels.")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--adopt/--no-adopt", default=True, show_default=True,
               help="Adopt the new judge when it does not lose on held-out queries.")

@@ -13,6 +13,7 @@ judgments are cached per version and ``glossdb diff``/``stats`` tell versions ap
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,35 @@ def ndcg(ranked: list[int], grades: Mapping[int, int], k: int = 10) -> float:
     ideal = sorted((g for g in grades.values() if g > 0), reverse=True)[:k]
     best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / best if best else 0.0
+
+
+def read_beir(qrels: str | Path, queries: str | Path) -> dict[str, dict[str, int]]:
+    """{query text: {document id: grade}} from a BEIR qrels TSV (query-id, corpus-id, score,
+    with or without its header) and queries JSONL ({_id, text})."""
+    texts = {}
+    for n, line in enumerate(Path(queries).read_text().splitlines(), start=1):
+        try:
+            row = json.loads(line) if line.strip() else None
+            if row is not None:
+                texts[str(row["_id"])] = row["text"]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{queries}:{n} is not a BEIR query ({{\"_id\": …, \"text\": …}})") from None
+    out: dict[str, dict[str, int]] = {}
+    with open(qrels, newline="") as fh:
+        for n, cells in enumerate(csv.reader(fh, delimiter="\t"), start=1):
+            if n == 1 and cells and not cells[-1].strip().lstrip("-").isdigit():
+                continue  # the header
+            try:
+                qid, doc, grade = cells[0], cells[-2], int(cells[-1])
+            except (IndexError, ValueError):
+                raise ConfigError(f"{qrels}:{n} is not a qrels line (query-id, corpus-id, "
+                                  "score, tab-separated)") from None
+            if qid in texts:
+                out.setdefault(texts[qid], {})[doc] = grade
+    if not out:
+        raise ConfigError(f"no labeled query of {queries} is in {qrels}: are they one "
+                          "collection's files (query-id, corpus-id, score)?")
+    return out
 
 
 def document_keys(uri: str) -> set[str]:
