@@ -75,10 +75,12 @@ def load_pairs(name: str) -> list[Pair]:
 
 def cmd_pairs(args) -> None:
     c = Collection("scifact", "train")
+    c.ix.config = replace(c.ix.config, judge_lead_chars=args.lead)
+    suffix = f"-lead{args.lead}" if args.lead != 240 else ""
     train_q, dev_q = split_train(list(c.queries))
     t = time.perf_counter()
     pairs = labeled_pairs(c.ix, query_labels(c, train_q), args.negatives, args.depth)
-    path = save_pairs("scifact-labels", pairs)
+    path = save_pairs(f"scifact-labels{suffix}", pairs)
     print(f"{len(pairs)} pairs ({sum(p.label for p in pairs)} positive) of {len(train_q)} "
           f"queries in {time.perf_counter() - t:.0f} s -> {path}; dev: {len(dev_q)} queries")
     if args.feedback:
@@ -201,7 +203,7 @@ def cmd_eval(args) -> None:
     rows = []
     for depth in [int(d) for d in str(args.depth).split(",")]:
         for weight in [float(w) for w in args.weights.split(",")]:
-            cfg = {"fusion_weight": weight}
+            cfg = {"fusion_weight": weight, "judge_lead_chars": args.lead}
             if args.adapter:
                 cfg.update(judge_method="relevance",
                            judge_adapter=str(Path(args.adapter).resolve()))
@@ -213,7 +215,7 @@ def cmd_eval(args) -> None:
                     else "query-likelihood judge (shipped)"),
                 "default": False, "judge_version": c.ix.judge().version().name,
                 **adapter_info(args.adapter), "queries": len(qids), "depth": depth,
-                "fusion_weight": weight, "ndcg@10": m["ndcg@10"], "prefilter_ndcg@10": base,
+                "fusion_weight": weight, "judge_lead_chars": args.lead, "ndcg@10": m["ndcg@10"], "prefilter_ndcg@10": base,
                 "judge_gain": round(m["ndcg@10"] - base, 4),
                 "s_per_query": round(statistics.fmean(secs), 3),
                 "p50_s": round(statistics.median(secs), 3), **calibration(pairs)})
@@ -303,6 +305,7 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=30)
     p.add_argument("--corpus", type=int, default=0, help="also corpus pairs of this many chunks")
     p.add_argument("--feedback", action="store_true", help="also simulated feedback pairs")
+    p.add_argument("--lead", type=int, default=240, help="judge_lead_chars of the pairs")
     t = sub.add_parser("train")
     t.add_argument("--source", default="scifact-labels")
     t.add_argument("--out", default="")
@@ -320,6 +323,7 @@ def main() -> None:
     e.add_argument("--features", default="", help="save per-pair features under this name")
     e.add_argument("--queries", type=int, default=0)
     e.add_argument("--weights", default="2.0")
+    e.add_argument("--lead", type=int, default=240, help="judge_lead_chars")
     k = sub.add_parser("calibrate")
     k.add_argument("--dev", default="scifact-dev-labels")
     k.add_argument("--test", default="scifact-test-labels")

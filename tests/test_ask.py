@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from glossdb import Index, answer
+from glossdb.results import Hit
 from glossdb.cli import cli
 
 
@@ -43,15 +44,53 @@ def test_ask_cli_json(tmp_path, corpus):
                                    "fake", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert set(data) == {"question", "answer", "citations", "found", "hits"}
+    assert set(data) == {"question", "answer", "citations", "found", "hits", "support",
+                         "unsupported"}
     assert set(data["citations"]) <= {h["chunk_id"] for h in data["hits"]}
 
 
-def test_an_answer_without_citations_names_the_chunks_it_was_given(index, corpus, fake):
+def test_an_answer_without_citations_is_cited_to_the_chunk_that_says_it(index, corpus, fake):
     index.add([corpus])
-    matches = [h.chunk_id for h in index.search("yeast dough rise", k=3)
+    matches = [h for h in index.search("yeast dough rise", k=3)
                if h.verdict in ("match", "strong match")]
+    bread = next(h for h in matches if "Yeast" in h.text)
     fake.enqueue("Yeast makes dough rise.")
     result = index.ask("yeast dough rise", k=3)
-    assert result.citations == matches
-    assert result.answer == "Yeast makes dough rise. [" + ", ".join(map(str, matches)) + "]"
+    assert result.citations == [bread.chunk_id]
+    assert result.answer == f"Yeast makes dough rise [{bread.chunk_id}]."
+
+
+def _hit(chunk_id: int, text: str) -> Hit:
+    return Hit(rank=1, chunk_id=chunk_id, score=1.0, verdict="match", uri=f"doc#{chunk_id}",
+               title=None, heading=None, text=text, gloss=None)
+
+
+BACKUPS = [_hit(234, "Priya Raman owns the backup runbook. She reviews it every quarter."),
+           _hit(232, "Production backups are kept for 35 days. They are encrypted with AES-256 "
+                     "before they leave the host.")]
+
+
+def test_a_sentence_is_cited_to_the_chunk_that_holds_it_not_the_one_the_model_named():
+    text, support, dropped = answer.attribute(
+        "Production backups are kept for 35 days and encrypted with AES-256 [234].", BACKUPS)
+    assert text == "Production backups are kept for 35 days and encrypted with AES-256 [232]."
+    [s] = support
+    assert s.chunk_id == 232 and s.quote == "Production backups are kept for 35 days."
+    assert not dropped
+
+
+def test_every_cited_chunk_contains_its_supporting_sentence_and_inventions_are_left_out():
+    raw = ("Backups are kept for 35 days [232]. Priya Raman owns the runbook [232]. "
+           "They are stored on the Moon in Kubernetes pods [234].")
+    text, support, dropped = answer.attribute(raw, BACKUPS)
+    by_id = {h.chunk_id: h.text for h in BACKUPS}
+    assert [s.chunk_id for s in support] == [232, 234]
+    assert all(s.quote in by_id[s.chunk_id] for s in support)
+    assert dropped == ["They are stored on the Moon in Kubernetes pods."]
+    assert text == "Backups are kept for 35 days [232]. Priya Raman owns the runbook [234]."
+
+
+def test_the_models_own_citation_wins_a_tie():
+    hits = [_hit(1, "Cats purr when content."), _hit(2, "Cats purr when content, too.")]
+    _, [s], _ = answer.attribute("Cats purr when content [2].", hits)
+    assert s.chunk_id == 2

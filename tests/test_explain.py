@@ -1,5 +1,10 @@
 """Citing explanations (glossdb.explain): quotes occur, reasons agree with the verdict."""
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from glossdb import explain
 from glossdb.backends.fake import FakeModel
 
@@ -63,3 +68,44 @@ def test_a_weak_match_gets_no_generated_sentence():
     fake = FakeModel()
     [text] = explain.explain(fake, "wal commit", [(PASSAGE, "weak match", None)])
     assert text.startswith("Weak match: ") and not fake.history
+
+
+# Words that stress the checks: plurals, hyphens, apostrophes, case, numbers.
+VOCAB = ("bone bones fracture fractures Fracture-risk vitamin D-vitamin women's women T-cell "
+         "cells cause all-cause mortality 1,500 1.5 heart cardiovascular events statins the of "
+         "and a in is not calcium Calcium density hip").split()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(VOCAB), min_size=1, max_size=12), min_size=1,
+                max_size=6),
+       st.lists(st.sampled_from(VOCAB), min_size=1, max_size=6),
+       st.sampled_from(["strong match", "match", "weak match", "no match"]))
+def test_an_explanation_never_calls_a_present_word_absent(sents, query_words, verdict):
+    passage = " ".join(" ".join(s).capitalize() + "." for s in sents)
+    query = " ".join(query_words)
+    ev = explain.evidence(query, passage, verdict)
+    for word in ev.missing:
+        assert not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", passage, re.I), word
+    assert ev.quote.removesuffix(" …") in passage
+    text = explain.constructed(ev)
+    if "does not mention" in text:
+        listed = re.findall(r'"([^"]+)"', text.split("does not mention", 1)[1].split(".")[0])
+        assert set(listed) <= set(ev.missing)
+
+
+def test_the_whole_chunk_is_read_for_missing_words(index, tmp_path):
+    doc = tmp_path / "long.txt"
+    filler = "Vitamin D was measured in older adults across several clinics. " * 24
+    doc.write_text(filler + "Low levels predicted bone fractures.")
+    assert len(doc.read_text()) > 1500
+    index.add([doc])
+    why = index.why("vitamin D and bone fractures", index.store.chunk_ids()[0]).explanation
+    assert "fractures" not in why.split("does not mention", 1)[-1] or "does not mention" not in why
+    assert '"bone fractures' in why or "Low levels predicted bone fractures." in why
+
+
+def test_among_sentences_sharing_as_many_words_the_most_similar_is_quoted():
+    passage = "Vitamin D levels were low. Vitamin D lowered the fracture rate in trials."
+    pick = explain.best_sentence("vitamin D", passage, lambda q, ss: [0.1, 0.9])
+    assert pick == "Vitamin D lowered the fracture rate in trials."

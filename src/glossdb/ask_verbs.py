@@ -16,8 +16,10 @@ class AskVerbs:
 
     def ask(self: "Index", question: str, k: int = 4, explain: bool = False,
             progress: "ProgressFactory | None" = None) -> answer_mod.Answer:
-        """Answer ``question`` from the matching chunks only, citing them by chunk id; says
-        it is not found when no hit is judged a match (and then calls no answering model)."""
+        """Answer ``question`` from the matching chunks only, each sentence cited to the chunk
+        whose sentence supports it (:func:`glossdb.answer.attribute`); says it is not found
+        when no hit is judged a match (and then calls no answering model) or when nothing
+        the model wrote is supported by the chunks."""
         hits = self.search(question, k=k, explain=explain, progress=progress)
         matches = [h for h in hits if h.verdict in MATCH_VERDICTS]
         if not matches:
@@ -27,10 +29,11 @@ class AskVerbs:
         [raw] = model.generate([answer_mod.request(question, matches, chat=model.is_chat)])
         if tick:
             tick(1)
-        text, citations = answer_mod.cited(raw, {h.chunk_id for h in matches})
-        if not text or answer_mod.says_not_found(text):
+        if answer_mod.says_not_found(raw):
             return answer_mod.Answer(question, answer_mod.NOT_FOUND, [], False, hits)
-        if not citations:  # it saw these chunks only: say so rather than cite nothing
-            citations = [h.chunk_id for h in matches]
-            text += " [" + ", ".join(map(str, citations)) + "]"
-        return answer_mod.Answer(question, text, citations, True, hits)
+        text, support, dropped = answer_mod.attribute(raw, matches)
+        if not support:  # nothing it said is in the chunks it was given
+            return answer_mod.Answer(question, answer_mod.NOT_FOUND, [], False, hits,
+                                     unsupported=dropped)
+        citations = list(dict.fromkeys(s.chunk_id for s in support))
+        return answer_mod.Answer(question, text, citations, True, hits, support, dropped)

@@ -66,9 +66,11 @@ def ask(question, index_path, k, answer_model, answer_base_url, model, gloss_mod
         echo_json(result.to_dict())
         return
     click.echo(result.answer)
+    quotes = {s.chunk_id: s.quote for s in result.support}
     for h in result.hits:
         if h.chunk_id in result.citations:
             click.echo(f"[{h.chunk_id}] {h.title or h.uri} ({h.verdict}) {h.uri}")
+            click.echo(f'      "{quotes[h.chunk_id]}"')
 
 
 def register(group: click.Group) -> None:

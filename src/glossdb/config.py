@@ -31,6 +31,7 @@ class Config:
     judge_reads: str = "gloss"
     judge_adapter: str = ""  # a trained judge version's LoRA adapter (glossdb train); "": none
     judge_tokens: str = "content"  # query tokens the judge scores: content (words) | all
+    judge_lead_chars: int = 240  # how much of an unglossed chunk's text the judge reads
     candidates: int = 10  # judged per search at first; adapts from usage unless set (cutoff.py)
     fusion_weight: float = 2.0  # BM25's weight beside the judge; tuned on train (bench/README.md)
     chunk_tokens: int = 400
@@ -107,6 +108,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "candidates": (1, 1000), "fusion_weight": (0, 100), "chunk_tokens": (16, 8192),
     "gloss_tokens": (4, 1024), "n_ctx": (256, 1 << 20), "threads": (0, 1024),
     "kv_cache_mb": (0, 1 << 20), "judge_shortlist": (0, 1 << 20),
+    "judge_lead_chars": (40, 20000),
 }
 
 

@@ -59,16 +59,18 @@ def _overlap(query: str, sentence: str) -> int:
 
 
 def best_sentence(query: str, passage: str, similar: Similarity | None = None) -> str:
-    """The passage sentence sharing most query words; without shared words, the one most
-    similar by ``similar`` (the internal embedder) when given, else the first. Fragments of
-    under four words (a heading) are quoted only when nothing else is there."""
+    """The passage sentence sharing most query words; among sentences that share as many
+    (or none), the one most similar by ``similar`` (the internal embedder) when given, else
+    the first. Fragments of under four words (a heading) are quoted only when nothing else
+    is there."""
     options = ([s for s in sentences(passage) if len(s.split()) >= 4]
                or sentences(passage) or [passage])
     counts = [_overlap(query, s) for s in options]
-    if max(counts) == 0 and similar is not None and len(options) > 1:
-        scores = list(similar(query, options))
-        return options[max(range(len(options)), key=scores.__getitem__)]
-    return options[max(range(len(options)), key=counts.__getitem__)]
+    tied = [s for s, n in zip(options, counts) if n == max(counts)]
+    if similar is not None and len(tied) > 1:
+        scores = list(similar(query, tied))
+        return tied[max(range(len(tied)), key=scores.__getitem__)]
+    return tied[0]
 
 
 def evidence(query: str, passage: str, verdict: str, similar: Similarity | None = None,

@@ -224,6 +224,7 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
     def judge_spec(self) -> JudgeSpec:
         """How the configured judge reads and scores (no model loaded)."""
         return JudgeSpec(self.config.judge_method, self.config.judge_reads,
+                         lead_chars=self.config.judge_lead_chars,
                          ql_tokens=self.config.judge_tokens)
 
     def judge(self) -> Judge:

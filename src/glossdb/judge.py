@@ -394,7 +394,7 @@ class Judge:
         """Citing explanations (:mod:`glossdb.explain`) of (chunk, gloss, score, verdict),
         generated in one batch and stored with the judgment."""
         reasons = explain.explain(self.explainer(), query, [
-            (passage_text(chunk, 1500, with_heading=False), v,
+            (passage_text(chunk, None, with_heading=False), v,  # the whole chunk
              ". ".join(dict.fromkeys(h for h in (chunk.title, chunk.heading) if h)))
             for chunk, _, _, v in items], similar)
         self.store.put_judgments(query, rep.id, self.version().id, [
