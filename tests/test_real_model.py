@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glossdb.store import querylog
 from glossdb import Index, faithfulness
 from glossdb.backends.base import GenerateRequest
 from glossdb.backends.kvstates import KVStates
@@ -266,7 +267,7 @@ def test_a_postgresql_index_adds_glosses_searches_and_diffs(pg_url, tmp_path):
         first = ix.representation().name
         hits = ix.search("How does SQLite stay durable after a power loss?", k=2)
         assert hits[0].uri.endswith("sqlite-wal.md") and hits[0].gloss
-        assert ix.store.searches_logged() == 1
+        assert querylog.searches_logged(ix.store) == 1
     with Index(pg_url, gloss_model="gemma3-270m") as other:
         other.add([docs])
         result, second = other.diff(), other.representation().name

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from glossdb.store import querylog
 from glossdb import Index
 from glossdb.errors import IndexCorrupt, NoSuchIndex, UnknownChunk, translate
 from glossdb.store import SQLiteStore, open_store
@@ -82,7 +83,7 @@ def test_queries_are_bounded_and_cleaned(index, corpus, query, message):
 def test_control_characters_are_folded_out_of_a_query(index, corpus):
     index.add([corpus])
     assert index.search("cats\x00 purr\x07", k=1)
-    assert index.store.recent_queries(1) == ["cats purr"]
+    assert querylog.recent_queries(index.store, 1) == ["cats purr"]
 
 
 def _gloss_workers(location: str, environment: dict, n: int) -> list[subprocess.Popen]:

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from glossdb.store import querylog
 from glossdb import Index
 from glossdb.cutoff import ADAPT_EVERY, EXPLORE_EVERY, estimate, recall_at
 from glossdb.embeddings.hashing import HashingEmbedder
@@ -123,7 +124,7 @@ def test_cutoff_estimate_is_the_smallest_depth_keeping_the_target():
 
 def log_searches(ix: Index, n: int, match_ranks: list[int], depth: int) -> None:
     for i in range(n):
-        ix.store.log_query(f"q{i}", 10, depth, depth, 0, 0.1, [], match_ranks=match_ranks,
+        querylog.log_query(ix.store, f"q{i}", 10, depth, depth, 0, 0.1, [], match_ranks=match_ranks,
                            explore=(i + 1) % EXPLORE_EVERY == 0)
 
 

@@ -1,7 +1,8 @@
 """The ``glossdb`` command: thin adapters that parse, call :class:`Index`, and format.
 
 Errors are translated to one line and an exit code in exactly one place:
-:meth:`glossdb.cli_base.GlossdbGroup.invoke`. ``ask``, ``mcp``: :mod:`glossdb.cli_rag`; ``train``.
+:meth:`glossdb.cli_base.GlossdbGroup.invoke`. ``search``, ``why``: :mod:`glossdb.cli_search`;
+``ask``, ``mcp``: :mod:`glossdb.cli_rag`; ``train``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import click
 
-from . import cli_models, cli_rag, cli_train
+from . import cli_models, cli_rag, cli_search, cli_train
 from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
-from .cli_format import describe_cutoff, format_diff, format_hit, format_stats, format_trace
+from .cli_format import describe_cutoff, format_diff, format_stats
 from .config import config_path, load_config, save_setting, settings_file
 from .errors import InvalidQuery, RegressionFound
-from .index import Index, validate_query
+from .index import Index
 from .store import is_url
 
 
@@ -159,85 +160,6 @@ def remove(paths, index_path, as_json) -> None:
         echo_json({"removed": n})
         return
     click.echo(f"Removed {n} document{'s' if n != 1 else ''}.")
-
-
-@cli.command()
-@click.argument("query")
-@index_option
-@click.option("-k", default=10, show_default=True, help="Hits to return.")
-@click.option("--explain", is_flag=True, help="Add a one- or two-sentence reason per hit.")
-@click.option("--candidates", type=click.IntRange(min=1), default=None,
-              help="Prefilter candidates to judge (default: the adaptive cut-off).")
-@click.option("--min-verdict", type=click.Choice(["weak match", "match", "strong match"]),
-              default=None, help="Only hits judged at least this (possibly fewer than k).")
-@click.option("--text", "show_text", is_flag=True, help="Print the start of each chunk's text.")
-@click.option("--sql", "show_sql", is_flag=True, help="Print the prefilter SQL and stop.")
-@model_options
-@json_option
-def search(query, index_path, k, explain, candidates, min_verdict, show_text, show_sql, model,
-           gloss_model, backend, base_url, as_json) -> None:
-    """Search: prefilter candidates, judge each with the LLM, rank by the judgment.
-
-    The verdict comes from the score that ranks. On 400 SciFact train queries "match or
-    better" had precision 0.70 and recall 0.69 over the candidates, "strong match" precision
-    0.80, "weak match or better" recall 0.90 (python -m bench.calibration).
-
-    \b
-    Examples:
-      glossdb search "how are glosses versioned?" -k 5 --explain
-      glossdb search "wal durability" --json | jq '.[0].gloss'
-      glossdb search "wal durability" --sql      # what the prefilter runs
-      glossdb search "wal durability" --min-verdict match   # only matches, maybe fewer
-    """
-    query = validate_query(query)
-    settings = model_settings(model, gloss_model, backend, base_url)
-    with open_index(index_path, **settings) as ix:
-        if show_sql:
-            click.echo(ix.prefilter.sql(query, candidates or ix.cutoff().depth))
-            return
-        with progress_bars() as bars:
-            hits = ix.search(query, k=k, explain=explain, candidates=candidates, progress=bars,
-                             min_verdict=min_verdict)
-    if as_json:
-        echo_json([h.to_dict() for h in hits])
-    elif not hits and min_verdict:
-        click.echo(f"No hit was judged {min_verdict} or better.")
-    elif not hits:
-        click.echo("No candidates: no chunk shares a word with the query.")
-    else:
-        click.echo("\n\n".join(format_hit(h, show_text, explain) for h in hits))
-        if explain:
-            click.echo("\n" + format_trace(ix.last_trace))
-
-
-@cli.command()
-@click.argument("query")
-@click.argument("chunk_id", type=int)
-@index_option
-@model_options
-@json_option
-def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_json) -> None:
-    """Explain why chunk CHUNK_ID does or does not match QUERY, and where search ranks it.
-
-    \b
-    Examples:
-      glossdb why "how are glosses versioned?" 42
-    """
-    query = validate_query(query)
-    with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        with progress_bars() as bars:
-            result = ix.why(query, chunk_id, progress=bars)
-    if as_json:
-        echo_json(result.to_dict())
-        return
-    if result.rank is None:
-        place = f"not among the {result.candidates} prefilter candidates, so search never shows it"
-    else:
-        place = (f"prefilter rank {result.prefilter_rank}, search rank {result.rank} "
-                 f"of {result.candidates} candidates")
-    click.echo(f"chunk {chunk_id}: score={result.score:.3f} ({result.verdict}; judge "
-               f"{result.judge_score:.3f}, lift {result.lift:+.2f}); {place}\n"
-               f"gloss: {result.gloss or '(none yet)'}\nwhy:   {result.explanation}")
 
 
 @cli.command()
@@ -492,7 +414,7 @@ def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key
                    gloss_in_background=gloss_in_background)
 
 
-for _commands in (cli_rag, cli_train, cli_models):
+for _commands in (cli_search, cli_rag, cli_train, cli_models):
     _commands.register(cli)
 
 

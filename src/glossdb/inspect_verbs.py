@@ -12,7 +12,7 @@ from .config import save_setting
 from .describe import gloss_rate, passage_text
 from .errors import UnknownRepresentation
 from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
-from .store import Representation
+from .store import Representation, querylog
 from .store.feedback import count_feedback, feedback_rows
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
@@ -78,7 +78,7 @@ class InspectVerbs:
         """The given queries, validated, or the latest ``recent`` distinct logged ones."""
         if queries:
             return [validate_query(q) for q in queries]
-        return self.store.recent_queries(recent)
+        return querylog.recent_queries(self.store, recent)
 
     def documents(self) -> list[dict[str, Any]]:
         """Every document: uri, title, chunks, and chunks glossed by any version."""
@@ -117,7 +117,7 @@ class InspectVerbs:
             self.representation()  # a pin to a missing version fails here, with the fix
         return IndexStats(
             path=self.store.location, **counts, representations=reps, pinned_representation=pinned,
-            judges=self.store.judges_used(), searches=self.store.query_log_summary(),
+            judges=self.store.judges_used(), searches=querylog.query_log_summary(self.store),
             backend=self.config.backend, model=self.config.model,
             gloss_model=self.config.writer_model(), judge_method=method,
             judge_reads=self.config.judge_reads, judge_tokens=self.config.judge_tokens,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .judge import Judge
     from .prefilter import Candidate, Prefilter
     from .store import Chunk, Judgment, Representation, Store
+    from .where import Where
 
 
 @dataclass
@@ -72,16 +73,20 @@ class Pipeline:
 
     def rank(self, query: str, depth: int, also: Iterable["Chunk"] = (),
              progress: Callable[[str, int], Callable[[int], None]] | None = None,
-             candidates: list["Candidate"] | None = None) -> Ranked:
+             candidates: list["Candidate"] | None = None, where: "Where | None" = None
+             ) -> Ranked:
         """Run the stages for ``query`` over the best ``depth`` candidates (or the given
-        ``candidates``). ``also``: chunks judged besides them (``why`` asks about one that
-        may not be a candidate); they are not ranked."""
+        ``candidates``), among the chunks of documents matching ``where`` (a metadata
+        filter) when given. ``also``: chunks judged besides them (``why`` asks about one
+        that may not be a candidate); they are not ranked."""
         trace: list[StageTrace] = []
         started = time.perf_counter()
-        found = candidates if candidates is not None else self.prefilter.candidates(query, depth)
+        found = (candidates if candidates is not None
+                 else self.prefilter.candidates(query, depth, where))
         chunks = self.store.get_chunks(c.chunk_id for c in found)
         trace.append(StageTrace("candidates", time.perf_counter() - started,
-                                {"depth": depth, "found": len(found)}))
+                                {"depth": depth, "found": len(found),
+                                 **({"where": where} if where else {})}))
         pool = [chunks[c.chunk_id] for c in found]
         for extra in also:
             if extra.id not in chunks:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from .errors import InvalidQuery
 from .store import Store
+from .store.filters import chunk_ids_sql, inline
+from .where import Where
 
 RRF_K = 10  # reciprocal rank fusion constant (bench/README.md: tuned on SciFact train)
 POOL = 100  # each list contributes its top POOL (at least the candidates judged)
@@ -94,42 +96,46 @@ class Prefilter:
     def hybrid(self) -> bool:
         return self.embedder is not None and self.version is not None
 
-    def candidates(self, query: str, limit: int) -> list[Candidate]:
+    def candidates(self, query: str, limit: int, where: Where | None = None
+                   ) -> list[Candidate]:
         """The best ``limit`` chunks. Lexical only when the index has no vectors: then, when
         fewer than ``limit`` share a word with the query, the rest of the budget goes to
-        other chunks (oldest first), so a small index is judged in full."""
+        other chunks (oldest first), so a small index is judged in full. ``where`` (a
+        metadata filter, :mod:`glossdb.where`) narrows both lists in the database, before
+        either is cut, so it never empties the top ``limit`` while that many chunks match."""
         if not self.hybrid:
-            return self._lexical(query, limit)
+            return self._lexical(query, limit, where)
         pool = max(POOL, limit)
-        lexical = dict(self._fts(query, pool))
+        lexical = dict(self.store.fts_search(search_terms(query), pool, where))
         qvec = self.embedder.embed([query])[0]
-        nearest = dict(self.vectors.search(self.version, qvec, pool))
+        among = self.store.filtered_chunk_ids(where) if where else None
+        nearest = dict(self.vectors.search(self.version, qvec, pool, among))
         fused = rrf([list(lexical), list(nearest)])[:limit]
         return [Candidate(cid, score, rank, rs[0], rs[1], lexical.get(cid), nearest.get(cid))
                 for rank, (cid, score, rs) in enumerate(fused, start=1)]
 
-    def _fts(self, query: str, limit: int) -> list[tuple[int, float]]:
-        return self.store.fts_search(search_terms(query), limit)
-
-    def _lexical(self, query: str, limit: int) -> list[Candidate]:
-        rows = self._fts(query, limit)
+    def _lexical(self, query: str, limit: int, where: Where | None) -> list[Candidate]:
+        rows = self.store.fts_search(search_terms(query), limit, where)
         if len(rows) < limit:
             rows += [(cid, 0.0) for cid in self.store.other_chunk_ids(
-                [cid for cid, _ in rows], limit - len(rows))]
+                [cid for cid, _ in rows], limit - len(rows), where)]
         return [Candidate(cid, score, rank, rank if score else None)
                 for rank, (cid, score) in enumerate(rows, start=1)]
 
-    def sql(self, query: str, limit: int) -> str:
+    def sql(self, query: str, limit: int, where: Where | None = None) -> str:
         """What the prefilter runs, for ``--sql`` inspection: the lexical statement and, with
         vectors, the rows the nearest-neighbour search reads and the fusion rule."""
         pool = max(POOL, limit) if self.hybrid else limit
-        lexical = self.store.fts_sql(search_terms(query), pool)
+        lexical = self.store.fts_sql(search_terms(query), pool, where)
         if not self.hybrid:
             return lexical + ";"
+        among = (f" AND chunk_id IN ({inline(*chunk_ids_sql(where, self.store.dialect))})"
+                 if where else "")
         return (f"-- lexical: {self.store.fts_name}, its top {pool}\n{lexical};\n"
                 f"-- vectors ({self.version.name}): cosine of the query's vector with these"
                 f" rows (in memory), its top {pool}\n"
-                f"SELECT chunk_id, vector FROM vectors WHERE embedder_id = {self.version.id};\n"
+                f"SELECT chunk_id, vector FROM vectors WHERE embedder_id = {self.version.id}"
+                f"{among};\n"
                 f"-- fused: score = 1/({RRF_K} + lexical rank) + 1/({RRF_K} + vector rank);"
                 f" the best {limit} are judged")
 

@@ -33,6 +33,7 @@ class Hit:
     judge_score: float = 0.0
     lift: float = 0.0
     signals: dict[str, float] = field(default_factory=dict)  # each fused signal's part
+    metadata: dict[str, Any] = field(default_factory=dict)  # its document's fields
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from . import cutoff
 from . import explain as explain_mod
+from . import where as where_mod
 from .errors import InvalidQuery
 from .judge import Judge
 from .prefilter import cutoff_recall, needed_cutoff
 from .results import Hit, TuneReport, Why, validate_query
-from .store import Chunk, Representation
+from .store import Chunk, Representation, querylog
 
 if TYPE_CHECKING:
     from .index import Index, ProgressFactory
@@ -39,17 +40,22 @@ class SearchVerbs:
         return cutoff.Cutoff(self.config.candidates, "default")
 
     def _adapt_cutoff(self: "Index", current: cutoff.Cutoff) -> None:
-        samples = self.store.explored_match_ranks(cutoff.WINDOW)
+        samples = querylog.explored_match_ranks(self.store, cutoff.WINDOW)
         explored = max((d for d, _ in samples), default=2 * current.depth)
         new = cutoff.estimate([r for _, r in samples], explored, current.depth)
         self.store.set_setting("cutoff", json.dumps(new.to_dict()))
 
     def search(self: "Index", query: str, k: int = 10, explain: bool = False,
                candidates: int | None = None, progress: "ProgressFactory | None" = None,
-               min_verdict: str | None = None) -> list[Hit]:
+               min_verdict: str | None = None,
+               where: "str | Mapping[str, Any] | None" = None) -> list[Hit]:
         """The k best chunks for ``query``, best first. ``min_verdict`` ("weak match",
-        "match", "strong match") drops hits judged below it, so fewer than k may return."""
+        "match", "strong match") drops hits judged below it, so fewer than k may return.
+        ``where`` keeps the chunks of documents whose metadata matches it (Chroma's shape,
+        ``{"year": {"$gte": 2015}}``, or text, ``"year >= 2015"``: :mod:`glossdb.where`),
+        applied inside the prefilter."""
         query = validate_query(query)
+        where = where_mod.parse(where)
         if k < 1:
             raise InvalidQuery("k must be at least 1")
         floor = _verdict_floor(min_verdict)
@@ -58,11 +64,11 @@ class SearchVerbs:
         started = time.perf_counter()
         usage_before = self.model("judge").token_usage()
         current = self.cutoff()
-        number = self.store.searches_logged() + 1
+        number = querylog.searches_logged(self.store) + 1
         explore = candidates is None and current.source != "pinned" and cutoff.explores(number)
         depth = candidates or (2 * current.depth if explore else current.depth)
         pipeline = self.pipeline()
-        ranked = pipeline.rank(query, depth, progress=progress)
+        ranked = pipeline.rank(query, depth, progress=progress, where=where)
         shown = [cid for cid in ranked.order
                  if VERDICT_ORDER.index(ranked.verdicts[cid]) >= floor]
         hits = self._hits(ranked, pipeline, shown[:k], explain)
@@ -74,7 +80,7 @@ class SearchVerbs:
                          if ranked.verdicts[cid] in MATCH_VERDICTS)
         cached = sum(1 for j in ranked.judged.values() if j.cached)
         usage = self.model("judge").token_usage()
-        self.store.log_query(query, k, len(ranked.candidates), len(ranked.judged) - cached,
+        querylog.log_query(self.store, query, k, len(ranked.candidates), len(ranked.judged) - cached,
                              cached, time.perf_counter() - started, [h.chunk_id for h in hits],
                              (usage[0] - usage_before[0], usage[1] - usage_before[1]),
                              match_ranks=matches, explore=explore)
@@ -98,7 +104,8 @@ class SearchVerbs:
                 chunk.heading, chunk.text, glosses.get(cid),
                 _reusable(judged[cid], verdict) if explain else None, c.prefilter_rank,
                 judged[cid].cached, c.lexical_rank, c.vector_rank, judged[cid].score,
-                round(judge.lift(query, judged[cid].score), 4), ranked.parts[cid]))
+                round(judge.lift(query, judged[cid].score), 4), ranked.parts[cid],
+                chunk.metadata))
         return hits
 
     def _explain(self: "Index", judge: Judge, query: str, hits: list[Hit],

@@ -16,11 +16,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import IndexCorrupt, UnknownChunk
+from . import filters
 from .records import Chunk, ChunkDraft, JudgeVersion, Judgment, Representation, content_hash
 
 _CHUNK_COLUMNS = (
     "c.id, c.document_id, c.ordinal, c.text, c.start_char, c.end_char, c.heading,"
-    " c.content_hash, d.uri, d.title"
+    " c.content_hash, d.uri, d.title, d.metadata"
 )
 
 
@@ -28,7 +29,7 @@ SQLFunctions = dict[str, tuple[int, Callable[..., Any]]]  # name -> (arity, func
 
 
 def _chunk(row: Sequence[Any]) -> Chunk:
-    return Chunk(*row)
+    return Chunk(*row[:-1], metadata=json.loads(row[-1] or "{}"))
 
 
 def _now() -> str:
@@ -63,7 +64,9 @@ class Store(ABC):
     json_ids: str = ""
     claim_lock: str = ""
     fts_statement: str = ""
+    fts_filtered: str = ""  # fts_statement for the chunks of ``{ids}`` (a SELECT) only
     fts_name: str = ""  # what ranks the lexical list, in words (``--sql``)
+    dialect: str = ""  # the SQL of metadata filters: "sqlite" | "postgresql" (store.filters)
     db: Any
     location: str
     readonly: bool = False
@@ -80,16 +83,27 @@ class Store(ABC):
     def fts_query(self, terms: list[str]) -> str:
         """The value ``fts_statement`` binds for ``terms`` (any of them may match)."""
 
-    def fts_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+    def fts_search(self, terms: list[str], limit: int, where: filters.Where | None = None
+                   ) -> list[tuple[int, float]]:
         """Full-text search over chunk text and gloss for any of ``terms``; returns
-        (chunk_id, score), higher is better, best first."""
-        rows = self.db.execute(self.fts_statement, (self.fts_query(terms), limit))
+        (chunk_id, score), higher is better, best first; with ``where`` (a metadata filter,
+        :mod:`glossdb.where`) among the chunks of matching documents only."""
+        rows = self.db.execute(*self._fts(terms, limit, where))
         return [(r[0], float(r[1])) for r in rows]
 
-    def fts_sql(self, terms: list[str], limit: int) -> str:
+    def _fts(self, terms: list[str], limit: int, where) -> tuple[str, list[Any]]:
+        if not where:
+            return self.fts_statement, [self.fts_query(terms), limit]
+        ids, params = filters.chunk_ids_sql(where, self.dialect)
+        return self.fts_filtered.format(ids=ids), [self.fts_query(terms), *params, limit]
+
+    def fts_sql(self, terms: list[str], limit: int, where: filters.Where | None = None) -> str:
         """The statement :meth:`fts_search` runs, with its values inlined (for ``--sql``)."""
-        literal = "'" + self.fts_query(terms).replace("'", "''") + "'"
-        return self.fts_statement.replace("?", literal, 1).replace("?", str(int(limit)), 1)
+        return filters.inline(*self._fts(terms, limit, where))
+
+    def filtered_chunk_ids(self, where: filters.Where) -> set[int]:
+        """The chunks of the documents whose metadata matches ``where``."""
+        return {r[0] for r in self.db.execute(*filters.chunk_ids_sql(where, self.dialect))}
 
     @abstractmethod
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
@@ -242,9 +256,13 @@ class Store(ABC):
                 out[row[0]] = _chunk(row)
         return out
 
-    def other_chunk_ids(self, exclude: list[int], limit: int) -> list[int]:
+    def other_chunk_ids(self, exclude: list[int], limit: int,
+                        where: filters.Where | None = None) -> list[int]:
         skip = set(exclude)
-        rows = self.db.execute("SELECT id FROM chunks ORDER BY id LIMIT ?", (limit + len(skip),))
+        ids, params = (filters.chunk_ids_sql(where, self.dialect) if where
+                       else ("SELECT id FROM chunks", []))
+        rows = self.db.execute(f"SELECT id FROM ({ids}) AS f ORDER BY id LIMIT ?",
+                               (*params, limit + len(skip)))
         return [r[0] for r in rows if r[0] not in skip][:limit]
 
     def chunk_ids_by_hash(self) -> dict[str, list[int]]:
@@ -443,51 +461,6 @@ class Store(ABC):
             " ORDER BY j.created_at DESC LIMIT ?",
             (chunk_id, limit),
         ).fetchall()
-
-    # the query log -----------------------------------------------------------------------
-    def log_query(self, query: str, k: int, candidates: int, judged: int, cached: int,
-                  seconds: float, results: list[int], tokens: tuple[int, int] = (0, 0),
-                  match_ranks: list[int] = (), explore: bool = False) -> None:
-        """Record a search; ``tokens`` is (prompt tokens, of which served from a prefix cache),
-        ``match_ranks`` the prefilter ranks of its top matches (glossdb.cutoff), ``explore``
-        whether it read twice the depth."""
-        if self.readonly:
-            return  # a read-only index caches and logs nothing
-        self.db.execute(
-            "INSERT INTO query_log (query, k, candidates, judged, cached, seconds, results,"
-            " prompt_tokens, cached_tokens, match_ranks, explore)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (query, k, candidates, judged, cached, seconds, json.dumps(results), *tokens,
-             json.dumps(list(match_ranks)), int(explore)),
-        )
-
-    def explored_match_ranks(self, window: int) -> list[tuple[int, list[int]]]:
-        """(candidates judged, match ranks) of the exploring searches among the latest
-        ``window`` logged ones."""
-        rows = self.db.execute(
-            "SELECT candidates, match_ranks FROM (SELECT * FROM query_log ORDER BY id DESC"
-            " LIMIT ?) AS recent WHERE explore = 1", (window,)).fetchall()
-        return [(n, json.loads(r)) for n, r in rows]
-
-    def searches_logged(self) -> int:
-        """How many searches the log holds (rows are never deleted by glossdb)."""
-        return self.db.execute("SELECT count(*) FROM query_log").fetchone()[0]
-
-    def recent_queries(self, limit: int) -> list[str]:
-        """The latest distinct queries searched, newest first."""
-        rows = self.db.execute(
-            "SELECT query FROM query_log GROUP BY query ORDER BY max(id) DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def query_log_summary(self) -> dict[str, Any]:
-        n, p50, prompt, cached = self.db.execute(
-            "SELECT count(*), (SELECT seconds FROM query_log ORDER BY seconds LIMIT 1"
-            " OFFSET (SELECT count(*) FROM query_log) / 2), sum(prompt_tokens),"
-            " sum(cached_tokens) FROM query_log"
-        ).fetchone()
-        return {"searches": n, "p50_seconds": p50, "prompt_tokens": prompt or 0,
-                "prefix_cached_tokens": cached or 0}
 
     def counts(self) -> dict[str, int]:
         out = {}

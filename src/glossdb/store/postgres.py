@@ -121,6 +121,8 @@ class PostgresStore(Store):
     json_ids = "jsonb_array_elements_text(q.results::jsonb) AS j(value)"
     claim_lock = " FOR UPDATE OF c SKIP LOCKED"
     fts_statement = FTS_SQL
+    fts_filtered = FTS_SQL.replace(" GROUP BY", " WHERE p.chunk_id IN ({ids}) GROUP BY")
+    dialect = "postgresql"
     fts_name = "BM25 over chunk_terms"
 
     def __init__(self, url: str, *, create: bool = True,

@@ -37,6 +37,7 @@ class Chunk:
     content_hash: str
     uri: str = ""
     title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

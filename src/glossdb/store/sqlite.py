@@ -33,6 +33,8 @@ class SQLiteStore(Store):
     json_ids = "json_each(q.results) AS j"
     fts_statement = ("SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ?"
                      " ORDER BY bm25(chunk_fts) LIMIT ?")
+    fts_filtered = fts_statement.replace(" ORDER BY", " AND rowid IN ({ids}) ORDER BY")
+    dialect = "sqlite"
     fts_name = "FTS5 BM25"
 
     def __init__(

@@ -109,10 +109,14 @@ class VectorStore:
         self._cache[embedder.id] = (gen, ids, mat)
         return ids, mat
 
-    def search(self, embedder: EmbedderVersion, query: np.ndarray, limit: int
-               ) -> list[tuple[int, float]]:
-        """The ``limit`` chunks nearest to ``query`` (cosine; vectors are unit length)."""
+    def search(self, embedder: EmbedderVersion, query: np.ndarray, limit: int,
+               among: set[int] | None = None) -> list[tuple[int, float]]:
+        """The ``limit`` chunks nearest to ``query`` (cosine; vectors are unit length); with
+        ``among``, the nearest of those chunks only (a metadata filter's)."""
         ids, mat = self.matrix(embedder)
+        if among is not None:
+            keep = np.isin(ids, np.fromiter(among, dtype=np.int64, count=len(among)))
+            ids, mat = ids[keep], mat[keep]
         if not len(ids) or limit < 1:
             return []
         scores = mat @ np.asarray(query, dtype=np.float32)
