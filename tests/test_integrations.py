@@ -102,6 +102,8 @@ async def _mcp_session(path, *extra):
             await session.initialize()
             out["tools"] = sorted(t.name for t in (await session.list_tools()).tools)
             out["search"] = await session.call_tool("search", {"query": QUERY, "k": 2})
+            out["where"] = await session.call_tool("search", {"query": QUERY, "k": 2,
+                                                              "where": "year > 1"})
             first = out["search"].structured_content["result"][0]["chunk_id"]
             out["why"] = await session.call_tool("why", {"query": QUERY, "chunk_id": first})
             out["feedback"] = await session.call_tool("feedback", {"query": QUERY,
@@ -117,6 +119,7 @@ def test_mcp_server_over_stdio(fake_index):
     assert out["tools"] == ["feedback", "search", "show", "why"]  # no add without --allow-add
     hits = out["search"].structured_content["result"]
     assert len(hits) == 2 and set(hits[0]) == KEYS | {"text"}
+    assert out["where"].structured_content["result"] == []  # no document has a year
     why = out["why"].structured_content or json.loads(out["why"].content[0].text)
     assert why["rank"] == 1 and why["chunk_id"] == hits[0]["chunk_id"]
     mark = out["feedback"].structured_content or json.loads(out["feedback"].content[0].text)
@@ -162,3 +165,58 @@ def test_mcp_answers_malformed_json_and_refuses_a_huge_k(fake_index):
     assert len(parse) == 1 and parse[0]["id"] is None
     (huge,) = [r for r in replies if r.get("id") == 2]
     assert huge["result"]["isError"] and "100" in huge["result"]["content"][0]["text"]
+
+
+NOTES = ["Production backups are kept for 35 days and encrypted with AES-256.",
+         "Priya Raman owns the backup runbook and reviews it every quarter.",
+         "Sourdough starter needs feeding with flour and water every day."]
+NOTE_META = [{"team": "ops", "year": 2024}, {"team": "ops", "year": 2021},
+             {"team": "kitchen", "year": 2024}]
+
+
+def test_langchain_vector_store_adds_searches_filters_and_deletes(tmp_path):
+    from langchain_core.documents import Document
+
+    from glossdb.integrations.langchain import GlossdbVectorStore
+
+    store = GlossdbVectorStore(Index(tmp_path / "vs.glossdb", backend="fake"))
+    ids = store.add_documents([Document(t, metadata=m) for t, m in zip(NOTES, NOTE_META)],
+                              ids=["b1", "b2", "s1"])
+    assert ids == ["b1", "b2", "s1"]
+    docs = store.similarity_search("backup kept encrypted", k=2)
+    assert docs[0].id == "b1" and docs[0].metadata["team"] == "ops"
+    only = store.similarity_search("backup", k=3, filter={"year": {"$gte": 2024}})
+    assert {d.id for d in only} <= {"b1", "s1"} and len(only) == 2
+    scored = store.similarity_search_with_score("backup", k=1, filter={"team": "kitchen"})
+    assert [d.id for d, _ in scored] == ["s1"]
+    retriever = store.as_retriever(search_kwargs={"k": 1, "filter": {"team": "ops"}})
+    assert retriever.invoke("runbook owner")[0].id == "b2"
+    assert store.delete(["b2", "nope"]) is True
+    assert "b2" not in {d.id for d in store.similarity_search("runbook", k=3)}
+    again = GlossdbVectorStore.from_texts(["a note about tea"], None, [{"team": "x"}],
+                                          index=Index(tmp_path / "ft.glossdb", backend="fake"))
+    assert again.similarity_search("tea", k=1)[0].metadata["team"] == "x"
+
+
+def test_retrievers_map_their_filters_onto_where(tmp_path):
+    from llama_index.core.vector_stores.types import (FilterCondition, FilterOperator,
+                                                      MetadataFilter, MetadataFilters)
+
+    from glossdb.integrations.langchain import GlossdbRetriever as LC
+    from glossdb.integrations.llamaindex import GlossdbRetriever as LI
+    from glossdb.integrations.llamaindex import where_of
+
+    ix = Index(tmp_path / "f.glossdb", backend="fake")
+    ix.add_texts(NOTES, NOTE_META, ["b1", "b2", "s1"])
+    docs = LC(index=ix, k=3, where="year == 2021").invoke("backup runbook")
+    assert [d.metadata["year"] for d in docs] == [2021]
+    filters = MetadataFilters(filters=[
+        MetadataFilter(key="team", value="ops"),
+        MetadataFilter(key="year", value=2024, operator=FilterOperator.GTE)],
+        condition=FilterCondition.AND)
+    assert where_of(filters) == {"$and": [{"team": {"$eq": "ops"}}, {"year": {"$gte": 2024}}]}
+    nodes = LI(ix, k=3, filters=filters).retrieve("backup")
+    assert [n.node.metadata["uri"] for n in nodes] == ["text:b1"]
+    with pytest.raises(Exception, match="no operator"):
+        where_of(MetadataFilters(filters=[MetadataFilter(key="team", value="o",
+                                                         operator=FilterOperator.CONTAINS)]))

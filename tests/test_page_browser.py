@@ -125,3 +125,15 @@ def test_each_hit_offers_feedback_marks(server, tmp_path):
     html = dom(server + "/?q=river+delta+sediment&k=2", tmp_path)
     assert html.count('class="marks"') == html.count('class="hit"') > 0
     assert ">relevant</button>" in html and ">not relevant</button>" in html
+
+
+def test_the_where_field_filters_and_stays_in_the_url(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "p.jsonl").write_text(
+        '{"id": "a", "title": "Old delta", "text": "River delta sediment, 1990.", "year": 1990}\n'
+        '{"id": "b", "title": "New delta", "text": "River delta sediment, 2020.", "year": 2020}\n')
+    with serving(docs, str(tmp_path / "w.glossdb")) as url:
+        html = dom(url + "/?q=river+delta&k=5&where=year+%3E%3D+2000", tmp_path)
+    assert html.count('class="hit"') == 1 and "New delta" in html and "Old delta" not in html
+    assert 'class="meta fields"' in html and "year: 2020" in html

@@ -138,3 +138,20 @@ def test_feedback_given_over_the_api_reaches_the_training_set(client, index):
                for p in pairs)
     assert client.post("/api/feedback", json={"q": "x", "chunk_id": 99999}).status_code == 404
     assert client.post("/api/feedback", json={"q": "x", "chunk_id": "1"}).status_code == 400
+
+
+def test_search_where_over_get_and_post(index, tmp_path):
+    from .test_where import papers
+
+    path, meta = papers(tmp_path)
+    index.add([path])
+    with TestClient(create_app(index), base_url="http://127.0.0.1:8700") as c:
+        got = c.get("/api/search", params={"q": "vitamin D", "k": 3, "where": "year >= 2016"})
+        assert got.status_code == 200, got.text
+        hits = got.json()["hits"]
+        assert len(hits) == 3 and all(h["metadata"]["year"] >= 2016 for h in hits)
+        posted = c.post("/api/search", json={"q": "vitamin D", "k": 3,
+                                             "where": {"lab": {"$in": ["east"]}}}).json()
+        assert posted["hits"] and all(h["metadata"]["lab"] == "east" for h in posted["hits"])
+        bad = c.get("/api/search", params={"q": "vitamin D", "where": "year >"})
+        assert bad.status_code == 400 and "filter" in bad.json()["error"]

@@ -61,6 +61,7 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when)
                         on_warn=lambda p, why: click.echo(f"Warning: {p}: {why}", err=True))
         if when != "later":
             scope = report.uris if when == "now" else None
+            warn_long_glossing(ix, scope, paths)
             report.glosses_written = gloss_until_interrupted(ix, bars, uris=scope)
         waiting = ix.describer().pending() if when != "later" else None
     if as_json:
@@ -78,6 +79,21 @@ def add(paths, index_path, model, gloss_model, backend, base_url, as_json, when)
                 f"{waiting}{' other' if when == 'now' else ''} chunks of the index")
         click.echo(f"{what} still wait for a gloss: search works now; run `glossdb gloss` "
                    "to write them (usage order, resumable).")
+
+
+LONG_GLOSSING_S = 600  # an add whose glossing should take longer says so before it starts
+
+
+def warn_long_glossing(ix: Index, uris: list[str] | None, paths) -> None:
+    """Before hours of glossing: how many chunks, how long, and how to return at once."""
+    chunks, seconds, measured = ix.gloss_estimate(uris)
+    if seconds < LONG_GLOSSING_S:
+        return
+    rate = "measured on this index" if measured else "on two cores, bench/README.md"
+    click.echo(f"Glossing {chunks} chunks takes about {seconds / 3600:.1f} h "
+               f"({seconds / max(chunks, 1):.1f} s a chunk, {rate}). Search works meanwhile; "
+               "Ctrl-C stops and keeps every finished gloss. To return at once: glossdb add "
+               f"{' '.join(map(str, paths))} --gloss later, then `glossdb gloss`.", err=True)
 
 
 def gloss_until_interrupted(ix: Index, bars, limit: int | None = None,

@@ -21,10 +21,10 @@ from .backends import Model, backend_class
 from .config import Config, load_config, settings_stamp
 from .describe import Describer, GlossSpec
 from .embeddings import Embedder, embedder_class
-from .errors import (GlossdbError, IndexCorrupt, IngestError, InvalidQuery, UnknownDocument,
-                     UnknownRepresentation)
-from .ingest import chunk_text, load_with_problems, walk
+from .errors import (GlossdbError, IndexCorrupt, IngestError, InvalidQuery, UnknownRepresentation)
+from .ingest import walk
 from .ask_verbs import AskVerbs
+from .ingest_verbs import IngestVerbs
 from .inspect_verbs import InspectVerbs
 from .judge import Judge, JudgeSpec
 from .pipeline import Pipeline
@@ -37,19 +37,10 @@ from .store.vectors import VectorStore
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 EMBED_BATCH = 256  # chunks embedded and committed at a time
-LARGE_DOCUMENT_CHUNKS = 500  # one document above this many new chunks is worth a word
-WRITER_S_PER_CHUNK = 4.7  # measured on two cores (bench/README.md), for the estimate only
-
-
-def large_document_warning(chunks: int) -> str:
-    hours = chunks * WRITER_S_PER_CHUNK / 3600
-    return (f"one document became {chunks} chunks: glossing them takes about {hours:.1f} h "
-            f"on two cores (Ctrl-C stops; finished glosses are kept and add continues)")
-
-
-class Index(SearchVerbs, AskVerbs, InspectVerbs):
+class Index(IngestVerbs, SearchVerbs, AskVerbs, InspectVerbs):
     """A gloss database: one SQLite file, or a PostgreSQL database given by a
-    ``postgresql://`` URL. Verbs by family: ingest here, search in
+    ``postgresql://`` URL. Verbs by family: adding files, embedding and glossing here,
+    documents from Python and removal in :mod:`glossdb.ingest_verbs`, search in
     :mod:`glossdb.search_verbs`, versions and inspection in :mod:`glossdb.inspect_verbs`."""
 
     def __init__(self, path: str | Path, *, create: bool = True, config: Config | None = None,
@@ -381,65 +372,6 @@ class Index(SearchVerbs, AskVerbs, InspectVerbs):
                  for cid in by_hash.get(r["content_hash"], [])]
         self.store.put_glosses(rep.id, pairs, searchable=searchable)
         return len(pairs)
-
-    def _add_file(self, path: Path, report: AddReport) -> list[tuple[str, str]]:
-        """Add one file's documents; returns the records inside it that were skipped."""
-        docs, problems = load_with_problems(path.resolve())
-        report.files += 1
-        for doc in docs:
-            uri = doc.uri
-            report.uris.append(uri)
-            chash = content_hash(f"{doc.title}\n{doc.text}\n{self.config.chunk_tokens}")
-            old = self.store.document_hash(uri)
-            if old == chash:
-                report.documents_unchanged += 1
-                continue
-            drafts = chunk_text(doc.text, self.config.chunk_tokens, doc.title)
-            if not drafts:
-                raise IngestError("no text to index")
-            with self.store.transaction():
-                doc_id = self.store.upsert_document(uri, doc.title, chash, doc.metadata)
-                kept, added = self.store.replace_chunks(doc_id, drafts)
-            report.chunks_kept += kept
-            report.chunks_added += added
-            if added > LARGE_DOCUMENT_CHUNKS:
-                report.warnings.append((uri, large_document_warning(added)))
-            if old is None:
-                report.documents_new += 1
-            else:
-                report.documents_changed += 1
-        return problems
-
-    def remove(self, paths: Iterable[str | Path]) -> int:
-        """Delete documents (a file, a folder, or a JSONL file's records) and all derived rows."""
-        removed = 0
-        for p in paths:
-            uris = self._documents_at(str(p))
-            for u in uris:
-                self.store.delete_document(u)
-            removed += len(uris)
-        return removed
-
-    def _documents_at(self, given: str) -> list[str]:
-        """The documents a path names: the file (its records), or every file under a folder,
-        as resolved from here; else, for a path added from another folder, the one document
-        whose URI ends with it."""
-        uri = str(Path(given).resolve())
-        uris = [u for u in self.store.document_uris(uri)
-                if u == uri or u.startswith(uri + "#") or u.startswith(uri + "/")]
-        if uris:
-            return uris
-        tail = Path(given).as_posix()  # "./notes.md" is "notes.md"; "../x" matches nothing
-        relative = not Path(given).is_absolute() and not tail.startswith("..") and tail != "."
-        ending = self.store.document_uris_ending(tail) if relative else []
-        files = sorted({u.split("#", 1)[0] for u in ending})
-        if len(files) == 1:
-            return ending
-        if len(files) > 1:
-            raise UnknownDocument(f"{given} matches {len(files)} documents ({', '.join(files[:3])}"
-                                  f"{', …' if len(files) > 3 else ''}): give the full path")
-        raise UnknownDocument(f"no document at {uri} in this index; `glossdb documents` lists "
-                              "what it holds")
 
     def close(self) -> None:
         if self._owns_models:

@@ -14,8 +14,10 @@ from ..results import Hit
 
 
 def hit_metadata(hit: Hit) -> dict[str, Any]:
-    """What a framework document carries besides the chunk's text."""
+    """What a framework document carries besides the chunk's text: its document's own
+    fields (what ``where`` filters on), then glossdb's (which win a clash of names)."""
     return {
+        **hit.metadata,
         "chunk_id": hit.chunk_id, "uri": hit.uri, "title": hit.title, "heading": hit.heading,
         "rank": hit.rank, "score": hit.score, "judge_score": hit.judge_score, "lift": hit.lift,
         "verdict": hit.verdict, "gloss": hit.gloss, "explanation": hit.explanation,
@@ -37,6 +39,14 @@ class SharedIndex:
     def search(self, query: str, **kwargs: Any) -> list[Hit]:
         with self.lock:
             return self.index.search(query, **kwargs)
+
+    def add_texts(self, texts, metadatas=None, ids=None) -> list[str]:
+        with self.lock:
+            return self.index.add_texts(texts, metadatas, ids)
+
+    def delete_texts(self, ids) -> int:
+        with self.lock:
+            return self.index.delete_texts(ids)
 
     def feedback(self, query: str, chunk_id: int, relevant: bool, source: str) -> dict:
         with self.lock:

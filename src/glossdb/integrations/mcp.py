@@ -48,12 +48,15 @@ def build_server(index: Any, allow_add: bool = False) -> MCPServer:
     server = MCPServer("glossdb", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool(description="Search the index: the k best chunks for a question, ranked by "
-                             "the LLM judge, with verdict, gloss and (explain=true) a reason.")
+                             "the LLM judge, with verdict, gloss and (explain=true) a reason; "
+                             "where (e.g. \"year >= 2015\") keeps documents whose metadata "
+                             "matches.")
     def search(query: str, k: Annotated[int, Field(ge=1, le=100)] = 5, explain: bool = False,
-               min_verdict: Literal["weak match", "match", "strong match"] | None = None
-               ) -> list[dict]:
+               min_verdict: Literal["weak match", "match", "strong match"] | None = None,
+               where: str | None = None) -> list[dict]:
         with tool_errors():
-            hits = shared.search(query, k=k, explain=explain, min_verdict=min_verdict)
+            hits = shared.search(query, k=k, explain=explain, min_verdict=min_verdict,
+                                 where=where)
         return [{**hit_metadata(h), "text": h.text} for h in hits]
 
     @server.tool(description="Why a chunk does or does not match a query, and where search "

@@ -18,7 +18,8 @@ button.link{background:none;border:none;color:#15c;cursor:pointer;padding:0;font
 <h1>glossdb</h1>
 <form id="f"><input type="search" id="q" placeholder="Ask a question or state a claim" required>
 <label>k <input type="number" id="k" value="10" min="1" max="100" style="width:4em"></label>
-<label><input type="checkbox" id="explain"> explain</label><button>Search</button></form>
+<label><input type="checkbox" id="explain"> explain</label><button>Search</button>
+<br><label class="meta">where <input type="text" id="where" placeholder="year >= 2015 and lab == &quot;x&quot;" style="width:22em"></label></form>
 <p id="glossing" class="meta"></p><p id="error"></p><p id="status" class="meta"></p><div id="hits"></div><div id="detail"></div>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -48,12 +49,15 @@ async function search(ev) {
   const q = $("q").value, started = performance.now();
   const state = new URLSearchParams({q, k: $("k").value});
   if ($("explain").checked) state.set("explain", "true");
+  const where = $("where").value.trim();
+  if (where) state.set("where", where);
   if (ev) history.pushState(null, "", "/?" + state);
   const button = $("f").querySelector("button");
   button.disabled = true;
   $("status").textContent = "judging candidates…";
   try {
     const p = new URLSearchParams({q, k: $("k").value, explain: $("explain").checked});
+    if (where) p.set("where", where);
     const data = await api("/api/search?" + p);
     $("status").textContent = data.hits.length + " hits in " +
       ((performance.now() - started) / 1000).toFixed(1) + " s";
@@ -85,6 +89,9 @@ function hitView(q, h) {
     const lead = h.text.length > 300 ? h.text.slice(0, 300) + "…" : h.text;
     d.append(el("div", "meta", "text: " + lead));
   }
+  const fields = Object.entries(h.metadata || {});
+  if (fields.length) d.append(el("div", "meta fields", fields.map(([n, v]) =>
+    n + ": " + JSON.stringify(v)).join(" · ")));
   if (h.explanation) d.append(el("div", "why", "why: " + h.explanation));
   const parts = Object.entries(h.signals || {});
   if (parts.length > 1) d.append(el("div", "meta", "fused: " + parts.map(([n, v]) =>
@@ -155,6 +162,7 @@ function fromUrl() {
   $("q").value = p.get("q");
   if (p.get("k")) $("k").value = p.get("k");
   $("explain").checked = p.get("explain") === "true";
+  $("where").value = p.get("where") || "";
   search(null);
 }
 window.addEventListener("popstate", fromUrl);

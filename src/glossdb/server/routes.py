@@ -24,6 +24,9 @@ QUERY = Query(..., min_length=1, max_length=MAX_QUERY_CHARS,
                           "out; an empty one is a 400)")
 CHUNK_ID = Path(..., ge=-(2**63), lt=2**63)
 VERDICT = Query(None, description="Only hits judged at least this (possibly fewer than k).")
+WHERE = Query(None, max_length=4000,
+              description="Only chunks of documents whose metadata matches: 'year >= 2015 and "
+                          "lab == \"x\"', or a JSON object in Chroma's where shape")
 
 
 def add_routes(app: Any, state: "Handles") -> None:
@@ -50,10 +53,10 @@ def _api_routes(app: Any, state: "Handles") -> None:
     @app.get("/api/search", response_model=SearchOut, responses=ERRORS)
     def search(q: str = QUERY, k: int = Query(10, ge=1, le=100), explain: bool = False,
                candidates: int | None = Query(None, ge=1, le=1000),
-               min_verdict: Literal["weak match", "match", "strong match"] | None = VERDICT
-               ) -> dict:
+               min_verdict: Literal["weak match", "match", "strong match"] | None = VERDICT,
+               where: str | None = WHERE) -> dict:  # POST may give a dict
         hits = state.handle().search(q, k=k, explain=explain, candidates=candidates,
-                                     min_verdict=min_verdict)
+                                     min_verdict=min_verdict, where=where)
         return {"query": q, "hits": [h.to_dict() for h in hits]}
 
     @app.post("/api/search", response_model=SearchOut, responses=ERRORS)

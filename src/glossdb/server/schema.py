@@ -26,6 +26,7 @@ class SearchIn(BaseModel):
     explain: bool = False
     candidates: int | None = Field(None, ge=1, le=1000)
     min_verdict: Literal["weak match", "match", "strong match"] | None = None
+    where: str | dict[str, Any] | None = None  # a metadata filter (glossdb.where)
 
 
 class FeedbackIn(BaseModel):
