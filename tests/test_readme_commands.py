@@ -32,7 +32,8 @@ def test_readme_commands_run_as_documented(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "examples" / "docs", tmp_path / "big")
     (tmp_path / "notes.md").write_text("# Notes\n\nGlosses are versioned by model and prompt.\n")
     (tmp_path / "papers.jsonl").write_text(json.dumps({"id": "p1", "title": "Versions",
-                                                       "text": "A new prompt is a new version."}))
+                                                       "text": "A new prompt is a new version.",
+                                                       "year": 2016, "lab": "north"}))
     runner = CliRunner()
     commands = readme_commands()
     assert len(commands) >= 14

@@ -15,7 +15,7 @@ import click
 from . import cli_models, cli_rag, cli_search, cli_train
 from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
-from .cli_format import describe_cutoff, format_diff, format_stats
+from .cli_format import describe_cutoff, format_diff, format_rows, format_stats
 from .config import config_path, load_config, save_setting, settings_file
 from .errors import InvalidQuery, RegressionFound
 from .index import Index
@@ -238,13 +238,22 @@ def stats(index_path, as_json) -> None:
 @index_option
 @model_options
 @json_option
-def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json) -> None:
+@click.option("--csv", "fmt", flag_value="csv", help="Comma-separated, with a header row.")
+@click.option("--tsv", "fmt", flag_value="tsv", help="Tab-separated, with a header row.")
+@click.option("--table", "fmt", flag_value="simple", help="An aligned table.")
+@click.option("--fmt", "fmt", default=None, metavar="NAME",
+              help="A table in one of tabulate's formats: github, grid, psql, rst, html, …")
+def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json,
+                fmt) -> None:
     """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss.
+
+    Rows print tab-separated (with --csv, --tsv, --table or --fmt as sqlite-utils does).
 
     \b
     Examples:
-      glossdb sql "SELECT id, glossdb_gloss(id) FROM chunks LIMIT 5"
+      glossdb sql "SELECT id, glossdb_gloss(id) FROM chunks LIMIT 5" --table
       glossdb sql "SELECT id FROM chunks ORDER BY glossdb_match('wal', id) DESC LIMIT 3"
+      glossdb sql "SELECT uri, title FROM documents" --csv > documents.csv
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         before = ix.store.changes()
@@ -260,9 +269,7 @@ def sql_command(statement, index_path, model, gloss_model, backend, base_url, as
     if not columns:
         click.echo(f"{changed} row{'s' if changed != 1 else ''} changed.")
         return
-    click.echo("\t".join(columns))
-    for r in rows:
-        click.echo("\t".join("" if v is None else str(v) for v in r))
+    click.echo(format_rows(columns, rows, fmt), nl=False)
 
 
 @cli.command()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+from .errors import InvalidQuery
 from .results import Hit
 
 
@@ -125,3 +128,24 @@ def format_diff(result, checks) -> str:
         lines += [f"  {c.overlap:.2f}  {c.query}" + ("" if c.same_top1 else
                                                      "  <- top hit changed") for c in checks]
     return "\n".join(lines)
+
+
+def format_rows(columns: list[str], rows: list[tuple], fmt: str | None) -> str:
+    """Rows of ``glossdb sql``: tab-separated (None as empty), ``csv``/``tsv`` with the
+    csv module's quoting, or any tabulate table format (``simple`` for ``--table``)."""
+    if fmt in ("csv", "tsv"):
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return out.getvalue()
+    if fmt:
+        import tabulate
+
+        if fmt not in tabulate.tabulate_formats:
+            raise InvalidQuery(f"--fmt {fmt} is not a table format: use one of "
+                               + ", ".join(sorted(tabulate.tabulate_formats)))
+        return tabulate.tabulate(rows, headers=columns, tablefmt=fmt) + "\n"
+    lines = ["\t".join(columns)] + ["\t".join("" if v is None else str(v) for v in r)
+                                     for r in rows]
+    return "\n".join(lines) + "\n"
