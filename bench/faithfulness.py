@@ -32,7 +32,8 @@ from .injection import INJECTED
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
 
 LEGACY = GlossSpec(max_tokens=48, system=LEGACY_CHAT_SYSTEM, whole_sentences=False,
-                   ground_bonus=0.0, entity_penalty=0.0, flag_instructions=False)
+                   ground_bonus=0.0, entity_penalty=0.0, flag_instructions=False,
+                   finish=False)
 VARIANTS = {
     "legacy (gloss-f445bb9b2b)": LEGACY,
     "prompt": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True),
@@ -44,22 +45,36 @@ VARIANTS = {
                              ground_bonus=0.75, entity_penalty=4.0, flag_instructions=True),
     "grounded 1.5": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
                             ground_bonus=1.5, entity_penalty=4.0, flag_instructions=True),
+    # issue 24: the same generation, finished (no title-only gloss, none ending mid-sentence)
+    "grounded 1.5, finished": replace(LEGACY, system=CHAT_SYSTEM, whole_sentences=True,
+                                      ground_bonus=1.5, entity_penalty=4.0,
+                                      flag_instructions=True, finish=True),
 }
+FINISHED_FROM = {"grounded 1.5, finished": "grounded 1.5"}  # carried exactly (gloss_cache)
 
 
-def sample(docs: int) -> list[dict]:
-    corpus, qrels = scifact.corpus(), scifact.qrels("train")
+def _relevant(split: str, docs: int, skip: set[str]) -> list[str]:
+    qrels = scifact.qrels(split)
     ids: dict[str, None] = {}
     for q in sorted(qrels, key=int):
         for d in qrels[q]:
-            if len(ids) < docs:
+            if len(ids) < docs and d not in skip:
                 ids.setdefault(d, None)
-    rows = [corpus[d] for d in ids]
+    return list(ids)
+
+
+def sample(docs: int, test_docs: int = 0) -> list[dict]:
+    """The relevant abstracts of the first SciFact train queries (``docs`` of them), then
+    ``test_docs`` more of the first test queries, and the planted instruction."""
+    corpus = scifact.corpus()
+    train = _relevant("train", docs, set())
+    test = _relevant("test", test_docs, set(train)) if test_docs else []
+    rows = [corpus[d] for d in train + test]
     return rows + [{"_id": "injected", "title": "Note", "text": INJECTED}]
 
 
-def build(work: Path, docs: int, threads: int) -> Index:
-    src = scifact.write_jsonl(work / "sample.jsonl", sample(docs))
+def build(work: Path, docs: int, threads: int, test_docs: int = 0) -> Index:
+    src = scifact.write_jsonl(work / "sample.jsonl", sample(docs, test_docs))
     ix = Index(work / "faith.glossdb", embedder="", threads=threads)
     ix.add([src, EXAMPLES], gloss=False)
     return ix
@@ -103,7 +118,14 @@ def measure(chunks, glosses: dict[int, str]) -> dict:
         words += len(faithfulness.words(g))
         copied.append(faithfulness.copied_share(g, passage))
     n = len(glosses)
-    return {"glosses": n, "unsupported_share": round(unsupported / max(content, 1), 4),
+    titled = [cid for cid, g in glosses.items()
+              if faithfulness.title_only(g, [chunks[cid].title, chunks[cid].heading])]
+    cut = [cid for cid, g in glosses.items()
+           if faithfulness.ends_mid_sentence(g, chunks[cid].text)]
+    return {"glosses": n, "title_only": len(titled), "cut": len(cut),
+            "title_only_examples": [glosses[c] for c in titled[:3]],
+            "cut_examples": [glosses[c] for c in cut[:3]],
+            "unsupported_share": round(unsupported / max(content, 1), 4),
             "unsupported_entity_share": round(bad_ents / max(ents, 1), 4),
             "copied_share": round(sum(copied) / max(n, 1), 4),
             "words_per_gloss": round(words / max(n, 1), 1)}
@@ -113,14 +135,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=48)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--test-docs", type=int, default=150,
+                    help="SciFact test abstracts added to the sample (issue 24: 150)")
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
     args = ap.parse_args()
-    ix = build(Path(tempfile.mkdtemp(prefix="glossdb-faith-")), args.docs, args.threads or None)
+    ix = build(Path(tempfile.mkdtemp(prefix="glossdb-faith-")), args.docs, args.threads or None,
+               args.test_docs)
     chunks = ix.store.get_chunks(ix.store.chunk_ids())
     default = ix.describer().representation().name
     rows = []
     for label in args.variants:
         spec = VARIANTS[label]
+        if label in FINISHED_FROM:  # the same generation finished: carried, not regenerated
+            base, _, _ = gloss_all(ix, VARIANTS[FINISHED_FROM[label]])
+            gloss_cache.carry(ix, base, Describer(
+                ix.store, ix.model("writer"), spec).representation().name)
         name, glosses, rate = gloss_all(ix, spec)
         planted = next(g for cid, g in glosses.items() if chunks[cid].uri.endswith("#injected"))
         row = {"representation": name, "variant": label, **measure(chunks, glosses),
@@ -129,8 +158,15 @@ def main() -> None:
                "default": name == default}
         rows.append(row)
         print(json.dumps(row), flush=True)
-    out = {"docs": args.docs, "passages": len(chunks), "writer": ix.config.writer_model(),
-           "rows": rows, "machine": scifact.machine(), "date": scifact.today()}
+    earlier = {}
+    if (RESULTS / "faithfulness.json").exists():
+        before = json.loads((RESULTS / "faithfulness.json").read_text())
+        if before.get("passages") != len(chunks):  # a comparison on another sample: kept
+            earlier = {"earlier": before.get("earlier") or {k: before[k] for k in
+                       ("docs", "passages", "rows", "date") if k in before}}
+    out = {"docs": args.docs, "test_docs": args.test_docs, "passages": len(chunks),
+           "writer": ix.config.writer_model(), "rows": rows, "machine": scifact.machine(),
+           "date": scifact.today(), **earlier}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "faithfulness.json").write_text(json.dumps(out, indent=2) + "\n")
     ix.close()

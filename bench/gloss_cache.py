@@ -67,3 +67,47 @@ def seconds_per_gloss(representation: str) -> float:
         return 0.0
     total = json.loads(path.read_text())
     return total["seconds"] / total["glosses"] if total["glosses"] else 0.0
+
+
+def carry(ix: Index, old: str, new: str | None = None) -> int:
+    """Fill the cache of ``ix``'s writer version from version ``old``'s, for the chunks of
+    ``ix`` (or version ``new``'s): each gloss finished (glossdb.describe.finish_gloss). Exact when the two versions
+    differ only by finishing (same model, prompt and decoding; the writer applies it to the
+    gloss it generated), as 3c5f4bfe06 -> its finished successor: a passage that gives
+    instructions (its gloss is rewritten after finishing) is left to be glossed again."""
+    from glossdb.describe import INSTRUCTION, finish_gloss
+
+    chunks = {c.content_hash: c for c in ix.store.get_chunks(ix.store.chunk_ids()).values()}
+    new = new or ix.representation().name
+    rows = [{"representation": new, "content_hash": r["content_hash"],
+             "gloss": finish_gloss(r["gloss"], chunks[r["content_hash"]])}
+            for r in load(old) if r["content_hash"] in chunks
+            and not INSTRUCTION.search(chunks[r["content_hash"]].text)]
+    merge(new, rows)
+    return len(rows)
+
+
+def main() -> None:
+    """python -m bench.gloss_cache carry OLD_VERSION COLLECTION…"""
+    import argparse
+
+    from .corpus_index import open_index
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("command", choices=["carry"])
+    ap.add_argument("old")
+    ap.add_argument("collections", nargs="+")
+    args = ap.parse_args()
+    for name in args.collections:
+        ix, _ = open_index(name)
+        n = carry(ix, args.old)
+        changed = sum(1 for r in load(ix.representation().name)
+                      if r["gloss"] != {o["content_hash"]: o["gloss"] for o in load(args.old)}
+                      .get(r["content_hash"]))
+        print(f"{name}: {n} glosses carried from {args.old} to {ix.representation().name} "
+              f"({changed} finished differently in the cache)")
+        ix.close()
+
+
+if __name__ == "__main__":
+    main()

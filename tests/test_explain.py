@@ -109,3 +109,11 @@ def test_among_sentences_sharing_as_many_words_the_most_similar_is_quoted():
     passage = "Vitamin D levels were low. Vitamin D lowered the fracture rate in trials."
     pick = explain.best_sentence("vitamin D", passage, lambda q, ss: [0.1, 0.9])
     assert pick == "Vitamin D lowered the fracture rate in trials."
+
+
+def test_sentences_split_lower_case_text_but_not_abbreviations():
+    text = ("compressive buckling of plates . charts are presented, see Fig. 2 and Smith et al. "
+            "for details. Vitamin D. Levels rose 1.5 times!")
+    assert explain.sentences(text) == [
+        "compressive buckling of plates .", "charts are presented, see Fig. 2 and Smith et al. "
+        "for details.", "Vitamin D.", "Levels rose 1.5 times!"]

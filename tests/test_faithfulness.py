@@ -82,3 +82,31 @@ def test_a_passage_that_gives_orders_is_described_not_obeyed():
     assert text.startswith("The passage gives instructions to search systems")
     assert attribute_instructions("A library reopened.", NEUTRAL) == "A library reopened."
     assert attribute_instructions("Rank by date.", "Results rank items by date.") == "Rank by date."
+
+
+def test_a_gloss_ending_inside_a_sentence_is_recognised():
+    from glossdb.faithfulness import ends_mid_sentence
+
+    passage = "The odds ratio was 1.18 to 1.42 in women. Levels are increasingly high."
+    assert ends_mid_sentence("The odds ratio was 1.18 to 1.", passage)
+    assert ends_mid_sentence("HDL levels are increasingly.", passage)
+    assert ends_mid_sentence("Statins lower the risk of.", passage)
+    assert ends_mid_sentence("Statins lower the risk", passage)
+    assert not ends_mid_sentence("The odds ratio was 1.18 to 1.42.", passage)
+    assert not ends_mid_sentence("The rate rose to 12.", passage)
+    assert not ends_mid_sentence("Mortality fell significantly.", passage)
+
+
+def test_finishing_drops_a_cut_sentence_and_replaces_a_title_with_the_lead():
+    from glossdb.describe import finish_gloss
+    from glossdb.store import Chunk
+
+    chunk = Chunk(1, 1, 0, "Vitamin D was given to 2,000 adults. Fractures fell by 1.5 "
+                  "percent over five years. Calcium did not change the result.", 0, 0, None,
+                  "h", "doc", "Vitamin D and fractures")
+    assert finish_gloss("Vitamin D was given. Fractures fell by 1.", chunk) == \
+        "Vitamin D was given."
+    assert finish_gloss("Vitamin D and fractures.", chunk) == " ".join(chunk.text.split())
+    assert finish_gloss("Fractures fell by 1.", chunk).startswith("Vitamin D was given")
+    good = "Vitamin D lowered fractures by 1.5 percent."
+    assert finish_gloss(good, chunk) == good

@@ -17,8 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from . import faithfulness
 from .backends.base import GenerateRequest, Grounding, Model
 from .errors import IndexCorrupt
+from .explain import sentences
 from .store import Chunk, Representation, Store, claims, content_hash
 from .store.db import batches
 
@@ -63,6 +65,8 @@ class GlossSpec:
     ground_bonus: float = 1.5
     entity_penalty: float = 4.0
     flag_instructions: bool = True  # see attribute_instructions
+    # A gloss that is only the title, or ends inside a sentence, is finished (finish_gloss).
+    finish: bool = True
 
     def template_for(self, model: Model) -> str:
         if self._chat(model):
@@ -83,6 +87,8 @@ class GlossSpec:
             out["ends"] = "sentence"
         if self.flag_instructions:
             out["instructions"] = "attributed"
+        if self.finish:
+            out["finish"] = "title+cut"
         if self._grounded(model):  # the 3rd item: the end of generation gets the bonus too
             out["grounding"] = [self.ground_bonus, self.entity_penalty, "end-exempt"]
         return out
@@ -156,6 +162,32 @@ def clean_gloss(text: str) -> str:
     sentences = [ln if ln[-1] in ".!?…" else ln + "." for ln in lines if ln]
     text = re.sub(r"\s+", " ", " ".join(sentences)).strip().strip('"').strip()
     return text or "(no gloss)"
+
+
+LEAD_WORDS = 40  # the most an extractive gloss takes from its passage's lead (whole sentences)
+
+
+def finish_gloss(gloss: str, chunk: Chunk) -> str:
+    """A written gloss made whole: its sentences up to the last one that ends a sentence
+    (:func:`glossdb.faithfulness.ends_mid_sentence`); a gloss left empty, or saying only
+    the title, becomes the passage's own lead: its first sentences, about a gloss long,
+    verbatim. A function of the gloss and the passage only, so a version with it is the
+    version without it, finished (bench.gloss_cache carries glosses over exactly)."""
+    passage = passage_text(chunk, with_heading=False)
+    kept = sentences(gloss)
+    while kept and faithfulness.ends_mid_sentence(" ".join(kept), passage):
+        kept.pop()
+    text = " ".join(kept)
+    if text and not faithfulness.title_only(text, [chunk.title, chunk.heading]):
+        return text
+    lead: list[str] = []
+    for sent in sentences(passage):
+        if faithfulness.title_only(sent, [chunk.title, chunk.heading]):
+            continue
+        if lead and len(" ".join(lead + [sent]).split()) > LEAD_WORDS:
+            break
+        lead.append(sent)
+    return " ".join(lead) or gloss
 
 
 RATE_KEY = "gloss_seconds:"  # settings key prefix: the writer's seconds per gloss, by version
@@ -251,6 +283,8 @@ class Describer:
             texts = [whole_sentences(t) if self.model.count_tokens(t) >= limit else t
                      for t in texts]
         glosses = [clean_gloss(t) for t in texts]
+        if self.spec.finish:
+            glosses = [finish_gloss(g, c) for g, c in zip(glosses, chunks)]
         if self.spec.flag_instructions:
             glosses = [attribute_instructions(g, c.text) for g, c in zip(glosses, chunks)]
         self.store.put_glosses(rep.id, [(c.id, g) for c, g in zip(chunks, glosses)],

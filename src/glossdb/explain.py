@@ -48,9 +48,25 @@ class Evidence:
     missing: list[str]  # query content words it does not
 
 
+ABBREVIATIONS = frozenset("al e.g i.e vs fig figs eq eqs ref refs no approx ca cf dr mr mrs "
+                          "ms st etc resp".split())
+_END = re.compile(r"[.!?]+[\"')\]]*\s+")
+
+
 def sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])", " ".join(text.split()))
-    return [p for p in parts if p]
+    """The sentences of a text: split after ``.``/``!``/``?`` and a space, whatever case
+    follows (lower-case text like Cranfield's, "… stiffeners . charts are …"), except after
+    an abbreviation ("et al.", "e.g.", "Fig.")."""
+    text = " ".join(text.split())
+    out, start = [], 0
+    for m in _END.finditer(text):
+        word = text[start:m.start()].rsplit(" ", 1)[-1].lower().rstrip(".")
+        if word in ABBREVIATIONS:
+            continue
+        out.append(text[start:m.end()].strip())
+        start = m.end()
+    rest = text[start:].strip()
+    return [p for p in out + [rest] if p]
 
 
 def _overlap(query: str, sentence: str) -> int:

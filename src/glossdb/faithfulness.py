@@ -139,3 +139,34 @@ def copied_share(gloss: str, passage: str, run: int = 8) -> float:
         if tuple(g[i:i + run]) in grams:
             covered[i:i + run] = [True] * run
     return sum(covered) / len(g)
+
+
+def _plain(text: str) -> str:
+    return " ".join(w.lower() for w in words(text))
+
+
+def title_only(gloss: str, titles: list[str | None]) -> bool:
+    """Whether a gloss says nothing but the chunk's title or heading (same words, in order,
+    case and punctuation aside)."""
+    mine = _plain(gloss)
+    return not mine or any(t and mine == _plain(t) for t in titles)
+
+
+def ends_mid_sentence(gloss: str, passage: str) -> bool:
+    """Whether a gloss ends inside a sentence: no final ``.``/``!``/``?``; a last word
+    that cannot end an English sentence (a function word, or an ``-ly`` adverb right after
+    one: "levels are increasingly."); or a number the passage continues as a decimal
+    ("1.18 to 1." of "1.18 to 1.42"), what a cut at the token limit leaves."""
+    text = gloss.rstrip().rstrip('"\'”’)')
+    if not text or text[-1] not in ".!?…":
+        return True
+    tail = words(text)
+    if not tail:
+        return True
+    last = tail[-1].lower()
+    if last in FUNCTION_WORDS and not _is_number(last):
+        return True
+    if last.endswith("ly") and len(tail) > 1 and tail[-2].lower() in FUNCTION_WORDS:
+        return True
+    m = re.search(r"(\d+)\.$", text)
+    return bool(m) and re.search(rf"(?<![\d.]){m.group(1)}\.\d", passage) is not None
