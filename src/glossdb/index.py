@@ -31,13 +31,14 @@ from .pipeline import Pipeline
 from .prefilter import Prefilter
 from .results import AddReport, Hit, TuneReport, Why, validate_query
 from .search_verbs import SearchVerbs
+from .sql_verbs import SQLVerbs
 from .signals import Signal, signals_for
 from .store import Representation, Store, content_hash, is_url, open_store
 from .store.vectors import VectorStore
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 EMBED_BATCH = 256  # chunks embedded and committed at a time
-class Index(IngestVerbs, SearchVerbs, AskVerbs, InspectVerbs):
+class Index(IngestVerbs, SearchVerbs, SQLVerbs, AskVerbs, InspectVerbs):
     """A gloss database: one SQLite file, or a PostgreSQL database given by a
     ``postgresql://`` URL. Verbs by family: adding files, embedding and glossing here,
     documents from Python and removal in :mod:`glossdb.ingest_verbs`, search in
@@ -62,6 +63,7 @@ class Index(IngestVerbs, SearchVerbs, AskVerbs, InspectVerbs):
         self.on_model_load: Callable[[str], None] | None = None  # told before a model loads
         self.signals: list[Signal] = []  # fused beside the built-ins (glossdb.signals)
         self.last_trace: list = []  # the pipeline stages of the last search
+        self.last_sql_calls: dict[str, int] = {}  # how the last sql statement judged
 
     @property
     def config(self) -> Config:

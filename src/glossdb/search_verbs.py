@@ -1,4 +1,5 @@
-"""The index's search verbs: ``search``, ``why``, ``sql`` and ``tune`` (a mixin of Index).
+"""The index's search verbs: ``search``, ``why`` and ``tune`` (a mixin of Index; ``sql``:
+:mod:`glossdb.sql_verbs`).
 
 A search asks the prefilter for candidates (lexical, fused with internal vectors when the
 index has them), judges them in one batch, and ranks by the judge fused with the prefilter's
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import cutoff
 from . import explain as explain_mod
@@ -159,32 +160,6 @@ class SearchVerbs:
                    len(ranked.candidates), pre.prefilter_rank if pre else None, gloss,
                    explanation, mine.score, round(judge.lift(query, mine.score), 4),
                    ranked.parts.get(chunk.id, {}))
-
-    def sql(self, statement: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
-        """Run SQL against the index with LLM matching available as SQL functions:
-
-        * ``glossdb_match(query, chunk_id)``: the judge's score (cached like any judgment),
-        * ``glossdb_verdict(query, chunk_id)``: its verdict in words,
-        * ``glossdb_gloss(chunk_id)``: the chunk's gloss of the active version.
-
-        On a PostgreSQL index ``glossdb_gloss`` is the database's own function; the other
-        two need SQLite (they call the LLM in this process).
-        """
-        judge, rep = self.judge(), self.representation()
-
-        def match(query: str, chunk_id: int) -> float:
-            chunk = self.store.get_chunk(int(chunk_id))
-            return judge.judge(validate_query(query), [chunk], rep)[chunk.id].score
-
-        def verdict_of(query: str, chunk_id: int) -> str:
-            return judge.verdict(validate_query(query), match(query, chunk_id))
-
-        def gloss_of(chunk_id: int) -> str | None:
-            return self.store.glosses(rep.id, [int(chunk_id)]).get(int(chunk_id))
-
-        return self.store.run_sql(statement, tuple(params), {
-            "glossdb_match": (2, match), "glossdb_verdict": (2, verdict_of),
-            "glossdb_gloss": (1, gloss_of)}, rep.id)
 
     def tune(self, queries: list[str] | None = None, recent: int = 20, deep: int = 50,
              k: int = 10, target: float = 0.95,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -26,6 +27,13 @@ _CHUNK_COLUMNS = (
 
 
 SQLFunctions = dict[str, tuple[int, Callable[..., Any]]]  # name -> (arity, function)
+# name -> (columns, function returning rows): a table-valued function (sql_verbs)
+SQLTables = dict[str, tuple[Sequence[str], Callable[..., list[tuple]]]]
+
+
+def calls(statement: str, name: str) -> bool:
+    """Whether ``statement`` calls the SQL function or table ``name``."""
+    return re.search(rf"\b{name}\s*\(", statement, re.I) is not None
 
 
 def _chunk(row: Sequence[Any]) -> Chunk:
@@ -107,10 +115,11 @@ class Store(ABC):
 
     @abstractmethod
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
-                representation_id: int) -> tuple[list[str], list[tuple]]:
-        """Run a user's statement with glossdb's SQL functions available where the
-        database allows them (``glossdb_gloss`` reads ``representation_id``'s glosses);
-        (columns, rows)."""
+                representation_id: int, tables: SQLTables | None = None,
+                batch: Any = None) -> tuple[list[str], list[tuple]]:
+        """Run a user's statement with glossdb's SQL functions and tables available where
+        the database allows them (``glossdb_gloss`` reads ``representation_id``'s
+        glosses; ``batch`` may judge the statement's pairs in batches); (columns, rows)."""
 
     @abstractmethod
     def changes(self) -> int:

@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError, IndexCorrupt, InvalidQuery, NoSuchIndex, first_line
-from .db import SQLFunctions, Store
+from . import pg_tables
+from .db import SQLFunctions, SQLTables, Store
 from .migrations import MIGRATIONS, POSTGRES
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -185,10 +186,21 @@ class PostgresStore(Store):
         return " ".join(terms)
 
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
-                representation_id: int) -> tuple[list[str], list[tuple]]:
+                representation_id: int, tables: SQLTables | None = None,
+                batch: Any = None) -> tuple[list[str], list[tuple]]:
         """Plain SQL, with the database's own ``glossdb_gloss`` (migration m007) reading
-        ``representation_id``; the judge's functions call back into this process, which
-        PostgreSQL cannot do, so a statement using them is refused."""
+        ``representation_id``. The judge's functions call back into this process, which
+        PostgreSQL cannot do, so a statement using them is refused; a table function
+        called with literal arguments is run first and read as a temporary table
+        (:func:`.pg_tables.materialize`)."""
+        statement, made = pg_tables.materialize(self, statement, tables or {})
+        try:
+            return self._run_plain(statement, params, functions, representation_id)
+        finally:
+            pg_tables.drop(self, made)
+
+    def _run_plain(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
+                   representation_id: int) -> tuple[list[str], list[tuple]]:
         native = {"glossdb_gloss"}
         used = [name for name in functions
                 if name not in native and re.search(rf"\b{name}\s*\(", statement)]

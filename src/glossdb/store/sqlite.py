@@ -22,11 +22,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import IndexCorrupt, InvalidQuery, NoSuchIndex
-from .db import SQLFunctions, Store
+from . import sql_side
+from .db import SQLFunctions, SQLTables, Store, calls
 from .migrations import apply_migrations, pending
 
 APPLICATION_ID = 0x676C6F73  # "glos"
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
+
+
+class _Discard(Exception):
+    """Rolls back a pass whose writes must not land."""
 
 
 class SQLiteStore(Store):
@@ -156,9 +161,43 @@ class SQLiteStore(Store):
         return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
     def run_sql(self, statement: str, params: Sequence[Any], functions: SQLFunctions,
-                representation_id: int) -> tuple[list[str], list[tuple]]:
+                representation_id: int, tables: SQLTables | None = None,
+                batch: Any = None) -> tuple[list[str], list[tuple]]:
+        """On a read-only apsw side connection when the statement uses a table function or
+        judges (batched there: :mod:`.sql_side`); a statement that writes runs here, its
+        judged pairs collected in a pass that is rolled back, judged, then answered."""
+        tables = {n: t for n, t in (tables or {}).items() if calls(statement, n)}
+        judges = batch is not None and any(calls(statement, n) for n in functions)
+        if tables or judges:
+            try:
+                return sql_side.run(self.path, statement, params, functions, tables, batch)
+            except sql_side.WritingStatement:
+                if tables:
+                    raise InvalidQuery(
+                        f"{', '.join(tables)} can only be read from: a statement that writes "
+                        "cannot call it (SELECT its rows first, then write them in a second "
+                        "statement)") from None
         for name, (arity, fn) in functions.items():
             self.db.create_function(name, arity, fn)
+        if judges:
+            self._collect(statement, params, batch)
+        return self._execute(statement, params)
+
+    def _collect(self, statement: str, params: Sequence[Any], batch: Any) -> None:
+        """The collecting pass of a writing statement: run, then rolled back."""
+        batch.collecting = True
+        try:
+            with self.transaction():
+                self._execute(statement, params)
+                raise _Discard
+        except _Discard:
+            pass
+        finally:
+            batch.collecting = False
+        batch.judge_collected()
+        batch.storing = False  # mid-statement: a pair not collected is scored, not stored
+
+    def _execute(self, statement: str, params: Sequence[Any]) -> tuple[list[str], list[tuple]]:
         try:
             cursor = self.db.execute(statement, tuple(params))
             rows = cursor.fetchall()

@@ -1,0 +1,113 @@
+"""``Index.sql``: SQL over the index with LLM matching as native primitives (a mixin).
+
+* ``glossdb_search(query, k, where)``, a table: the same pipeline as ``search`` (one batch,
+  cached judgments), one row per hit with the columns of :data:`SEARCH_COLUMNS`, usable in
+  joins, CTEs and subqueries. On SQLite it is a table-valued function (an ``apsw`` virtual
+  table on a read-only side connection, so its arguments may come from other tables); on
+  PostgreSQL, whose functions cannot call back into this process, each call with literal
+  arguments is run first and read as a temporary table.
+* ``glossdb_match(query, chunk_id)`` (the judge's score), ``glossdb_verdict(query,
+  chunk_id)`` and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
+  the first two is run twice on SQLite: once to collect the (query, chunk) pairs it asks
+  about, which are then judged in one batch per query, and once to answer from them
+  (:class:`BatchedJudge`); a pair the first pass did not reach is judged when asked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .results import validate_query
+from .store import Representation
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .judge import Judge
+
+SEARCH_COLUMNS = ("rank", "chunk_id", "score", "verdict", "judge_score", "prefilter_rank",
+                  "lexical_rank", "vector_rank", "gloss", "uri", "title")
+JUDGE_FUNCTIONS = ("glossdb_match", "glossdb_verdict")
+
+
+class BatchedJudge:
+    """The scalar judge functions of one statement. ``collecting``: answer a placeholder
+    and remember the pair; :meth:`judge_collected` judges the pairs, one batch per query;
+    then answers come from those judgments (a pair not collected is judged on its own)."""
+
+    def __init__(self, index: "Index", judge: "Judge", rep: Representation):
+        self.index, self.judge, self.rep = index, judge, rep
+        self.collecting = False
+        self.storing = True  # False inside a writing statement: new scores are not stored
+        self.pairs: dict[str, dict[int, None]] = {}
+        self.scores: dict[tuple[str, int], float] = {}
+        self.calls = {"collected": 0, "batches": 0, "single": 0}
+
+    def match(self, query: str, chunk_id: int) -> float:
+        query, chunk_id = validate_query(query), int(chunk_id)
+        if self.collecting:
+            self.pairs.setdefault(query, {})[chunk_id] = None
+            return 0.0
+        if (query, chunk_id) not in self.scores:
+            self.calls["single"] += 1
+            self._judge(query, [chunk_id])
+        return self.scores[(query, chunk_id)]
+
+    def verdict(self, query: str, chunk_id: int) -> str | None:
+        score = self.match(query, chunk_id)
+        return None if self.collecting else self.judge.verdict(validate_query(query), score)
+
+    def judge_collected(self) -> None:
+        self.collecting = False
+        for query, ids in self.pairs.items():
+            self.calls["collected"] += len(ids)
+            self.calls["batches"] += 1
+            self._judge(query, list(ids))
+
+    def _judge(self, query: str, chunk_ids: list[int]) -> None:
+        chunks = self.index.store.get_chunks(chunk_ids)
+        missing = [c for c in chunk_ids if c not in chunks]
+        if missing:
+            self.index.store.get_chunk(missing[0])  # UnknownChunk, with its fix
+        if not self.storing:
+            glosses = self.index.store.glosses(self.rep.id, chunk_ids)
+            texts = [self.judge.candidate_text(chunks[c], glosses.get(c)) for c in chunk_ids]
+            scores = self.judge.score_uncached(query, texts)
+            self.scores.update({(query, c): s for c, s in zip(chunk_ids, scores)})
+            return
+        judged = self.judge.judge(query, [chunks[c] for c in chunk_ids], self.rep)
+        self.scores.update({(query, c): j.score for c, j in judged.items()})
+
+
+class SQLVerbs:
+    """The SQL verb of :class:`Index`."""
+
+    def sql(self: "Index", statement: str, params: Iterable[Any] = (), batched: bool = True
+            ) -> tuple[list[str], list[tuple]]:
+        """Run SQL against the index with LLM matching available as SQL functions and the
+        table ``glossdb_search(query, k, where)`` (see :mod:`glossdb.sql_verbs`). Returns
+        (columns, rows); the last statement's judging is in ``last_sql_calls``.
+        ``batched=False`` judges row by row, as SQLite calls the functions (bench.sql)."""
+        judge, rep = self.judge(), self.representation()
+        batch, batched = batched, BatchedJudge(self, judge, rep)
+
+        def gloss_of(chunk_id: int) -> str | None:
+            return self.store.glosses(rep.id, [int(chunk_id)]).get(int(chunk_id))
+
+        def search(query: str, k: int = 10, where: str | None = None) -> list[tuple]:
+            return search_rows(self, query, k, where)
+
+        functions = {"glossdb_match": (2, batched.match),
+                     "glossdb_verdict": (2, batched.verdict), "glossdb_gloss": (1, gloss_of)}
+        out = self.store.run_sql(statement, tuple(params), functions, rep.id,
+                                 tables={"glossdb_search": (SEARCH_COLUMNS, search)},
+                                 batch=batched if batch else None)
+        self.last_sql_calls = dict(batched.calls)
+        return out
+
+
+def search_rows(ix: "Index", query: str, k: int = 10, where: str | None = None
+                ) -> list[tuple]:
+    """``glossdb_search``'s rows: the hits of ``ix.search`` as :data:`SEARCH_COLUMNS`."""
+    hits = ix.search(validate_query(str(query)), k=int(k), where=where or None)
+    return [(h.rank, h.chunk_id, h.score, h.verdict, h.judge_score, h.prefilter_rank,
+             h.lexical_rank, h.vector_rank, h.gloss, h.uri, h.title) for h in hits]
