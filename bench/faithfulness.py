@@ -50,6 +50,9 @@ VARIANTS = {
                                       ground_bonus=1.5, entity_penalty=4.0,
                                       flag_instructions=True, finish=True),
 }
+# This sample's own cache: its passages (relevant abstracts of test queries among them)
+# must not join the collections' caches, where glossing them would favour the relevant.
+CACHE = "faithfulness-"
 FINISHED_FROM = {"grounded 1.5, finished": "grounded 1.5"}  # carried exactly (gloss_cache)
 
 
@@ -88,7 +91,7 @@ def gloss_all(ix: Index, spec: GlossSpec, chunks: dict | None = None
     rep = d.representation()
     chunks = chunks if chunks is not None else ix.store.get_chunks(ix.store.chunk_ids())
     by_hash = {c.content_hash: c.id for c in chunks.values()}
-    cached = [(by_hash[r["content_hash"]], r["gloss"]) for r in gloss_cache.load(rep.name)
+    cached = [(by_hash[r["content_hash"]], r["gloss"]) for r in gloss_cache.load(CACHE + rep.name)
               if r["content_hash"] in by_hash]
     ix.store.put_glosses(rep.id, cached, searchable=False)
     have = ix.store.glosses(rep.id, chunks)
@@ -98,7 +101,7 @@ def gloss_all(ix: Index, spec: GlossSpec, chunks: dict | None = None
         t = time.perf_counter()
         for start in range(0, len(todo), 16):
             d.write(todo[start:start + 16], searchable=False)
-            gloss_cache.merge(rep.name, [
+            gloss_cache.merge(CACHE + rep.name, [
                 {"representation": rep.name, "content_hash": chunks[cid].content_hash,
                  "gloss": g} for cid, g in ix.store.glosses(rep.id, chunks).items()])
             print(f"{rep.name}: {min(start + 16, len(todo))}/{len(todo)} written", flush=True)
@@ -148,8 +151,8 @@ def main() -> None:
         spec = VARIANTS[label]
         if label in FINISHED_FROM:  # the same generation finished: carried, not regenerated
             base, _, _ = gloss_all(ix, VARIANTS[FINISHED_FROM[label]])
-            gloss_cache.carry(ix, base, Describer(
-                ix.store, ix.model("writer"), spec).representation().name)
+            new = Describer(ix.store, ix.model("writer"), spec).representation().name
+            gloss_cache.carry(ix, CACHE + base, CACHE + new)
         name, glosses, rate = gloss_all(ix, spec)
         planted = next(g for cid, g in glosses.items() if chunks[cid].uri.endswith("#injected"))
         row = {"representation": name, "variant": label, **measure(chunks, glosses),

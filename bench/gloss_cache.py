@@ -79,7 +79,7 @@ def carry(ix: Index, old: str, new: str | None = None) -> int:
 
     chunks = {c.content_hash: c for c in ix.store.get_chunks(ix.store.chunk_ids()).values()}
     new = new or ix.representation().name
-    rows = [{"representation": new, "content_hash": r["content_hash"],
+    rows = [{"representation": new.removeprefix("faithfulness-"), "content_hash": r["content_hash"],
              "gloss": finish_gloss(r["gloss"], chunks[r["content_hash"]])}
             for r in load(old) if r["content_hash"] in chunks
             and not INSTRUCTION.search(chunks[r["content_hash"]].text)]

@@ -88,7 +88,7 @@ class GlossSpec:
         if self.flag_instructions:
             out["instructions"] = "attributed"
         if self.finish:
-            out["finish"] = "title+cut"
+            out["finish"] = "title+cut/2"  # /2: the endings of faithfulness.NOT_FINAL
         if self._grounded(model):  # the 3rd item: the end of generation gets the bonus too
             out["grounding"] = [self.ground_bonus, self.entity_penalty, "end-exempt"]
         return out

@@ -152,10 +152,21 @@ def title_only(gloss: str, titles: list[str | None]) -> bool:
     return not mine or any(t and mine == _plain(t) for t in titles)
 
 
+# Words an English sentence does not end on: articles and determiners, prepositions,
+# conjunctions, auxiliaries (a cut at the token limit usually leaves one of them last).
+NOT_FINAL = frozenset("""
+a an the this these those its their our your his her my some any each every
+of in on at by for with from to into onto upon about above below between among through
+during without within under over via than as and or but nor whereas while although because
+if whether that which who whose is are was were be been being am has have had do does did
+will would shall should can could may might must not
+""".split())
+
+
 def ends_mid_sentence(gloss: str, passage: str) -> bool:
     """Whether a gloss ends inside a sentence: no final ``.``/``!``/``?``; a last word
-    that cannot end an English sentence (a function word, or an ``-ly`` adverb right after
-    one: "levels are increasingly."); or a number the passage continues as a decimal
+    that does not end an English sentence (:data:`NOT_FINAL`, or an ``-ly`` adverb right
+    after one: "levels are increasingly."); or a number the passage continues as a decimal
     ("1.18 to 1." of "1.18 to 1.42"), what a cut at the token limit leaves."""
     text = gloss.rstrip().rstrip('"\'”’)')
     if not text or text[-1] not in ".!?…":
@@ -164,9 +175,9 @@ def ends_mid_sentence(gloss: str, passage: str) -> bool:
     if not tail:
         return True
     last = tail[-1].lower()
-    if last in FUNCTION_WORDS and not _is_number(last):
+    if last in NOT_FINAL:
         return True
-    if last.endswith("ly") and len(tail) > 1 and tail[-2].lower() in FUNCTION_WORDS:
+    if last.endswith("ly") and len(tail) > 1 and tail[-2].lower() in NOT_FINAL:
         return True
     m = re.search(r"(\d+)\.$", text)
     return bool(m) and re.search(rf"(?<![\d.]){m.group(1)}\.\d", passage) is not None
