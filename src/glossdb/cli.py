@@ -257,12 +257,15 @@ def sql_command(statement, index_path, model, gloss_model, backend, base_url, as
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         before = ix.store.changes()
-        if sys.stderr.isatty() and ("glossdb_match" in statement
-                                    or "glossdb_verdict" in statement):
-            click.echo("glossdb: judging row by row with the LLM (stored judgments are "
-                       "reused)…", err=True)
+        if sys.stderr.isatty() and ("glossdb_" in statement):
+            click.echo("glossdb: collecting the rows' pairs, then judging them in one batch "
+                       "per query with the LLM (stored judgments are reused)…", err=True)
         columns, rows = ix.sql(statement)
         changed = ix.store.changes() - before
+        calls = ix.last_sql_calls
+        if sys.stderr.isatty() and calls.get("collected", 0) + calls.get("single", 0):
+            click.echo(f"glossdb: {calls['collected']} pairs judged in {calls['batches']} "
+                       f"batches, {calls['single']} alone", err=True)
     if as_json:
         echo_json([dict(zip(columns, r)) for r in rows] if columns else {"changed": changed})
         return
