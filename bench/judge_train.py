@@ -204,6 +204,8 @@ def cmd_eval(args) -> None:
     for depth in [int(d) for d in str(args.depth).split(",")]:
         for weight in [float(w) for w in args.weights.split(",")]:
             cfg = {"fusion_weight": weight, "judge_lead_chars": args.lead}
+            if args.model:
+                cfg["model"] = args.model
             if args.adapter:
                 cfg.update(judge_method="relevance",
                            judge_adapter=str(Path(args.adapter).resolve()))
@@ -212,7 +214,7 @@ def cmd_eval(args) -> None:
             rows.append({
                 "set": args.set, "system": args.system or (
                     f"trained judge ({Path(args.adapter).stem})" if args.adapter
-                    else "query-likelihood judge (shipped)"),
+                    else f"query-likelihood judge ({args.model or 'shipped'})"),
                 "default": False, "judge_version": c.ix.judge().version().name,
                 **adapter_info(args.adapter), "queries": len(qids), "depth": depth,
                 "fusion_weight": weight, "judge_lead_chars": args.lead, "ndcg@10": m["ndcg@10"], "prefilter_ndcg@10": base,
@@ -324,6 +326,7 @@ def main() -> None:
     e.add_argument("--queries", type=int, default=0)
     e.add_argument("--weights", default="2.0")
     e.add_argument("--lead", type=int, default=240, help="judge_lead_chars")
+    e.add_argument("--model", default="", help="the judge model (default: the shipped one)")
     k = sub.add_parser("calibrate")
     k.add_argument("--dev", default="scifact-dev-labels")
     k.add_argument("--test", default="scifact-test-labels")

