@@ -101,3 +101,15 @@ def test_cli_sql_joins_the_search_table(tmp_path):
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     assert lines[0] == "rank,title" and lines[1].startswith("1,Vitamin D study")
+
+
+def test_glossdb_filter_is_a_table_too(tmp_path, fake):
+    path, _ = papers(tmp_path)
+    ix = Index(tmp_path / "f.glossdb", models={"judge": fake, "writer": fake})
+    ix.add([path])
+    kept = ix.filter("cohort 3 vitamin", candidates=20).kept
+    cols, rows = ix.sql("SELECT chunk_id, judged, rows FROM glossdb_filter('cohort 3 vitamin', "
+                        "20)")
+    assert cols == ["chunk_id", "judged", "rows"] and [r[0] for r in rows] == kept
+    assert all(r[2] == 20 for r in rows)
+    ix.close()

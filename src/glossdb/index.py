@@ -31,6 +31,7 @@ from .pipeline import Pipeline
 from .prefilter import Prefilter
 from .results import AddReport, Hit, TuneReport, Why, validate_query
 from .search_verbs import SearchVerbs
+from .semantic_verbs import SemanticVerbs
 from .sql_verbs import SQLVerbs
 from .signals import Signal, signals_for
 from .store import Representation, Store, content_hash, is_url, open_store
@@ -38,7 +39,7 @@ from .store.vectors import VectorStore
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 EMBED_BATCH = 256  # chunks embedded and committed at a time
-class Index(IngestVerbs, SearchVerbs, SQLVerbs, AskVerbs, InspectVerbs):
+class Index(IngestVerbs, SearchVerbs, SQLVerbs, SemanticVerbs, AskVerbs, InspectVerbs):
     """A gloss database: one SQLite file, or a PostgreSQL database given by a
     ``postgresql://`` URL. Verbs by family: adding files, embedding and glossing here,
     documents from Python and removal in :mod:`glossdb.ingest_verbs`, search in

@@ -6,6 +6,8 @@
   table on a read-only side connection, so its arguments may come from other tables); on
   PostgreSQL, whose functions cannot call back into this process, each call with literal
   arguments is run first and read as a temporary table.
+* ``glossdb_filter(condition, candidates, recall)``, a table: the chunks
+  :meth:`~glossdb.index.Index.filter` keeps at that recall target, with its cost.
 * ``glossdb_match(query, chunk_id)`` (the judge's score), ``glossdb_verdict(query,
   chunk_id)`` and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
   the first two is run twice on SQLite: once to collect the (query, chunk) pairs it asks
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
 SEARCH_COLUMNS = ("rank", "chunk_id", "score", "verdict", "judge_score", "prefilter_rank",
                   "lexical_rank", "vector_rank", "gloss", "uri", "title")
-JUDGE_FUNCTIONS = ("glossdb_match", "glossdb_verdict")
+FILTER_COLUMNS = ("chunk_id", "judged", "rows")  # a kept chunk, and what the cascade cost
 
 
 class BatchedJudge:
@@ -96,10 +98,17 @@ class SQLVerbs:
         def search(query: str, k: int = 10, where: str | None = None) -> list[tuple]:
             return search_rows(self, query, k, where)
 
+        def semantic_filter(condition: str, candidates: int = 100, recall: float = 0.9
+                            ) -> list[tuple]:
+            result = self.filter(str(condition), candidates=int(candidates),
+                                 recall_target=float(recall))
+            return [(cid, result.judged, result.rows) for cid in result.kept]
+
         functions = {"glossdb_match": (2, batched.match),
                      "glossdb_verdict": (2, batched.verdict), "glossdb_gloss": (1, gloss_of)}
         out = self.store.run_sql(statement, tuple(params), functions, rep.id,
-                                 tables={"glossdb_search": (SEARCH_COLUMNS, search)},
+                                 tables={"glossdb_search": (SEARCH_COLUMNS, search),
+                                         "glossdb_filter": (FILTER_COLUMNS, semantic_filter)},
                                  batch=batched if batch else None)
         self.last_sql_calls = dict(batched.calls)
         return out

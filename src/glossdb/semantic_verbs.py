@@ -1,0 +1,90 @@
+"""``Index.filter``: the chunks that satisfy a condition, at a recall target, by a cascade
+(:mod:`glossdb.semantic`): the prefilter's score decides the clear rejections, the judge
+the rest; what each stage cost is reported beside the result. A mixin of Index."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from . import semantic
+from .errors import InvalidQuery
+from .results import validate_query
+
+if TYPE_CHECKING:
+    from .index import Index
+
+POSITIVE = ("match", "strong match")
+
+
+@dataclass
+class FilterResult:
+    condition: str
+    kept: list[int]  # chunk ids the judge says satisfy the condition, best proxy first
+    rows: int
+    judged: int  # pairs the expensive stage (the judge) read, the sample included
+    sampled: int
+    threshold: float  # rows with a proxy score below it were rejected unjudged
+    recall_target: float
+    delta: float
+    recall_estimate: float
+    recall_bound: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def expensive_share(self) -> float:
+        return self.judged / self.rows if self.rows else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "expensive_share": round(self.expensive_share, 4)}
+
+
+class SemanticVerbs:
+    """Semantic operators of :class:`Index`."""
+
+    def filter(self: "Index", condition: str, chunk_ids: Iterable[int] | None = None,
+               candidates: int = 100, recall_target: float = 0.9, delta: float = 0.1,
+               sample: int = 20, seed: int = 0) -> FilterResult:
+        """The chunks (``chunk_ids``, else the prefilter's best ``candidates`` for the
+        condition) whose judge verdict is "match" or better, with recall of at least
+        ``recall_target`` relative to judging every row, with probability about
+        ``1 - delta``; ``sample`` rows are judged to choose the threshold."""
+        condition = validate_query(condition)
+        if not 0 < recall_target <= 1 or not 0 < delta < 1 or sample < 1:
+            raise InvalidQuery("filter needs 0 < recall_target <= 1, 0 < delta < 1, sample >= 1")
+        ids, proxy = self._proxy(condition, chunk_ids, candidates)
+        if not ids:
+            return FilterResult(condition, [], 0, 0, 0, 0.0, recall_target, delta, 1.0, 1.0)
+        picks, probs = semantic.draw(proxy, min(sample, 4 * len(ids)), seed)
+        verdicts = self._verdicts(condition, [ids[i] for i in sorted(set(picks))])
+        positive = {i: verdicts.get(ids[i]) in POSITIVE for i in range(len(ids))}
+        p = semantic.plan(proxy, picks, probs, positive, recall_target, delta)
+        rest = [ids[i] for i in range(len(ids)) if proxy[i] >= p.threshold
+                and ids[i] not in verdicts]
+        verdicts.update(self._verdicts(condition, rest))
+        kept = [cid for cid in ids if verdicts.get(cid) in POSITIVE]
+        return FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
+                            p.threshold, recall_target, delta, round(p.recall_estimate, 4),
+                            round(p.recall_bound, 4), p.notes)
+
+    def _proxy(self: "Index", condition: str, chunk_ids, candidates: int
+               ) -> tuple[list[int], list[float]]:
+        """Rows and their cheap score: the prefilter's fused prior for its own candidates;
+        for given chunks, the prior where the prefilter ranks them, else below all."""
+        if chunk_ids is None:
+            found = self.prefilter.candidates(condition, candidates)
+            return [c.chunk_id for c in found], [c.prefilter_score for c in found]
+        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
+        ranked = {c.chunk_id: c.prefilter_score
+                  for c in self.prefilter.candidates(condition, max(len(ids), candidates))}
+        floor = min(ranked.values(), default=0.0) - 1.0
+        return ids, [ranked.get(c, floor) for c in ids]
+
+    def _verdicts(self: "Index", condition: str, chunk_ids: list[int]) -> dict[int, str]:
+        """The judge's verdict on each chunk (one batch; stored judgments reused)."""
+        if not chunk_ids:
+            return {}
+        judge, rep = self.judge(), self.representation()
+        chunks = self.store.get_chunks(chunk_ids)
+        judged = judge.judge(condition, [chunks[c] for c in chunk_ids if c in chunks], rep)
+        return {cid: judge.verdict(condition, j.score) for cid, j in judged.items()}

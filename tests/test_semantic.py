@@ -1,0 +1,60 @@
+"""The semantic filter's cascade (glossdb.semantic): the threshold from a judged sample,
+checked against an oracle that judges every row; the verb and the CLI over the fake model."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from click.testing import CliRunner
+
+from glossdb import Index, semantic
+from glossdb.cli import cli
+
+from .test_where import papers
+
+
+def _world(seed: int, n: int = 400, positives: int = 40):
+    """Rows whose proxy score is informative but noisy about which satisfy the condition."""
+    rng = random.Random(seed)
+    truth = set(rng.sample(range(n), positives))
+    proxy = [rng.gauss(3.0 if i in truth else 0.0, 1.0) for i in range(n)]
+    return proxy, truth
+
+
+def test_the_recall_target_holds_on_most_draws_and_saves_judging():
+    met, shares = 0, []
+    for seed in range(200):
+        proxy, truth = _world(seed)
+        picks, probs = semantic.draw(proxy, 60, seed)
+        p = semantic.plan(proxy, picks, probs, {i: i in truth for i in range(400)}, 0.9, 0.1)
+        judged = {i for i in range(400) if proxy[i] >= p.threshold} | set(picks)
+        found = {i for i in judged if i in truth}
+        met += len(found) / len(truth) >= 0.9
+        shares.append(len(judged) / 400)
+    assert met / 200 >= 0.85  # delta = 0.1, up to sampling noise
+    assert sum(shares) / len(shares) < 0.75  # the cheap stage rejects a share of the rows
+
+
+def test_without_a_sampled_positive_every_row_is_judged():
+    proxy = [float(i) for i in range(10)]
+    p = semantic.plan(proxy, [1, 2], semantic.draw_probabilities(proxy),
+                      {i: False for i in range(10)}, 0.9, 0.1)
+    assert p.threshold == min(proxy) and p.notes
+
+
+def test_filter_keeps_what_the_judge_accepts_and_reports_its_cost(index, tmp_path):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    result = index.filter("cohort 3 vitamin", candidates=30, sample=8)
+    assert result.rows == 30 and 0 < result.judged <= 30
+    judge = index.judge()
+    everything = index._verdicts("cohort 3 vitamin", [
+        c.chunk_id for c in index.prefilter.candidates("cohort 3 vitamin", 30)])
+    accepted = {c for c, v in everything.items() if v in ("match", "strong match")}
+    assert set(result.kept) <= accepted and judge is not None
+    out = CliRunner().invoke(cli, ["filter", "cohort 3 vitamin", "-i", str(index.path),
+                                   "--backend", "fake", "--candidates", "30", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["rows"] == 30 and 0 < data["expensive_share"] <= 1
