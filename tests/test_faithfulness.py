@@ -110,3 +110,25 @@ def test_finishing_drops_a_cut_sentence_and_replaces_a_title_with_the_lead():
     assert finish_gloss("Fractures fell by 1.", chunk).startswith("Vitamin D was given")
     good = "Vitamin D lowered fractures by 1.5 percent."
     assert finish_gloss(good, chunk) == good
+
+
+def test_an_upgraded_index_finishes_its_old_glosses_without_the_model(tmp_path, corpus):
+    from dataclasses import replace
+
+    from glossdb import Index
+    from glossdb.backends.fake import FakeModel
+    from glossdb.describe import Describer, GlossSpec, finish_gloss
+
+    fake = FakeModel()
+    ix = Index(tmp_path / "u.glossdb", models={"judge": fake, "writer": fake})
+    ix.add([corpus], gloss=False)
+    old = Describer(ix.store, fake, replace(GlossSpec(), finish=False))
+    old.run()
+    before = len(fake.history)
+    new = Describer(ix.store, fake, GlossSpec())
+    assert new.run() == ix.store.counts()["chunks"] and len(fake.history) == before
+    chunks = ix.store.get_chunks(ix.store.chunk_ids())
+    olds = ix.store.glosses(old.representation().id, chunks)
+    news = ix.store.glosses(new.representation().id, chunks)
+    assert news == {c: finish_gloss(g, chunks[c]) for c, g in olds.items()}
+    ix.close()

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from . import faithfulness
@@ -211,6 +211,33 @@ class Describer:
         """This writer's version, registered in the index if it is new (glossing needs it)."""
         return self.store.ensure_representation(*self._version())
 
+    def carry_finished(self, searchable: bool = True,
+                       document_ids: list[int] | None = None) -> int:
+        """Glosses of this (finishing) version derived, without the model, from the same
+        writer's unfinished version where the index has it: :func:`finish_gloss` is a
+        function of that version's gloss and the passage, so the result is what the writer
+        would write (a passage that gives instructions is left to the writer: its gloss is
+        rewritten after finishing). Only ``document_ids``' chunks, when given. Returns
+        glosses written."""
+        if not self.spec.finish:
+            return 0
+        old_name = replace(self.spec, finish=False).version_name(self.model)
+        old = {r.name: r for r, _ in self.store.representations()}.get(old_name)
+        if old is None:
+            return 0
+        rep = self.representation()
+        ids = self.store.chunk_ids()
+        have = self.store.glosses(rep.id, ids)
+        olds = self.store.glosses(old.id, [c for c in ids if c not in have])
+        chunks = self.store.get_chunks(list(olds))
+        among = set(document_ids) if document_ids is not None else None
+        rows = [(cid, finish_gloss(g, chunks[cid])) for cid, g in olds.items()
+                if cid in chunks and not INSTRUCTION.search(chunks[cid].text)
+                and (among is None or chunks[cid].document_id in among)]
+        self.store.put_glosses(rep.id, rows, searchable=searchable,
+                               hashes={cid: chunks[cid].content_hash for cid, _ in rows})
+        return len(rows)
+
     def known_representation(self) -> Representation:
         """This writer's version as the index knows it, registering nothing: a version the
         index never glossed under has id -1 (no glosses, no judgments to read)."""
@@ -239,6 +266,11 @@ class Describer:
         """
         batch_size = batch_size or min(self.model.max_batch, 16)
         rep = self.representation()
+        carried = self.carry_finished(searchable, document_ids)
+        if progress is not None and carried:
+            progress(carried)
+        if limit is not None:
+            limit = max(0, limit - carried)
         owner = claims.new_owner()
         groups = [None] if document_ids is None else batches(list(document_ids), 500)
         written = 0
@@ -248,7 +280,7 @@ class Describer:
                                            None if limit is None else limit - written, deadline)
         finally:
             claims.release(self.store, owner)
-        return written
+        return written + carried
 
     def _run_group(self, rep, owner, group, batch_size, progress, searchable, limit,
                    deadline) -> int:
