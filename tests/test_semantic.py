@@ -8,7 +8,7 @@ import random
 
 from click.testing import CliRunner
 
-from glossdb import Index, semantic
+from glossdb import semantic
 from glossdb.cli import cli
 
 from .test_where import papers
