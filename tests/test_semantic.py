@@ -58,3 +58,19 @@ def test_filter_keeps_what_the_judge_accepts_and_reports_its_cost(index, tmp_pat
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["rows"] == 30 and 0 < data["expensive_share"] <= 1
+
+
+def test_top_k_ranks_any_set_of_chunks(index, tmp_path):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    docs = {c.id: c for c in index.store.get_chunks(index.store.chunk_ids()).values()}
+    south = [cid for cid, c in docs.items() if c.metadata.get("lab") == "south"]
+    hits = index.top_k("cohort 4 vitamin", south, k=3)
+    assert len(hits) == 3 and {h.chunk_id for h in hits} <= set(south)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    everything = index.top_k("cohort 4 vitamin", south, k=100)
+    assert len(everything) == len(south)
+    cols, rows = index.sql("SELECT chunk_id, rank FROM glossdb_top_k('cohort 4 vitamin', 3, "
+                           "'SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id"
+                           " WHERE json_extract(d.metadata, ''$.lab'') = ''south''')")
+    assert [r[0] for r in rows] == [h.chunk_id for h in hits]

@@ -1,6 +1,7 @@
 """``Index.filter``: the chunks that satisfy a condition, at a recall target, by a cascade
 (:mod:`glossdb.semantic`): the prefilter's score decides the clear rejections, the judge
-the rest; what each stage cost is reported beside the result. A mixin of Index."""
+the rest; what each stage cost is reported beside the result. ``Index.top_k``: the best k
+of any set of chunks. A mixin of Index."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from . import semantic
 from .errors import InvalidQuery
-from .results import validate_query
+from .prefilter import Candidate
+from .results import Hit, validate_query
 
 if TYPE_CHECKING:
     from .index import Index
@@ -66,6 +68,26 @@ class SemanticVerbs:
         return FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
                             p.threshold, recall_target, delta, round(p.recall_estimate, 4),
                             round(p.recall_bound, 4), p.notes)
+
+    def top_k(self: "Index", query: str, chunk_ids: Iterable[int], k: int = 10) -> list[Hit]:
+        """The ``k`` best of any set of chunks for ``query``: the search pipeline with
+        those chunks as its candidates (judged in one batch, fused with the prefilter's
+        evidence where the prefilter ranks them), whatever the prefilter would propose."""
+        query = validate_query(query)
+        if k < 1:
+            raise InvalidQuery("k must be at least 1")
+        ids, _ = self._proxy(query, chunk_ids, 100)
+        known = self.store.get_chunks(ids)
+        missing = [c for c in ids if c not in known]
+        if missing:
+            self.store.get_chunk(missing[0])  # UnknownChunk, with its fix
+        ranked_by = {c.chunk_id: c for c in self.prefilter.candidates(query, max(len(ids), 100))}
+        floor = min((c.prefilter_score for c in ranked_by.values()), default=0.0) - 1.0
+        cands = [ranked_by.get(cid) or Candidate(cid, floor, len(ranked_by) + n + 1)
+                 for n, cid in enumerate(ids)]
+        pipeline = self.pipeline()
+        ranked = pipeline.rank(query, len(cands), candidates=cands)
+        return self._hits(ranked, pipeline, ranked.order[:k], False)
 
     def _proxy(self: "Index", condition: str, chunk_ids, candidates: int
                ) -> tuple[list[int], list[float]]:

@@ -8,6 +8,8 @@
   arguments is run first and read as a temporary table.
 * ``glossdb_filter(condition, candidates, recall)``, a table: the chunks
   :meth:`~glossdb.index.Index.filter` keeps at that recall target, with its cost.
+* ``glossdb_top_k(query, k, ids_sql)``, a table: the best k of the chunks a SELECT of ids
+  returns (:meth:`~glossdb.index.Index.top_k`), in the search table's columns.
 * ``glossdb_match(query, chunk_id)`` (the judge's score), ``glossdb_verdict(query,
   chunk_id)`` and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
   the first two is run twice on SQLite: once to collect the (query, chunk) pairs it asks
@@ -98,6 +100,11 @@ class SQLVerbs:
         def search(query: str, k: int = 10, where: str | None = None) -> list[tuple]:
             return search_rows(self, query, k, where)
 
+        def top_k(query: str, k: int = 10, ids_sql: str = "SELECT id FROM chunks"
+                  ) -> list[tuple]:
+            _, rows = self.store.run_sql(str(ids_sql), (), {}, rep.id)
+            return hit_rows(self.top_k(str(query), [r[0] for r in rows], int(k)))
+
         def semantic_filter(condition: str, candidates: int = 100, recall: float = 0.9
                             ) -> list[tuple]:
             result = self.filter(str(condition), candidates=int(candidates),
@@ -108,7 +115,8 @@ class SQLVerbs:
                      "glossdb_verdict": (2, batched.verdict), "glossdb_gloss": (1, gloss_of)}
         out = self.store.run_sql(statement, tuple(params), functions, rep.id,
                                  tables={"glossdb_search": (SEARCH_COLUMNS, search),
-                                         "glossdb_filter": (FILTER_COLUMNS, semantic_filter)},
+                                         "glossdb_filter": (FILTER_COLUMNS, semantic_filter),
+                                         "glossdb_top_k": (SEARCH_COLUMNS, top_k)},
                                  batch=batched if batch else None)
         self.last_sql_calls = dict(batched.calls)
         return out
@@ -117,6 +125,10 @@ class SQLVerbs:
 def search_rows(ix: "Index", query: str, k: int = 10, where: str | None = None
                 ) -> list[tuple]:
     """``glossdb_search``'s rows: the hits of ``ix.search`` as :data:`SEARCH_COLUMNS`."""
-    hits = ix.search(validate_query(str(query)), k=int(k), where=where or None)
+    return hit_rows(ix.search(validate_query(str(query)), k=int(k), where=where or None))
+
+
+def hit_rows(hits) -> list[tuple]:
+    """Hits as rows of :data:`SEARCH_COLUMNS`."""
     return [(h.rank, h.chunk_id, h.score, h.verdict, h.judge_score, h.prefilter_rank,
              h.lexical_rank, h.vector_rank, h.gloss, h.uri, h.title) for h in hits]
