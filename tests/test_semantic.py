@@ -74,3 +74,24 @@ def test_top_k_ranks_any_set_of_chunks(index, tmp_path):
                            "'SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id"
                            " WHERE json_extract(d.metadata, ''$.lab'') = ''south''')")
     assert [r[0] for r in rows] == [h.chunk_id for h in hits]
+
+
+def test_join_pairs_left_rows_with_the_right_rows_that_satisfy_the_condition(index, tmp_path):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    docs = index.store.get_chunks(index.store.chunk_ids())
+    north = [c for c, ch in docs.items() if ch.metadata.get("lab") == "north"][:2]
+    east = [c for c, ch in docs.items() if ch.metadata.get("lab") == "east"]
+    result = index.join(north, east, "a study like: {left}", sample=5)
+    assert result.left == 2 and result.right == len(east) and 0 < result.judged <= 2 * len(east)
+    assert all(lc in north and rc in east for lc, rc in result.pairs)
+    for row in result.per_left:
+        condition = "a study like: " + index.judge_spec().candidate_text(
+            docs[row["left"]], index.store.glosses(index.representation().id,
+                                                   [row["left"]]).get(row["left"]))
+        assert row["kept"] == len(index.filter(condition, east, sample=5).kept)
+    cols, rows = index.sql(
+        "SELECT left_id, right_id FROM glossdb_join('a study like: {left}', "
+        f"'SELECT id FROM chunks WHERE id IN ({north[0]})', "
+        f"'SELECT id FROM chunks WHERE id IN ({', '.join(map(str, east))})')")
+    assert cols == ["left_id", "right_id"] and all(r[0] == north[0] for r in rows)

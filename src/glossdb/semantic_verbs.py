@@ -41,6 +41,24 @@ class FilterResult:
         return {**asdict(self), "expensive_share": round(self.expensive_share, 4)}
 
 
+@dataclass
+class JoinResult:
+    condition: str
+    pairs: list[tuple[int, int]]  # (left chunk, right chunk) the judge says satisfy it
+    left: int
+    right: int
+    judged: int  # pairs the judge read, over every left row's filter
+    per_left: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def expensive_share(self) -> float:
+        total = self.left * self.right
+        return self.judged / total if total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "expensive_share": round(self.expensive_share, 4)}
+
+
 class SemanticVerbs:
     """Semantic operators of :class:`Index`."""
 
@@ -68,6 +86,32 @@ class SemanticVerbs:
         return FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
                             p.threshold, recall_target, delta, round(p.recall_estimate, 4),
                             round(p.recall_bound, 4), p.notes)
+
+    def join(self: "Index", left_ids: Iterable[int], right_ids: Iterable[int],
+             condition: str = "{left}", recall_target: float = 0.9, delta: float = 0.1,
+             sample: int = 20) -> JoinResult:
+        """Pairs (left, right) that satisfy ``condition``, a query written with ``{left}``
+        (the left chunk's gloss, or the lead of its text while it has none): for each left
+        chunk, :meth:`filter` over the right chunks at ``recall_target``."""
+        if "{left}" not in condition:
+            raise InvalidQuery("a join condition names the left row as {left}, e.g. "
+                               "\"{left}\" or \"evidence that {left}\"")
+        lefts = list(dict.fromkeys(int(c) for c in left_ids))
+        rights = list(dict.fromkeys(int(c) for c in right_ids))
+        chunks = self.store.get_chunks(lefts)
+        glosses = self.store.glosses(self.representation().id, lefts)
+        spec = self.judge_spec()
+        pairs, judged, per_left = [], 0, []
+        for cid in lefts:
+            if cid not in chunks:
+                self.store.get_chunk(cid)  # UnknownChunk, with its fix
+            text = spec.candidate_text(chunks[cid], glosses.get(cid))
+            result = self.filter(condition.replace("{left}", text)[:2000], rights,
+                                 recall_target=recall_target, delta=delta, sample=sample)
+            pairs += [(cid, r) for r in result.kept]
+            judged += result.judged
+            per_left.append({"left": cid, "kept": len(result.kept), "judged": result.judged})
+        return JoinResult(condition, pairs, len(lefts), len(rights), judged, per_left)
 
     def top_k(self: "Index", query: str, chunk_ids: Iterable[int], k: int = 10) -> list[Hit]:
         """The ``k`` best of any set of chunks for ``query``: the search pipeline with

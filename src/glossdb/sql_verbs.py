@@ -10,6 +10,8 @@
   :meth:`~glossdb.index.Index.filter` keeps at that recall target, with its cost.
 * ``glossdb_top_k(query, k, ids_sql)``, a table: the best k of the chunks a SELECT of ids
   returns (:meth:`~glossdb.index.Index.top_k`), in the search table's columns.
+* ``glossdb_join(condition, left_sql, right_sql, recall)``, a table: the pairs
+  :meth:`~glossdb.index.Index.join` keeps.
 * ``glossdb_match(query, chunk_id)`` (the judge's score), ``glossdb_verdict(query,
   chunk_id)`` and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
   the first two is run twice on SQLite: once to collect the (query, chunk) pairs it asks
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 SEARCH_COLUMNS = ("rank", "chunk_id", "score", "verdict", "judge_score", "prefilter_rank",
                   "lexical_rank", "vector_rank", "gloss", "uri", "title")
 FILTER_COLUMNS = ("chunk_id", "judged", "rows")  # a kept chunk, and what the cascade cost
+JOIN_COLUMNS = ("left_id", "right_id", "judged")  # a kept pair, and what the join cost
 
 
 class BatchedJudge:
@@ -105,6 +108,13 @@ class SQLVerbs:
             _, rows = self.store.run_sql(str(ids_sql), (), {}, rep.id)
             return hit_rows(self.top_k(str(query), [r[0] for r in rows], int(k)))
 
+        def semantic_join(condition: str, left_sql: str, right_sql: str,
+                          recall: float = 0.9) -> list[tuple]:
+            ids = [[r[0] for r in self.store.run_sql(str(q), (), {}, rep.id)[1]]
+                   for q in (left_sql, right_sql)]
+            result = self.join(ids[0], ids[1], str(condition), recall_target=float(recall))
+            return [(lc, rc, result.judged) for lc, rc in result.pairs]
+
         def semantic_filter(condition: str, candidates: int = 100, recall: float = 0.9
                             ) -> list[tuple]:
             result = self.filter(str(condition), candidates=int(candidates),
@@ -116,7 +126,8 @@ class SQLVerbs:
         out = self.store.run_sql(statement, tuple(params), functions, rep.id,
                                  tables={"glossdb_search": (SEARCH_COLUMNS, search),
                                          "glossdb_filter": (FILTER_COLUMNS, semantic_filter),
-                                         "glossdb_top_k": (SEARCH_COLUMNS, top_k)},
+                                         "glossdb_top_k": (SEARCH_COLUMNS, top_k),
+                                         "glossdb_join": (JOIN_COLUMNS, semantic_join)},
                                  batch=batched if batch else None)
         self.last_sql_calls = dict(batched.calls)
         return out
