@@ -107,7 +107,7 @@ def _node(node: ast.AST, text: str) -> Where:
 
 
 def _compare(left: ast.AST, op: ast.cmpop, right: ast.AST, text: str) -> Where:
-    name = _OP_NAME(op, text)
+    name = _op_name(op, text)
     if isinstance(left, ast.Name) and not isinstance(right, ast.Name):
         return {left.id: {name: _literal(right, text)}}
     if isinstance(right, ast.Name) and name in _FLIP and not isinstance(left, ast.Name):
@@ -115,7 +115,7 @@ def _compare(left: ast.AST, op: ast.cmpop, right: ast.AST, text: str) -> Where:
     raise InvalidQuery(f"each comparison of {text!r} needs one field and one value: {HINT}")
 
 
-def _OP_NAME(op: ast.cmpop, text: str) -> str:
+def _op_name(op: ast.cmpop, text: str) -> str:
     name = _AST_OPS.get(type(op))
     if name is None:
         raise InvalidQuery(f"the filter {text!r} uses an operator filters do not have "
