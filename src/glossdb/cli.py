@@ -245,15 +245,21 @@ def stats(index_path, as_json) -> None:
               help="A table in one of tabulate's formats: github, grid, psql, rst, html, …")
 def sql_command(statement, index_path, model, gloss_model, backend, base_url, as_json,
                 fmt) -> None:
-    """Run SQL with glossdb_match(query, chunk_id), glossdb_verdict and glossdb_gloss.
+    """Run SQL with glossdb's tables and functions.
 
-    Rows print tab-separated (with --csv, --tsv, --table or --fmt as sqlite-utils does).
+    Tables: glossdb_search(query, k, where), glossdb_top_k(query, k, ids_sql),
+    glossdb_filter(condition, candidates, recall), glossdb_join(condition, left_sql,
+    right_sql, recall). Functions: glossdb_match(query, chunk_id), glossdb_verdict,
+    glossdb_gloss (judged in one batch per query). Rows print tab-separated (with --csv,
+    --tsv, --table or --fmt as sqlite-utils does).
 
     \b
     Examples:
       glossdb sql "SELECT id, glossdb_gloss(id) FROM chunks LIMIT 5" --table
       glossdb sql "SELECT id FROM chunks ORDER BY glossdb_match('wal', id) DESC LIMIT 3"
       glossdb sql "SELECT uri, title FROM documents" --csv > documents.csv
+      glossdb sql "SELECT s.rank, d.title FROM glossdb_search('wal', 5) s JOIN chunks c
+        ON c.id = s.chunk_id JOIN documents d ON d.id = c.document_id" --table
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
         before = ix.store.changes()
