@@ -222,13 +222,14 @@ class Describer:
         if not self.spec.finish:
             return 0
         old_name = replace(self.spec, finish=False).version_name(self.model)
-        old = {r.name: r for r, _ in self.store.representations()}.get(old_name)
-        if old is None:
+        try:
+            old = self.store.representation(old_name)
+        except IndexCorrupt:  # the index never had the unfinished version
             return 0
         rep = self.representation()
-        ids = self.store.chunk_ids()
-        have = self.store.glosses(rep.id, ids)
-        olds = self.store.glosses(old.id, [c for c in ids if c not in have])
+        olds = self.store.glosses_only_in(old.id, rep.id)
+        if not olds:
+            return 0
         chunks = self.store.get_chunks(list(olds))
         among = set(document_ids) if document_ids is not None else None
         rows = [(cid, finish_gloss(g, chunks[cid])) for cid, g in olds.items()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -156,10 +157,10 @@ def _check_texts(texts: list, metadatas: list, ids: list[str]) -> None:
             json.dumps(dict(meta or {}))
         except (TypeError, ValueError) as exc:
             raise InvalidQuery(f"metadata {n} (id {i!r}) is not JSON ({exc})") from None
-    seen = [i for n, i in enumerate(ids) if i in ids[:n]]
-    if seen or any(not i for i in ids):
-        raise InvalidQuery(f"ids must be non-empty and distinct, got {seen[0]!r} twice"
-                           if seen else "ids must be non-empty")
+    twice = [i for i, n in Counter(ids).items() if n > 1]
+    if twice or any(not i for i in ids):
+        raise InvalidQuery(f"ids must be non-empty and distinct, got {twice[0]!r} twice"
+                           if twice else "ids must be non-empty")
 
 
 def _text_doc(i: str, text: str, meta: Mapping[str, Any] | None) -> SourceDoc:

@@ -120,13 +120,12 @@ class SemanticVerbs:
         query = validate_query(query)
         if k < 1:
             raise InvalidQuery("k must be at least 1")
-        ids, _ = self._proxy(query, chunk_ids, 100)
+        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
         known = self.store.get_chunks(ids)
         missing = [c for c in ids if c not in known]
         if missing:
             self.store.get_chunk(missing[0])  # UnknownChunk, with its fix
-        ranked_by = {c.chunk_id: c for c in self.prefilter.candidates(query, max(len(ids), 100))}
-        floor = min((c.prefilter_score for c in ranked_by.values()), default=0.0) - 1.0
+        ranked_by, floor = self._ranked(query, max(len(ids), 100))
         cands = [ranked_by.get(cid) or Candidate(cid, floor, len(ranked_by) + n + 1)
                  for n, cid in enumerate(ids)]
         pipeline = self.pipeline()
@@ -141,10 +140,14 @@ class SemanticVerbs:
             found = self.prefilter.candidates(condition, candidates)
             return [c.chunk_id for c in found], [c.prefilter_score for c in found]
         ids = list(dict.fromkeys(int(c) for c in chunk_ids))
-        ranked = {c.chunk_id: c.prefilter_score
-                  for c in self.prefilter.candidates(condition, max(len(ids), candidates))}
-        floor = min(ranked.values(), default=0.0) - 1.0
-        return ids, [ranked.get(c, floor) for c in ids]
+        ranked, floor = self._ranked(condition, max(len(ids), candidates))
+        return ids, [ranked[c].prefilter_score if c in ranked else floor for c in ids]
+
+    def _ranked(self: "Index", query: str, limit: int) -> tuple[dict[int, Candidate], float]:
+        """The prefilter's candidates by chunk id, and a prior below all of them (for a
+        chunk it does not rank)."""
+        ranked = {c.chunk_id: c for c in self.prefilter.candidates(query, limit)}
+        return ranked, min((c.prefilter_score for c in ranked.values()), default=0.0) - 1.0
 
     def _verdicts(self: "Index", condition: str, chunk_ids: list[int]) -> dict[int, str]:
         """The judge's verdict on each chunk (one batch; stored judgments reused)."""

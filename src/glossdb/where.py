@@ -171,22 +171,6 @@ def _check_field(name: str, condition: Any) -> None:
             raise InvalidQuery(f"{op} on {name} compares numbers or strings, not booleans")
 
 
-def conditions(where: Where) -> list[tuple[str, str, Any]]:
-    """The (field, operator, value) leaves of an AND-only filter (for a store without SQL
-    or a test oracle); raises on $or."""
-    out = []
-    for key, value in where.items():
-        if key == "$and":
-            for part in value:
-                out += conditions(part)
-        elif key == "$or":
-            raise InvalidQuery("this filter needs $or, which conditions() does not flatten")
-        else:
-            ops = value if isinstance(value, Mapping) else {"$eq": value}
-            out += [(key, op, v) for op, v in ops.items()]
-    return out
-
-
 def matches(where: Where | None, metadata: Mapping[str, Any]) -> bool:
     """Whether a document's metadata satisfies ``where``: the reference the stores' SQL
     is tested against."""

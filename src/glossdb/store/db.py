@@ -376,6 +376,14 @@ class Store(ABC):
             )
         return out
 
+    def glosses_only_in(self, representation_id: int, other_id: int) -> dict[int, str]:
+        """The glosses of one version whose chunks have none of ``other_id`` (one indexed
+        query; empty once the other version caught up)."""
+        return dict(self.db.execute(
+            "SELECT g.chunk_id, g.text FROM glosses g WHERE g.representation_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM glosses n WHERE n.chunk_id = g.chunk_id"
+            " AND n.representation_id = ?)", (representation_id, other_id)).fetchall())
+
     def glosses_for_chunk(self, chunk_id: int) -> list[tuple[str, str]]:
         return self.db.execute(
             "SELECT r.name, g.text FROM glosses g JOIN representations r"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import InvalidQuery
+from .db import calls
 
 Table = tuple[Sequence[str], Callable[..., list[tuple]]]
 
@@ -37,7 +38,7 @@ def run(path: Path, statement: str, params: Sequence[Any],
                              eponymous=True, eponymous_only=True, read_only=True)
         for name, (arity, fn) in functions.items():
             db.create_scalar_function(name, fn, arity)
-        if batch is not None and any(f"{n}(" in statement.replace(" (", "(")
+        if batch is not None and any(calls(statement, n)
                                      for n in ("glossdb_match", "glossdb_verdict")):
             batch.collecting = True
             _execute(db, statement, params)
