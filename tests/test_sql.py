@@ -14,6 +14,16 @@ from glossdb.sql_verbs import SEARCH_COLUMNS
 from .test_where import papers
 
 
+@pytest.fixture
+def paper_index(tmp_path, fake):
+    """An SQLite index of the papers fixture (tests/test_where.py) on the fake model."""
+    path, _ = papers(tmp_path)
+    ix = Index(tmp_path / "p.glossdb", models={"judge": fake, "writer": fake})
+    ix.add([path])
+    yield ix
+    ix.close()
+
+
 def test_glossdb_search_is_a_table_joined_to_documents(tmp_path, location, fake):
     path, _ = papers(tmp_path)
     ix = Index(location, models={"judge": fake, "writer": fake})
@@ -34,10 +44,8 @@ def test_glossdb_search_is_a_table_joined_to_documents(tmp_path, location, fake)
     ix.close()
 
 
-def test_on_sqlite_the_query_may_come_from_another_table(tmp_path, fake):
-    path, _ = papers(tmp_path)
-    ix = Index(tmp_path / "q.glossdb", models={"judge": fake, "writer": fake})
-    ix.add([path])
+def test_on_sqlite_the_query_may_come_from_another_table(paper_index):
+    ix = paper_index
     ix.sql("CREATE TABLE asks (q TEXT)")
     ix.sql("INSERT INTO asks VALUES ('cohort 3'), ('calcium intake')")
     _, rows = ix.sql("SELECT a.q, s.rank, s.chunk_id FROM asks a, glossdb_search(a.q, 2) s "
@@ -47,7 +55,6 @@ def test_on_sqlite_the_query_may_come_from_another_table(tmp_path, fake):
     assert rows[2][2] == ix.search("cohort 3", k=1)[0].chunk_id
     with pytest.raises(InvalidQuery, match="second statement"):
         ix.sql("INSERT INTO asks SELECT uri FROM glossdb_search('cohort', 1)")
-    ix.close()
 
 
 def test_postgres_refuses_a_search_fed_from_a_column(pg_url, fake, tmp_path):
@@ -61,10 +68,8 @@ def test_postgres_refuses_a_search_fed_from_a_column(pg_url, fake, tmp_path):
     ix.close()
 
 
-def test_glossdb_match_over_many_rows_is_judged_in_one_batch(tmp_path, fake):
-    path, _ = papers(tmp_path)
-    ix = Index(tmp_path / "b.glossdb", models={"judge": fake, "writer": fake})
-    ix.add([path])
+def test_glossdb_match_over_many_rows_is_judged_in_one_batch(paper_index, fake):
+    ix = paper_index
     statement = ("SELECT c.id, glossdb_match('cohort 7 calcium', c.id) AS s, "
                  "glossdb_verdict('cohort 7 calcium', c.id) AS v FROM chunks c "
                  "ORDER BY s DESC LIMIT 3")
@@ -76,17 +81,14 @@ def test_glossdb_match_over_many_rows_is_judged_in_one_batch(tmp_path, fake):
     judged = len(fake.history) - before
     again = ix.sql(statement)  # every pair is now a stored judgment: no model call
     assert again == (cols, rows) and len(fake.history) - before == judged
-    ix.close()
 
 
-def test_a_writing_statement_with_match_runs_row_by_row(tmp_path, fake):
-    path, _ = papers(tmp_path)
-    ix = Index(tmp_path / "w.glossdb", models={"judge": fake, "writer": fake})
-    ix.add([path])
+def test_a_writing_statement_collects_its_pairs_in_a_pass_rolled_back(paper_index):
+    ix = paper_index
     ix.sql("CREATE TABLE scored (id INTEGER, s REAL)")
     ix.sql("INSERT INTO scored SELECT id, glossdb_match('calcium', id) FROM chunks LIMIT 4")
-    assert ix.sql("SELECT count(*) FROM scored")[1] == [(4,)]
-    ix.close()
+    assert ix.last_sql_calls == {"collected": 4, "batches": 1, "single": 0}
+    assert ix.sql("SELECT count(*) FROM scored")[1] == [(4,)]  # written once, not twice
 
 
 def test_cli_sql_joins_the_search_table(tmp_path):
@@ -103,13 +105,10 @@ def test_cli_sql_joins_the_search_table(tmp_path):
     assert lines[0] == "rank,title" and lines[1].startswith("1,Vitamin D study")
 
 
-def test_glossdb_filter_is_a_table_too(tmp_path, fake):
-    path, _ = papers(tmp_path)
-    ix = Index(tmp_path / "f.glossdb", models={"judge": fake, "writer": fake})
-    ix.add([path])
+def test_glossdb_filter_is_a_table_too(paper_index):
+    ix = paper_index
     kept = ix.filter("cohort 3 vitamin", candidates=20).kept
     cols, rows = ix.sql("SELECT chunk_id, judged, rows FROM glossdb_filter('cohort 3 vitamin', "
                         "20)")
     assert cols == ["chunk_id", "judged", "rows"] and [r[0] for r in rows] == kept
     assert all(r[2] == 20 for r in rows)
-    ix.close()

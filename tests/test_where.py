@@ -81,43 +81,34 @@ def _ids_by_uri(store):
     return {c.uri: c.id for c in store.get_chunks(store.chunk_ids()).values()}
 
 
-def test_sqlite_filters_select_what_the_oracle_selects(tmp_path, fake):
+def _agrees_with_the_oracle(location, tmp_path, fake, examples: int, fixed=()) -> None:
+    """Filters (``fixed`` ones, then ``examples`` drawn) select, in the store's SQL, the
+    chunks the pure oracle (where.matches) selects."""
     path, meta = papers(tmp_path)
-    Index(tmp_path / "w.glossdb", models={"judge": fake, "writer": fake}).add([path])
-    store = open_store(tmp_path / "w.glossdb")
+    Index(location, models={"judge": fake, "writer": fake}).add([path])
+    store = open_store(location)
     ids = _ids_by_uri(store)
 
-    @settings(max_examples=300, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(filters())
-    def check(f):
-        expected = {ids[u] for u, m in meta.items() if where.matches(f, m)}
-        assert store.filtered_chunk_ids(where.check(f)) == expected
-
-    check()
-    store.close()
-
-
-def test_postgres_filters_select_what_the_oracle_selects(tmp_path, pg_url, fake):
-    path, meta = papers(tmp_path)
-    Index(pg_url, models={"judge": fake, "writer": fake}).add([path])
-    store = open_store(pg_url)
-    ids = _ids_by_uri(store)
-    fixed = [{"year": {"$gte": 2015}}, {"year": {"$ne": 2010}}, {"lab": {"$nin": ["north"]}},
-             {"open": True}, {"year": "2010"}, {"missing": {"$ne": 1}}]
-    for f in fixed:
+    def agree(f):
         expected = {ids[u] for u, m in meta.items() if where.matches(f, m)}
         assert store.filtered_chunk_ids(where.check(f)) == expected, f
 
-    @settings(max_examples=80, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(filters())
-    def check(f):  # the same oracle as SQLite's
-        expected = {ids[u] for u, m in meta.items() if where.matches(f, m)}
-        assert store.filtered_chunk_ids(where.check(f)) == expected
-
-    check()
+    for f in fixed:
+        agree(f)
+    settings(max_examples=examples, deadline=None,
+             suppress_health_check=[HealthCheck.function_scoped_fixture])(
+        given(filters())(agree))()
     store.close()
+
+
+def test_sqlite_filters_select_what_the_oracle_selects(tmp_path, fake):
+    _agrees_with_the_oracle(tmp_path / "w.glossdb", tmp_path, fake, 300)
+
+
+def test_postgres_filters_select_what_the_oracle_selects(tmp_path, pg_url, fake):
+    _agrees_with_the_oracle(pg_url, tmp_path, fake, 80, fixed=[
+        {"year": {"$gte": 2015}}, {"year": {"$ne": 2010}}, {"lab": {"$nin": ["north"]}},
+        {"open": True}, {"year": "2010"}, {"missing": {"$ne": 1}}])
 
 
 def test_search_where_keeps_k_matching_hits_on_both_stores(tmp_path, location, fake):
