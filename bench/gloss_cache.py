@@ -98,14 +98,15 @@ def main() -> None:
     ap.add_argument("old")
     ap.add_argument("collections", nargs="+")
     args = ap.parse_args()
+    old = {r["content_hash"]: r["gloss"] for r in load(args.old)}
     for name in args.collections:
         ix, _ = open_index(name)
+        before = {r["content_hash"] for r in load(ix.representation().name)}
         n = carry(ix, args.old)
         changed = sum(1 for r in load(ix.representation().name)
-                      if r["gloss"] != {o["content_hash"]: o["gloss"] for o in load(args.old)}
-                      .get(r["content_hash"]))
-        print(f"{name}: {n} glosses carried from {args.old} to {ix.representation().name} "
-              f"({changed} finished differently in the cache)")
+                      if r["content_hash"] not in before and r["gloss"] != old[r["content_hash"]])
+        print(f"{name}: {n} glosses carried from {args.old} to {ix.representation().name}, "
+              f"{changed} of the newly carried changed by finishing")
         ix.close()
 
 
