@@ -135,11 +135,15 @@ def filter_command(condition, index_path, candidates, recall_target, delta, samp
         return
     click.echo(f"{len(result.kept)} of {result.rows} rows satisfy it: "
                f"{', '.join(map(str, result.kept)) or '(none)'}")
-    click.echo(f"cost: the judge read {result.judged} rows ({result.expensive_share:.0%}; "
-               f"{result.sampled} sampled), {result.rows - result.judged} rejected by the "
-               f"prefilter below {result.threshold:.4f}; recall >= {result.recall_target} "
-               f"with probability about {1 - result.delta:.2f} (estimate "
-               f"{result.recall_estimate:.2f})")
+    if result.judged >= result.rows:
+        click.echo(f"cost: the judge read all {result.rows} rows ({result.sampled} sampled "
+                   "first), so this is what judging every row gives")
+    else:
+        click.echo(f"cost: the judge read {result.judged} rows ({result.expensive_share:.0%};"
+                   f" {result.sampled} sampled), {result.rows - result.judged} rejected by "
+                   f"the prefilter below {result.threshold:.4f}; recall >= "
+                   f"{result.recall_target} with probability about {1 - result.delta:.2f} "
+                   f"(estimate {result.recall_estimate:.2f})")
     for note in result.notes:
         click.echo(f"note: {note}")
 
