@@ -41,8 +41,9 @@ class BatchedJudge:
     and remember the pair; :meth:`judge_collected` judges the pairs, one batch per query;
     then answers come from those judgments (a pair not collected is judged on its own)."""
 
-    def __init__(self, index: "Index", judge: "Judge", rep: Representation):
-        self.index, self.judge, self.rep = index, judge, rep
+    def __init__(self, index: "Index", rep: Representation):
+        self.index, self.rep = index, rep
+        self._judge_obj: "Judge | None" = None
         self.collecting = False
         self.storing = True  # False inside a writing statement: new scores are not stored
         self.pairs: dict[str, dict[int, None]] = {}
@@ -62,6 +63,14 @@ class BatchedJudge:
     def verdict(self, query: str, chunk_id: int) -> str | None:
         score = self.match(query, chunk_id)
         return None if self.collecting else self.judge.verdict(validate_query(query), score)
+
+    @property
+    def judge(self) -> "Judge":
+        """The index's judge, loaded the first time a pair is judged (a statement without
+        the judge's functions loads no model)."""
+        if self._judge_obj is None:
+            self._judge_obj = self.index.judge()
+        return self._judge_obj
 
     def judge_collected(self) -> None:
         self.collecting = False
@@ -94,8 +103,8 @@ class SQLVerbs:
         table ``glossdb_search(query, k, where)`` (see :mod:`glossdb.sql_verbs`). Returns
         (columns, rows); the last statement's judging is in ``last_sql_calls``.
         ``batched=False`` judges row by row, as SQLite calls the functions (bench.sql)."""
-        judge, rep = self.judge(), self.representation()
-        batch, batched = batched, BatchedJudge(self, judge, rep)
+        rep = self.representation()
+        batch, batched = batched, BatchedJudge(self, rep)
 
         def gloss_of(chunk_id: int) -> str | None:
             return self.store.glosses(rep.id, [int(chunk_id)]).get(int(chunk_id))
