@@ -103,7 +103,7 @@ def cmd_train(args) -> None:
     if args.limit:
         pairs = pairs[: args.limit]
     spec = TrainSpec(rank=args.rank, lr=args.lr, epochs=args.epochs, batch=args.batch,
-                     max_tokens=args.max_tokens)
+                     max_tokens=args.max_tokens, objective=args.objective)
     _, path = resolve_model("gemma3-270m")
     out = ADAPTERS / f"{args.out or args.source}.gguf"
     started = time.perf_counter()
@@ -317,6 +317,7 @@ def main() -> None:
     t.add_argument("--epochs", type=float, default=1.0)
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--max-tokens", type=int, default=192)
+    t.add_argument("--objective", default="pointwise", help="pointwise or listwise")
     e = sub.add_parser("eval")
     e.add_argument("--set", default="scifact:train")
     e.add_argument("--adapter", default="")

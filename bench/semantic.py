@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from pathlib import Path
 
 from . import corpus_index, scifact
 from .hybrid import RESULTS
@@ -30,10 +31,14 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100)
     ap.add_argument("--recall", type=float, default=0.9)
     ap.add_argument("--sample", type=int, default=20)
+    ap.add_argument("--adapter", default="", help="a trained judge version (bench.judge_train)")
     args = ap.parse_args()
     queries, qrels = scifact.queries(), scifact.qrels("train")
     dev = split_train(list(qrels))[1][: args.queries]
-    ix = Index(corpus_index.cold_copy("scifact", corpus_index.RAW / "scifact-semantic.glossdb"))
+    trained = ({"judge_method": "relevance", "judge_adapter": str(Path(args.adapter).resolve())}
+               if args.adapter else {})
+    ix = Index(corpus_index.cold_copy("scifact", corpus_index.RAW / "scifact-semantic.glossdb"),
+               **trained)
     docs = {c.id: c.uri.rsplit("#", 1)[-1]
             for c in ix.store.get_chunks(ix.store.chunk_ids()).values()}
     rows = []
@@ -56,9 +61,12 @@ def main() -> None:
                      "qrels_precision": round(len(kept & relevant) / len(kept), 3)
                      if kept else None, "threshold": result.threshold})
         print(json.dumps(rows[-1]), flush=True)
+    judge_name = ix.judge().version().name
     ix.close()
     met = [r["recall_vs_judge"] >= args.recall for r in rows]
-    summary = {"filter_queries": len(rows), "filter_recall_target": args.recall,
+    summary = {"filter_queries": len(rows), "filter_judge": judge_name,
+               "filter_adapter": Path(args.adapter).stem or None,
+               "filter_recall_target": args.recall,
                "filter_sample": args.sample,
                "filter_target_met_share": round(sum(met) / len(met), 3),
                "filter_expensive_share": round(statistics.fmean(

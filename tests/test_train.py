@@ -144,6 +144,31 @@ def test_a_pairs_verdict_does_not_change_with_the_candidate_count(index, corpus)
     assert shared and all(hits_few[c] == hits_many[c] for c in shared)
 
 
+def test_listwise_batches_keep_a_querys_pairs_together_and_its_loss_ranks_them():
+    torch = pytest.importorskip("torch", reason="the train extra: pip install 'glossdb[train]'")
+    import random
+
+    from glossdb.errors import ConfigError
+    from glossdb.train.lora import TrainSpec, _listwise_loss, _query_batches
+
+    queries = ["a"] * 3 + ["b"] * 4 + ["c"] * 2 + ["d"] * 5
+    batches = _query_batches(queries, 6, random.Random(0))
+    assert sorted(i for b in batches for i in b) == list(range(len(queries)))
+    for b in batches:  # whole queries only, and no batch over size unless one query is
+        assert all(queries.count(queries[i]) == sum(queries[j] == queries[i] for j in b)
+                   for i in b)
+        assert len(b) <= 6 or len({queries[i] for i in b}) == 1
+    yes, labels, qs = 1, [1, 0, 0, 1, 0], ["a", "a", "a", "b", "b"]
+    # the positive above its negatives costs less than below them; a query without a
+    # negative adds nothing
+    good = torch.tensor([[0.0, 5.0], [0.0, -5.0], [0.0, -5.0], [0.0, 5.0], [0.0, -5.0]])
+    bad = torch.tensor([[0.0, -5.0], [0.0, 5.0], [0.0, 5.0], [0.0, -5.0], [0.0, 5.0]])
+    assert _listwise_loss(torch, good, yes, labels, qs) < _listwise_loss(torch, bad, yes, labels, qs)
+    assert float(_listwise_loss(torch, good[:1], yes, [1], ["a"])) == 0.0
+    with pytest.raises(ConfigError, match="pointwise"):
+        TrainSpec(objective="pairwise")
+
+
 # the real judge model ---------------------------------------------------------------------
 
 @pytest.mark.model
