@@ -94,3 +94,50 @@ def test_join_pairs_left_rows_with_the_right_rows_that_satisfy_the_condition(ind
         f"'SELECT id FROM chunks WHERE id IN ({north[0]})', "
         f"'SELECT id FROM chunks WHERE id IN ({', '.join(map(str, east))})')")
     assert cols == ["left_id", "right_id"] and all(r[0] == north[0] for r in rows)
+
+
+def test_filter_says_how_each_row_was_decided_and_why_a_kept_row_was_kept(index, tmp_path):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    result = index.filter("cohort 3 vitamin", candidates=30, sample=8, explain=True)
+    assert result.kept and set(result.explanations) == set(result.kept)
+    for cid in result.kept:
+        assert result.decision(cid).startswith("kept: the judge said")
+        verdict, text = index.explain_pair("cohort 3 vitamin", cid)
+        assert result.verdicts[cid] == verdict and result.explanations[cid] == text
+    unjudged = set(result.proxies) - set(result.verdicts)
+    assert all(result.decision(c).startswith("left out unjudged") for c in unjudged)
+    assert result.decision(10**9) == "not a row of this filter"
+    decisions = result.to_dict()["decisions"]
+    assert len(decisions) == result.rows
+    cols, rows = index.sql("SELECT f.chunk_id, f.verdict, glossdb_why('cohort 3 vitamin', "
+                           "f.chunk_id) FROM glossdb_filter('cohort 3 vitamin', 30) f")
+    assert cols[:2] == ["chunk_id", "verdict"]
+    assert rows and all(r[2] == index.explain_pair("cohort 3 vitamin", r[0])[1] for r in rows)
+    assert all(r[1] in ("match", "strong match") for r in rows)
+
+
+def test_semantic_commands_explain_show_sql_rank_any_set_and_join(index, tmp_path):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    base = ["-i", str(index.path), "--backend", "fake"]
+    run = CliRunner().invoke
+    out = run(cli, ["filter", "cohort 3 vitamin", *base, "--candidates", "30", "--explain"])
+    assert out.exit_code == 0, out.output
+    assert "kept: the judge said" in out.output and "why: " in out.output
+    out = run(cli, ["filter", "cohort 3 vitamin", *base, "--sql"])
+    assert out.exit_code == 0 and "SELECT" in out.output and "satisfy" not in out.output
+    south = ("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+             "WHERE json_extract(d.metadata, '$.lab') = 'south'")
+    out = run(cli, ["top-k", "cohort 4 vitamin", south, *base, "-k", "2", "--json"])
+    assert out.exit_code == 0, out.output
+    hits = json.loads(out.output)
+    assert [h["chunk_id"] for h in hits] == [
+        h.chunk_id for h in index.top_k("cohort 4 vitamin", [r[0] for r in index.sql(south)[1]], 2)]
+    out = run(cli, ["join", "a study like: {left}", "SELECT id FROM chunks LIMIT 1",
+                    "SELECT id FROM chunks", *base, "--sample", "5", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["left"] == 1 and data["judged"] > 0
+    out = run(cli, ["join", "no placeholder", "SELECT 1", "SELECT 1", *base])
+    assert out.exit_code != 0 and "{left}" in out.output

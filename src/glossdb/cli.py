@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import cli_models, cli_rag, cli_search, cli_train
+from . import cli_models, cli_rag, cli_search, cli_semantic, cli_train
 from .cli_base import (GlossdbGroup, echo_json, index_option, json_option,
                        model_options, model_settings, open_index, progress_bars)
 from .cli_format import describe_cutoff, format_diff, format_rows, format_stats
@@ -446,7 +446,7 @@ def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key
                    gloss_in_background=gloss_in_background)
 
 
-for _commands in (cli_search, cli_rag, cli_train, cli_models):
+for _commands in (cli_search, cli_semantic, cli_rag, cli_train, cli_models):
     _commands.register(cli)
 
 

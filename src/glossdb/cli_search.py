@@ -100,55 +100,6 @@ def why(query, chunk_id, index_path, model, gloss_model, backend, base_url, as_j
                f"gloss: {result.gloss or '(none yet)'}\nwhy:   {result.explanation}")
 
 
-@click.command("filter")
-@click.argument("condition")
-@index_option
-@click.option("--candidates", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Rows: the prefilter's best N chunks for the condition.")
-@click.option("--recall", "recall_target", type=click.FloatRange(0, 1, min_open=True),
-              default=0.9, show_default=True,
-              help="Recall relative to the judge judging every row.")
-@click.option("--delta", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=0.1, show_default=True, help="Failure probability of the guarantee.")
-@click.option("--sample", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Rows the judge reads to choose the threshold.")
-@model_options
-@json_option
-def filter_command(condition, index_path, candidates, recall_target, delta, sample, model,
-                   gloss_model, backend, base_url, as_json) -> None:
-    """Chunks that satisfy CONDITION, by a cascade at a recall target.
-
-    The prefilter's score rejects the clear cases; the judge reads a sample, then every row
-    above the threshold the sample supports; the cost of each stage is printed.
-
-    \b
-    Examples:
-      glossdb filter "reports a randomised controlled trial" --recall 0.9
-      glossdb filter "vitamin D lowers fracture risk" --candidates 200 --json
-    """
-    settings = model_settings(model, gloss_model, backend, base_url)
-    with open_index(index_path, **settings) as ix:
-        result = ix.filter(condition, candidates=candidates, recall_target=recall_target,
-                           delta=delta, sample=sample)
-    if as_json:
-        echo_json(result.to_dict())
-        return
-    click.echo(f"{len(result.kept)} of {result.rows} rows satisfy it: "
-               f"{', '.join(map(str, result.kept)) or '(none)'}")
-    if result.judged >= result.rows:
-        click.echo(f"cost: the judge read all {result.rows} rows ({result.sampled} sampled "
-                   "first), so this is what judging every row gives")
-    else:
-        click.echo(f"cost: the judge read {result.judged} rows ({result.expensive_share:.0%};"
-                   f" {result.sampled} sampled), {result.rows - result.judged} rejected by "
-                   f"the prefilter below {result.threshold:.4f}; recall >= "
-                   f"{result.recall_target} with probability about {1 - result.delta:.2f} "
-                   f"(estimate {result.recall_estimate:.2f})")
-    for note in result.notes:
-        click.echo(f"note: {note}")
-
-
 def register(group: click.Group) -> None:
     group.add_command(search)
     group.add_command(why)
-    group.add_command(filter_command)

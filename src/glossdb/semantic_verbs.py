@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import semantic
+from .explain import agrees
 from .errors import InvalidQuery
 from .prefilter import Candidate
 from .results import Hit, validate_query
@@ -32,13 +33,29 @@ class FilterResult:
     recall_estimate: float
     recall_bound: float
     notes: list[str] = field(default_factory=list)
+    verdicts: dict[int, str] = field(default_factory=dict)  # every row the judge read
+    proxies: dict[int, float] = field(default_factory=dict)  # every row's prefilter score
+    explanations: dict[int, str] = field(default_factory=dict)  # kept rows, with explain=True
 
     @property
     def expensive_share(self) -> float:
         return self.judged / self.rows if self.rows else 0.0
 
+    def decision(self, chunk_id: int) -> str:
+        """How the cascade decided one row, in words."""
+        if chunk_id in self.verdicts:
+            verdict = self.verdicts[chunk_id]
+            return f"{'kept' if verdict in POSITIVE else 'left out'}: the judge said {verdict}"
+        if chunk_id in self.proxies:
+            return (f"left out unjudged: its prefilter score {self.proxies[chunk_id]:.4f} is "
+                    f"below the threshold {self.threshold:.4f} the sample chose")
+        return "not a row of this filter"
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "expensive_share": round(self.expensive_share, 4)}
+        out = asdict(self)
+        out["decisions"] = {cid: self.decision(cid) for cid in self.proxies}
+        del out["proxies"]
+        return {**out, "expensive_share": round(self.expensive_share, 4)}
 
 
 @dataclass
@@ -64,11 +81,13 @@ class SemanticVerbs:
 
     def filter(self: "Index", condition: str, chunk_ids: Iterable[int] | None = None,
                candidates: int = 100, recall_target: float = 0.9, delta: float = 0.1,
-               sample: int = 20, seed: int = 0) -> FilterResult:
+               sample: int = 20, seed: int = 0, explain: bool = False) -> FilterResult:
         """The chunks (``chunk_ids``, else the prefilter's best ``candidates`` for the
         condition) whose judge verdict is "match" or better, with recall of at least
         ``recall_target`` relative to judging every row, with probability about
-        ``1 - delta``; ``sample`` rows are judged to choose the threshold."""
+        ``1 - delta``; ``sample`` rows are judged to choose the threshold. Every row's
+        decision is in the result (:meth:`FilterResult.decision`); with ``explain``, each
+        kept row's citing explanation too (:meth:`explain_pair`)."""
         condition = validate_query(condition)
         if not 0 < recall_target <= 1 or not 0 < delta < 1 or sample < 1:
             raise InvalidQuery("filter needs 0 < recall_target <= 1, 0 < delta < 1, sample >= 1")
@@ -83,9 +102,40 @@ class SemanticVerbs:
                 and ids[i] not in verdicts]
         verdicts.update(self._verdicts(condition, rest))
         kept = [cid for cid in ids if verdicts.get(cid) in POSITIVE]
-        return FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
-                            p.threshold, recall_target, delta, round(p.recall_estimate, 4),
-                            round(p.recall_bound, 4), p.notes)
+        result = FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
+                              p.threshold, recall_target, delta, round(p.recall_estimate, 4),
+                              round(p.recall_bound, 4), p.notes, verdicts, dict(zip(ids, proxy)))
+        if explain:
+            result.explanations = self.explain_pairs(condition, kept)
+        return result
+
+    def explain_pair(self: "Index", condition: str, chunk_id: int) -> tuple[str, str]:
+        """(verdict, citing explanation) of one chunk for a condition, as the semantic
+        operators judge it: the judge alone, without a search's fusion (stored judgments and
+        explanations reused)."""
+        condition = validate_query(condition)
+        self.store.get_chunk(int(chunk_id))  # UnknownChunk, with its fix
+        verdict = self._verdicts(condition, [int(chunk_id)])[int(chunk_id)]
+        return verdict, self.explain_pairs(condition, [int(chunk_id)])[int(chunk_id)]
+
+    def explain_pairs(self: "Index", condition: str, chunk_ids: list[int]) -> dict[int, str]:
+        """Citing explanations of the judge's verdicts on chunks, generated in one batch
+        (the writer model) and stored with the judgments; stored ones are reused."""
+        if not chunk_ids:
+            return {}
+        judge, rep = self.judge(), self.representation()
+        chunks = self.store.get_chunks(chunk_ids)
+        judged = judge.judge(condition, [chunks[c] for c in chunk_ids if c in chunks], rep)
+        glosses = self.store.glosses(rep.id, list(judged))
+        out, asked = {}, []
+        for cid, j in judged.items():
+            verdict = judge.verdict(condition, j.score)
+            out[cid] = j.explanation if agrees(j.explanation, verdict) else None
+            if out[cid] is None:
+                asked.append((chunks[cid], glosses.get(cid), j.score, verdict))
+        made = judge.explain(condition, asked, rep, self._similarity()) if asked else []
+        out.update({chunk.id: text for (chunk, *_), text in zip(asked, made)})
+        return out
 
     def join(self: "Index", left_ids: Iterable[int], right_ids: Iterable[int],
              condition: str = "{left}", recall_target: float = 0.9, delta: float = 0.1,

@@ -13,7 +13,8 @@
 * ``glossdb_join(condition, left_sql, right_sql, recall)``, a table: the pairs
   :meth:`~glossdb.index.Index.join` keeps.
 * ``glossdb_match(query, chunk_id)`` (the judge's score), ``glossdb_verdict(query,
-  chunk_id)`` and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
+  chunk_id)``, ``glossdb_why(query, chunk_id)`` (the verdict's citing explanation: why a
+  row was kept) and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
   the first two is run twice on SQLite: once to collect the (query, chunk) pairs it asks
   about, which are then judged in one batch per query, and once to answer from them
   (:class:`BatchedJudge`); a pair the first pass did not reach is judged when asked.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .errors import InvalidQuery
 from .results import validate_query
 from .store import Representation
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
 SEARCH_COLUMNS = ("rank", "chunk_id", "score", "verdict", "judge_score", "prefilter_rank",
                   "lexical_rank", "vector_rank", "gloss", "uri", "title")
-FILTER_COLUMNS = ("chunk_id", "judged", "rows")  # a kept chunk, and what the cascade cost
+FILTER_COLUMNS = ("chunk_id", "verdict", "judged", "rows")  # a kept chunk, the cascade's cost
 JOIN_COLUMNS = ("left_id", "right_id", "judged")  # a kept pair, and what the join cost
 
 
@@ -63,6 +65,17 @@ class BatchedJudge:
     def verdict(self, query: str, chunk_id: int) -> str | None:
         score = self.match(query, chunk_id)
         return None if self.collecting else self.judge.verdict(validate_query(query), score)
+
+    def why(self, query: str, chunk_id: int) -> str | None:
+        """The judge's verdict on the pair and its citing explanation, as the semantic
+        operators decide (:meth:`~glossdb.index.Index.explain_pair`): why a row was kept."""
+        if self.collecting:
+            return None
+        if not self.storing:
+            raise InvalidQuery("glossdb_why stores the explanation it writes, so a statement "
+                               "that writes cannot call it: SELECT the explanations first")
+        verdict, text = self.index.explain_pair(query, int(chunk_id))
+        return text or verdict
 
     @property
     def judge(self) -> "Judge":
@@ -128,10 +141,12 @@ class SQLVerbs:
                             ) -> list[tuple]:
             result = self.filter(str(condition), candidates=int(candidates),
                                  recall_target=float(recall))
-            return [(cid, result.judged, result.rows) for cid in result.kept]
+            return [(cid, result.verdicts[cid], result.judged, result.rows)
+                    for cid in result.kept]
 
         functions = {"glossdb_match": (2, batched.match),
-                     "glossdb_verdict": (2, batched.verdict), "glossdb_gloss": (1, gloss_of)}
+                     "glossdb_verdict": (2, batched.verdict), "glossdb_why": (2, batched.why),
+                     "glossdb_gloss": (1, gloss_of)}
         out = self.store.run_sql(statement, tuple(params), functions, rep.id,
                                  tables={"glossdb_search": (SEARCH_COLUMNS, search),
                                          "glossdb_filter": (FILTER_COLUMNS, semantic_filter),
