@@ -297,6 +297,8 @@ def test_train_says_what_it_needs(run, corpus, tmp_path):
     assert out.exit_code != 0 and "llamacpp backend" in out.output
     out = run("train", "--qrels", str(corpus / "cats.md"))
     assert out.exit_code == 2 and "--qrels and --queries go together" in out.output
+    out = run("train", "--objective", "pairwise")
+    assert out.exit_code == 2 and "'pointwise', 'listwise'" in out.output
 
 
 def test_diff_check_compares_a_trained_judge_with_the_one_in_force(run, corpus):

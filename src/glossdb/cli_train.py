@@ -48,10 +48,15 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
               help="Also self-supervised queries from N chunks (a held-out sentence, or a "
                    "title, as the query); the default source (2,000) when there are no labels.")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--objective", type=click.Choice(["pointwise", "listwise"]), default="pointwise",
+              show_default=True,
+              help="pointwise: each pair's yes/no alone; listwise: also a query's candidates "
+                   "against each other (bench/README.md compares them).")
 @click.option("--adopt/--no-adopt", default=True, show_default=True,
               help="Adopt the new judge when it does not lose on held-out queries.")
 @json_option
-def train(index_path, qrels, queries, use_feedback, corpus, epochs, adopt, as_json) -> None:
+def train(index_path, qrels, queries, use_feedback, corpus, epochs, objective, adopt,
+          as_json) -> None:
     """Train a judge version from labels, feedback and the corpus; adopt it if it wins.
 
     Needs the train extra (pip install 'glossdb[train]': torch, about 6 GB). A search
@@ -82,7 +87,7 @@ def train(index_path, qrels, queries, use_feedback, corpus, epochs, adopt, as_js
                    err=True)
 
         result = ix.train(labels, use_feedback=use_feedback, corpus=corpus,
-                          spec=TrainSpec(epochs=epochs), adopt=adopt, progress=progress)
+                          spec=TrainSpec(epochs=epochs, objective=objective), adopt=adopt, progress=progress)
     if as_json:
         echo_json(result.to_dict())
         return
