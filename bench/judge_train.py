@@ -317,7 +317,7 @@ def main() -> None:
     t.add_argument("--epochs", type=float, default=1.0)
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--max-tokens", type=int, default=192)
-    t.add_argument("--objective", default="pointwise", help="pointwise or listwise")
+    t.add_argument("--objective", default="listwise", help="listwise or pointwise")
     e = sub.add_parser("eval")
     e.add_argument("--set", default="scifact:train")
     e.add_argument("--adapter", default="")

@@ -48,7 +48,7 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
               help="Also self-supervised queries from N chunks (a held-out sentence, or a "
                    "title, as the query); the default source (2,000) when there are no labels.")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--objective", type=click.Choice(["pointwise", "listwise"]), default="pointwise",
+@click.option("--objective", type=click.Choice(["pointwise", "listwise"]), default="listwise",
               show_default=True,
               help="pointwise: each pair's yes/no alone; listwise: also a query's candidates "
                    "against each other (bench/README.md compares them).")
