@@ -74,8 +74,11 @@ def main() -> None:
                "filter_rows": rows}
     path = RESULTS / "sql.json"
     old = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**old, **summary}, indent=1) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "filter_rows"}))
+    if args.adapter:  # a trained judge's figures sit beside the shipped judge's
+        old.setdefault("filter_by_judge", {})[summary["filter_adapter"]] = summary
+        summary = {}
+    path.write_text(json.dumps({**old, **summary}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
