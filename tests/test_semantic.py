@@ -141,3 +141,20 @@ def test_semantic_commands_explain_show_sql_rank_any_set_and_join(index, tmp_pat
     assert data["left"] == 1 and data["judged"] > 0
     out = run(cli, ["join", "no placeholder", "SELECT 1", "SELECT 1", *base])
     assert out.exit_code != 0 and "{left}" in out.output
+
+
+def test_glossdb_why_judges_and_explains_a_statements_rows_in_one_batch(index, tmp_path,
+                                                                          fake, monkeypatch):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    calls = []
+    real = fake.generate
+    monkeypatch.setattr(fake, "generate",
+                        lambda reqs, progress=None: calls.append(len(reqs)) or real(reqs))
+    cols, rows = index.sql("SELECT id, glossdb_why('cohort 5 vitamin', id) FROM chunks "
+                           "WHERE id <= 6 ORDER BY id")
+    assert len(rows) == 6
+    assert index.last_sql_calls == {"collected": 6, "batches": 1, "single": 0}
+    assert len(calls) == 1 and calls[0] >= 1  # every explanation asked for, in one call
+    monkeypatch.setattr(fake, "generate", real)
+    assert [r[1] for r in rows] == [index.explain_pair("cohort 5 vitamin", r[0])[1] for r in rows]

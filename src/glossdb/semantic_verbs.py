@@ -16,6 +16,7 @@ from .results import Hit, validate_query
 
 if TYPE_CHECKING:
     from .index import Index
+    from .store import Judgment
 
 POSITIVE = ("match", "strong match")
 
@@ -87,7 +88,7 @@ class SemanticVerbs:
         ``recall_target`` relative to judging every row, with probability about
         ``1 - delta``; ``sample`` rows are judged to choose the threshold. Every row's
         decision is in the result (:meth:`FilterResult.decision`); with ``explain``, each
-        kept row's citing explanation too (:meth:`explain_pair`)."""
+        kept row's citing explanation too."""
         condition = validate_query(condition)
         if not 0 < recall_target <= 1 or not 0 < delta < 1 or sample < 1:
             raise InvalidQuery("filter needs 0 < recall_target <= 1, 0 < delta < 1, sample >= 1")
@@ -95,18 +96,19 @@ class SemanticVerbs:
         if not ids:
             return FilterResult(condition, [], 0, 0, 0, 0.0, recall_target, delta, 1.0, 1.0)
         picks, probs = semantic.draw(proxy, min(sample, 4 * len(ids)), seed)
-        verdicts = self._verdicts(condition, [ids[i] for i in sorted(set(picks))])
-        positive = {i: verdicts.get(ids[i]) in POSITIVE for i in range(len(ids))}
+        judged = self._judged(condition, [ids[i] for i in sorted(set(picks))])
+        positive = {i: ids[i] in judged and judged[ids[i]][0] in POSITIVE
+                    for i in range(len(ids))}
         p = semantic.plan(proxy, picks, probs, positive, recall_target, delta)
-        rest = [ids[i] for i in range(len(ids)) if proxy[i] >= p.threshold
-                and ids[i] not in verdicts]
-        verdicts.update(self._verdicts(condition, rest))
+        judged.update(self._judged(condition, [
+            ids[i] for i in range(len(ids)) if proxy[i] >= p.threshold and ids[i] not in judged]))
+        verdicts = {cid: verdict for cid, (verdict, _) in judged.items()}
         kept = [cid for cid in ids if verdicts.get(cid) in POSITIVE]
         result = FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
                               p.threshold, recall_target, delta, round(p.recall_estimate, 4),
                               round(p.recall_bound, 4), p.notes, verdicts, dict(zip(ids, proxy)))
-        if explain:
-            result.explanations = self.explain_pairs(condition, kept)
+        if explain:  # the judgments that decided, not a second judging
+            result.explanations = self.explain_judgments(condition, {c: judged[c] for c in kept})
         return result
 
     def explain_pair(self: "Index", condition: str, chunk_id: int) -> tuple[str, str]:
@@ -115,23 +117,21 @@ class SemanticVerbs:
         explanations reused)."""
         condition = validate_query(condition)
         self.store.get_chunk(int(chunk_id))  # UnknownChunk, with its fix
-        verdict = self._verdicts(condition, [int(chunk_id)])[int(chunk_id)]
-        return verdict, self.explain_pairs(condition, [int(chunk_id)])[int(chunk_id)]
+        judged = self._judged(condition, [int(chunk_id)])
+        return judged[int(chunk_id)][0], self.explain_judgments(condition, judged)[int(chunk_id)]
 
-    def explain_pairs(self: "Index", condition: str, chunk_ids: list[int]) -> dict[int, str]:
-        """Citing explanations of the judge's verdicts on chunks, generated in one batch
-        (the writer model) and stored with the judgments; stored ones are reused."""
-        if not chunk_ids:
-            return {}
+    def explain_judgments(self: "Index", condition: str, judged: dict[int, tuple[str, "Judgment"]]
+                 ) -> dict[int, str]:
+        """Citing explanations of (verdict, judgment) per chunk, the missing ones generated
+        in one batch (the writer model) and stored with the judgments."""
         judge, rep = self.judge(), self.representation()
-        chunks = self.store.get_chunks(chunk_ids)
-        judged = judge.judge(condition, [chunks[c] for c in chunk_ids if c in chunks], rep)
+        chunks = self.store.get_chunks(list(judged))
         glosses = self.store.glosses(rep.id, list(judged))
         out, asked = {}, []
-        for cid, j in judged.items():
-            verdict = judge.verdict(condition, j.score)
-            out[cid] = j.explanation if agrees(j.explanation, verdict) else None
-            if out[cid] is None:
+        for cid, (verdict, j) in judged.items():
+            if agrees(j.explanation, verdict):
+                out[cid] = j.explanation
+            else:
                 asked.append((chunks[cid], glosses.get(cid), j.score, verdict))
         made = judge.explain(condition, asked, rep, self._similarity()) if asked else []
         out.update({chunk.id: text for (chunk, *_), text in zip(asked, made)})
@@ -199,11 +199,17 @@ class SemanticVerbs:
         ranked = {c.chunk_id: c for c in self.prefilter.candidates(query, limit)}
         return ranked, min((c.prefilter_score for c in ranked.values()), default=0.0) - 1.0
 
-    def _verdicts(self: "Index", condition: str, chunk_ids: list[int]) -> dict[int, str]:
-        """The judge's verdict on each chunk (one batch; stored judgments reused)."""
+    def _judged(self: "Index", condition: str, chunk_ids: list[int]
+                ) -> dict[int, tuple[str, "Judgment"]]:
+        """The judge's (verdict, judgment) of each chunk (one batch; stored judgments
+        reused)."""
         if not chunk_ids:
             return {}
         judge, rep = self.judge(), self.representation()
         chunks = self.store.get_chunks(chunk_ids)
         judged = judge.judge(condition, [chunks[c] for c in chunk_ids if c in chunks], rep)
-        return {cid: judge.verdict(condition, j.score) for cid, j in judged.items()}
+        return {cid: (judge.verdict(condition, j.score), j) for cid, j in judged.items()}
+
+    def _verdicts(self: "Index", condition: str, chunk_ids: list[int]) -> dict[int, str]:
+        """The judge's verdict on each chunk (one batch; stored judgments reused)."""
+        return {cid: v for cid, (v, _) in self._judged(condition, chunk_ids).items()}

@@ -31,6 +31,7 @@ from .store import Representation
 if TYPE_CHECKING:
     from .index import Index
     from .judge import Judge
+    from .store import Judgment
 
 SEARCH_COLUMNS = ("rank", "chunk_id", "score", "verdict", "judge_score", "prefilter_rank",
                   "lexical_rank", "vector_rank", "gloss", "uri", "title")
@@ -41,7 +42,10 @@ JOIN_COLUMNS = ("left_id", "right_id", "judged")  # a kept pair, and what the jo
 class BatchedJudge:
     """The scalar judge functions of one statement. ``collecting``: answer a placeholder
     and remember the pair; :meth:`judge_collected` judges the pairs, one batch per query;
-    then answers come from those judgments (a pair not collected is judged on its own)."""
+    then answers come from those judgments (a pair not collected is judged on its own), and
+    the explanations ``glossdb_why`` asks for are written in one batch per query."""
+
+    FUNCTIONS = ("glossdb_match", "glossdb_verdict", "glossdb_why")  # collected, then batched
 
     def __init__(self, index: "Index", rep: Representation):
         self.index, self.rep = index, rep
@@ -50,6 +54,9 @@ class BatchedJudge:
         self.storing = True  # False inside a writing statement: new scores are not stored
         self.pairs: dict[str, dict[int, None]] = {}
         self.scores: dict[tuple[str, int], float] = {}
+        self.judgments: dict[tuple[str, int], "Judgment"] = {}
+        self.wanted: dict[str, dict[int, None]] = {}  # pairs glossdb_why asks about
+        self.explanations: dict[tuple[str, int], str] = {}
         self.calls = {"collected": 0, "batches": 0, "single": 0}
 
     def match(self, query: str, chunk_id: int) -> float:
@@ -69,13 +76,22 @@ class BatchedJudge:
     def why(self, query: str, chunk_id: int) -> str | None:
         """The judge's verdict on the pair and its citing explanation, as the semantic
         operators decide (:meth:`~glossdb.index.Index.explain_pair`): why a row was kept."""
+        query, chunk_id = validate_query(query), int(chunk_id)
         if self.collecting:
+            self.wanted.setdefault(query, {})[chunk_id] = None
+            self.match(query, chunk_id)  # its judgment joins the query's batch
             return None
         if not self.storing:
             raise InvalidQuery("glossdb_why stores the explanation it writes, so a statement "
                                "that writes cannot call it: SELECT the explanations first")
-        verdict, text = self.index.explain_pair(query, int(chunk_id))
-        return text or verdict
+        if (query, chunk_id) not in self.explanations:
+            ids = {c: None for c in self.wanted.get(query, {})
+                   if (query, c) not in self.explanations} | {chunk_id: None}
+            judged = {c: (self.judge.verdict(query, self.match(query, c)),
+                          self.judgments[(query, c)]) for c in ids}
+            made = self.index.explain_judgments(query, judged)
+            self.explanations.update({(query, c): made[c] or judged[c][0] for c in ids})
+        return self.explanations[(query, chunk_id)]
 
     @property
     def judge(self) -> "Judge":
@@ -105,6 +121,7 @@ class BatchedJudge:
             return
         judged = self.judge.judge(query, [chunks[c] for c in chunk_ids], self.rep)
         self.scores.update({(query, c): j.score for c, j in judged.items()})
+        self.judgments.update({(query, c): j for c, j in judged.items()})
 
 
 class SQLVerbs:

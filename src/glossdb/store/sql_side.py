@@ -38,8 +38,7 @@ def run(path: Path, statement: str, params: Sequence[Any],
                              eponymous=True, eponymous_only=True, read_only=True)
         for name, (arity, fn) in functions.items():
             db.create_scalar_function(name, fn, arity)
-        if batch is not None and any(calls(statement, n)
-                                     for n in ("glossdb_match", "glossdb_verdict")):
+        if batch is not None and any(calls(statement, n) for n in batch.FUNCTIONS):
             batch.collecting = True
             _execute(db, statement, params)
             batch.judge_collected()

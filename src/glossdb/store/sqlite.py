@@ -167,7 +167,7 @@ class SQLiteStore(Store):
         judges (batched there: :mod:`.sql_side`); a statement that writes runs here, its
         judged pairs collected in a pass that is rolled back, judged, then answered."""
         tables = {n: t for n, t in (tables or {}).items() if calls(statement, n)}
-        judges = batch is not None and any(calls(statement, n) for n in functions)
+        judges = batch is not None and any(calls(statement, n) for n in batch.FUNCTIONS)
         if tables or judges:
             try:
                 return sql_side.run(self.path, statement, params, functions, tables, batch)
