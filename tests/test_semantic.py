@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from click.testing import CliRunner
 
 from glossdb import semantic
 from glossdb.cli import cli
+from glossdb.errors import InvalidQuery
 
 from .test_where import papers
 
@@ -141,6 +143,8 @@ def test_semantic_commands_explain_show_sql_rank_any_set_and_join(index, tmp_pat
     assert data["left"] == 1 and data["judged"] > 0
     out = run(cli, ["join", "no placeholder", "SELECT 1", "SELECT 1", *base])
     assert out.exit_code != 0 and "{left}" in out.output
+    out = run(cli, ["top-k", "cohort", "SELECT title FROM documents", *base])
+    assert out.exit_code == 2 and "chunk ids (integers)" in out.output
 
 
 def test_glossdb_why_judges_and_explains_a_statements_rows_in_one_batch(index, tmp_path,
@@ -158,3 +162,6 @@ def test_glossdb_why_judges_and_explains_a_statements_rows_in_one_batch(index, t
     assert len(calls) == 1 and calls[0] >= 1  # every explanation asked for, in one call
     monkeypatch.setattr(fake, "generate", real)
     assert [r[1] for r in rows] == [index.explain_pair("cohort 5 vitamin", r[0])[1] for r in rows]
+    with pytest.raises(InvalidQuery, match="SELECT the explanations first"):
+        index.sql("CREATE TABLE why_rows AS SELECT glossdb_why('cohort 5 vitamin', id) AS w "
+                  "FROM chunks")

@@ -7,6 +7,7 @@ import click
 
 from .cli_base import echo_json, index_option, json_option, model_options, model_settings, open_index
 from .cli_format import format_hit
+from .results import validate_query
 
 _recall = click.option("--recall", "recall_target", type=click.FloatRange(0, 1, min_open=True),
                        default=0.9, show_default=True,
@@ -45,7 +46,7 @@ def filter_command(condition, index_path, candidates, recall_target, delta, samp
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, **settings) as ix:
         if show_sql:
-            click.echo(ix.prefilter.sql(condition, candidates))
+            click.echo(ix.prefilter.sql(validate_query(condition), candidates))
             return
         result = ix.filter(condition, candidates=candidates, recall_target=recall_target,
                            delta=delta, sample=sample, explain=explain)
@@ -87,8 +88,7 @@ def top_k_command(query, ids_sql, index_path, k, model, gloss_model, backend, ba
         ON d.id = c.document_id WHERE json_extract(d.metadata, '$.year') >= 2020" -k 5
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        _, rows = ix.sql(ids_sql)
-        hits = ix.top_k(query, [r[0] for r in rows], k)
+        hits = ix.top_k(query, ix.chunk_ids_of(ids_sql), k)
     if as_json:
         echo_json([h.to_dict() for h in hits])
     elif not hits:
@@ -118,13 +118,14 @@ def join_command(condition, left_sql, right_sql, index_path, recall_target, samp
         "SELECT id FROM chunks"
     """
     with open_index(index_path, **model_settings(model, gloss_model, backend, base_url)) as ix:
-        ids = [[r[0] for r in ix.sql(q)[1]] for q in (left_sql, right_sql)]
-        result = ix.join(ids[0], ids[1], condition, recall_target=recall_target, sample=sample)
+        result = ix.join(ix.chunk_ids_of(left_sql), ix.chunk_ids_of(right_sql), condition,
+                         recall_target=recall_target, sample=sample)
     if as_json:
         echo_json(result.to_dict())
         return
-    click.echo(f"{len(result.pairs)} pairs of {result.left} x {result.right} satisfy it; the "
-               f"judge read {result.judged} pairs ({result.expensive_share:.0%})")
+    n = len(result.pairs)
+    click.echo(f"{n} pair{'' if n == 1 else 's'} of {result.left} x {result.right} satisfy it; "
+               f"the judge read {result.judged} pairs ({result.expensive_share:.0%})")
     for left, right in result.pairs:
         click.echo(f"{left}\t{right}")
 

@@ -182,6 +182,16 @@ class SemanticVerbs:
         ranked = pipeline.rank(query, len(cands), candidates=cands)
         return self._hits(ranked, pipeline, ranked.order[:k], False)
 
+    def chunk_ids_of(self: "Index", statement: str) -> list[int]:
+        """The chunk ids a SELECT over the index's tables returns in its first column (the
+        sets ``top_k`` and ``join`` take from SQL)."""
+        _, rows = self.store.run_sql(str(statement), (), {}, self.representation().id)
+        bad = next((r[0] for r in rows if not isinstance(r[0], int)), None)
+        if bad is not None:
+            raise InvalidQuery(f"the SELECT must return chunk ids (integers) in its first "
+                               f"column, e.g. SELECT id FROM chunks WHERE …; it returned {bad!r}")
+        return [r[0] for r in rows]
+
     def _proxy(self: "Index", condition: str, chunk_ids, candidates: int
                ) -> tuple[list[int], list[float]]:
         """Rows and their cheap score: the prefilter's fused prior for its own candidates;

@@ -15,9 +15,10 @@
 * ``glossdb_match(query, chunk_id)`` (the judge's score), ``glossdb_verdict(query,
   chunk_id)``, ``glossdb_why(query, chunk_id)`` (the verdict's citing explanation: why a
   row was kept) and ``glossdb_gloss(chunk_id)``, scalars. A read-only statement that calls
-  the first two is run twice on SQLite: once to collect the (query, chunk) pairs it asks
+  the first three is run twice on SQLite: once to collect the (query, chunk) pairs it asks
   about, which are then judged in one batch per query, and once to answer from them
-  (:class:`BatchedJudge`); a pair the first pass did not reach is judged when asked.
+  (:class:`BatchedJudge`, whose ``glossdb_why`` explains a query's pairs in one batch); a
+  pair the first pass did not reach is judged when asked.
 """
 
 from __future__ import annotations
@@ -144,14 +145,12 @@ class SQLVerbs:
 
         def top_k(query: str, k: int = 10, ids_sql: str = "SELECT id FROM chunks"
                   ) -> list[tuple]:
-            _, rows = self.store.run_sql(str(ids_sql), (), {}, rep.id)
-            return hit_rows(self.top_k(str(query), [r[0] for r in rows], int(k)))
+            return hit_rows(self.top_k(str(query), self.chunk_ids_of(ids_sql), int(k)))
 
         def semantic_join(condition: str, left_sql: str, right_sql: str,
                           recall: float = 0.9) -> list[tuple]:
-            ids = [[r[0] for r in self.store.run_sql(str(q), (), {}, rep.id)[1]]
-                   for q in (left_sql, right_sql)]
-            result = self.join(ids[0], ids[1], str(condition), recall_target=float(recall))
+            result = self.join(self.chunk_ids_of(left_sql), self.chunk_ids_of(right_sql),
+                               str(condition), recall_target=float(recall))
             return [(lc, rc, result.judged) for lc, rc in result.pairs]
 
         def semantic_filter(condition: str, candidates: int = 100, recall: float = 0.9

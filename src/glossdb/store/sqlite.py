@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..errors import IndexCorrupt, InvalidQuery, NoSuchIndex
+from ..errors import GlossdbError, IndexCorrupt, InvalidQuery, NoSuchIndex
 from . import sql_side
 from .db import SQLFunctions, SQLTables, Store, calls
 from .migrations import apply_migrations, pending
@@ -177,18 +177,20 @@ class SQLiteStore(Store):
                         f"{', '.join(tables)} can only be read from: a statement that writes "
                         "cannot call it (SELECT its rows first, then write them in a second "
                         "statement)") from None
+        raised: list[GlossdbError] = []
         for name, (arity, fn) in functions.items():
-            self.db.create_function(name, arity, fn)
+            self.db.create_function(name, arity, _keeping(fn, raised))
         if judges:
-            self._collect(statement, params, batch)
-        return self._execute(statement, params)
+            self._collect(statement, params, batch, raised)
+        return self._execute(statement, params, raised)
 
-    def _collect(self, statement: str, params: Sequence[Any], batch: Any) -> None:
+    def _collect(self, statement: str, params: Sequence[Any], batch: Any,
+                 raised: list) -> None:
         """The collecting pass of a writing statement: run, then rolled back."""
         batch.collecting = True
         try:
             with self.transaction():
-                self._execute(statement, params)
+                self._execute(statement, params, raised)
                 raise _Discard
         except _Discard:
             pass
@@ -197,13 +199,27 @@ class SQLiteStore(Store):
         batch.judge_collected()
         batch.storing = False  # mid-statement: a pair not collected is scored, not stored
 
-    def _execute(self, statement: str, params: Sequence[Any]) -> tuple[list[str], list[tuple]]:
+    def _execute(self, statement: str, params: Sequence[Any], raised: Sequence = ()
+                 ) -> tuple[list[str], list[tuple]]:
         try:
             cursor = self.db.execute(statement, tuple(params))
             rows = cursor.fetchall()
         except sqlite3.Error as exc:
+            if raised:  # sqlite3 hides what a function raised: the error that says the fix
+                raise raised[-1] from None
             raise InvalidQuery(f"SQL error: {exc}") from None
         return [d[0] for d in cursor.description or []], rows
 
     def changes(self) -> int:
         return self.db.total_changes
+
+
+def _keeping(fn: Callable, raised: list) -> Callable:
+    """``fn`` as an SQL function whose glossdb errors are kept for :meth:`_execute`."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except GlossdbError as exc:
+            raised.append(exc)
+            raise
+    return call
