@@ -280,9 +280,12 @@ def cmd_calibrate(args) -> None:
     from glossdb.calibration import fit
     from glossdb.judge import relevance_calibrated, relevance_verdict
 
-    def load(name):
+    def load(name):  # an eval over several weights saves each pair once per weight
         with gzip.open(PAIRS / f"features-{name}.jsonl.gz", "rt") as fh:
-            return [json.loads(line) for line in fh]
+            first: dict[tuple, dict] = {}
+            for r in map(json.loads, fh):
+                first.setdefault((r["set"], r["q"], r["chunk"]), r)
+            return list(first.values())
     dev, test = load(args.dev), load(args.test)
     w = fit(dev)
     print("calibration", json.dumps(w))
@@ -317,7 +320,7 @@ def main() -> None:
     t.add_argument("--epochs", type=float, default=1.0)
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--max-tokens", type=int, default=192)
-    t.add_argument("--objective", default="listwise", help="listwise or pointwise")
+    t.add_argument("--objective", default="listwise", choices=("listwise", "pointwise"))
     e = sub.add_parser("eval")
     e.add_argument("--set", default="scifact:train")
     e.add_argument("--adapter", default="")

@@ -9,6 +9,7 @@ import click
 
 from .cli_base import echo_json, index_option, json_option, open_index
 from .index import validate_query
+from .train.lora import OBJECTIVES, TrainSpec
 from .training import chunk_labels, read_beir
 
 
@@ -48,10 +49,10 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
               help="Also self-supervised queries from N chunks (a held-out sentence, or a "
                    "title, as the query); the default source (2,000) when there are no labels.")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--objective", type=click.Choice(["pointwise", "listwise"]), default="listwise",
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=TrainSpec.objective,
               show_default=True,
               help="pointwise: each pair's yes/no alone; listwise: also a query's candidates "
-                   "against each other (bench/README.md compares them).")
+                   "against each other (the README's training section measures both).")
 @click.option("--adopt/--no-adopt", default=True, show_default=True,
               help="Adopt the new judge when it does not lose on held-out queries.")
 @json_option
@@ -68,8 +69,6 @@ def train(index_path, qrels, queries, use_feedback, corpus, epochs, objective, a
       glossdb train --qrels qrels/train.tsv --queries queries.jsonl
       glossdb train --corpus 3000 --no-adopt --json
     """
-    from .train.lora import TrainSpec
-
     if bool(qrels) != bool(queries):
         raise click.UsageError("--qrels and --queries go together")
     with open_index(index_path) as ix:

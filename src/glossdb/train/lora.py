@@ -5,9 +5,8 @@ The objective is the trained judge's own score (glossdb.judge.relevance_request)
 otherwise, cross-entropy over the whole vocabulary at that one position (monoT5's pointwise
 objective), so exp(score) at search time is the model's probability of relevance; by default
 (``objective="listwise"``) plus a softmax over each query's candidates, so that a positive
-scores above its query's negatives. The base
-weights are the GGUF file's own, dequantized by transformers; the adapter is written as a
-GGUF LoRA (glossdb.train.export) for llama.cpp. Needs the ``train`` extra (torch,
+scores above its query's negatives. The base weights are the GGUF file's own, dequantized by
+transformers; the adapter is written as a GGUF LoRA (glossdb.train.export) for llama.cpp. Needs the ``train`` extra (torch,
 transformers, peft); nothing here is imported by a search.
 """
 
