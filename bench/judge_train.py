@@ -42,6 +42,13 @@ def split_train(qids: list[str]) -> tuple[list[str], list[str]]:
     return [q for i, q in enumerate(ordered) if i % 5], ordered[::5]
 
 
+def trained_judge(adapter: str) -> dict:
+    """Index settings for the judge version of a trained adapter ({} for the shipped one)."""
+    if not adapter:
+        return {}
+    return {"judge_method": "relevance", "judge_adapter": str(Path(adapter).resolve())}
+
+
 def query_labels(c: Collection, qids: list[str]) -> dict[str, dict[int, int]]:
     """{query text: {chunk id: grade}} from the collection's qrels, mapped as `glossdb train
     --qrels` maps them (every chunk of a relevant document)."""
@@ -206,9 +213,7 @@ def cmd_eval(args) -> None:
             cfg = {"fusion_weight": weight, "judge_lead_chars": args.lead}
             if args.model:
                 cfg["model"] = args.model
-            if args.adapter:
-                cfg.update(judge_method="relevance",
-                           judge_adapter=str(Path(args.adapter).resolve()))
+            cfg.update(trained_judge(args.adapter))
             runs, secs, pairs = run_set(c, qids, depth, **cfg)
             m = evaluate(runs, qrels, 10)
             rows.append({

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import corpus_index, scifact
 from .hybrid import RESULTS
-from .judge_train import split_train
+from .judge_train import split_train, trained_judge
 
 
 def main() -> None:
@@ -35,10 +35,8 @@ def main() -> None:
     args = ap.parse_args()
     queries, qrels = scifact.queries(), scifact.qrels("train")
     dev = split_train(list(qrels))[1][: args.queries]
-    trained = ({"judge_method": "relevance", "judge_adapter": str(Path(args.adapter).resolve())}
-               if args.adapter else {})
     ix = Index(corpus_index.cold_copy("scifact", corpus_index.RAW / "scifact-semantic.glossdb"),
-               **trained)
+               **trained_judge(args.adapter))
     docs = {c.id: c.uri.rsplit("#", 1)[-1]
             for c in ix.store.get_chunks(ix.store.chunk_ids()).values()}
     rows = []

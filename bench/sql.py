@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import corpus_index, scifact
 from .hybrid import RESULTS
+from .judge_train import trained_judge
 
 STATEMENT = ("SELECT c.id, glossdb_match(?, c.id) AS s FROM chunks c WHERE c.id IN "
              "(SELECT id FROM chunks ORDER BY id LIMIT ?) ORDER BY s DESC LIMIT ?")
@@ -29,9 +30,7 @@ def run(claims: list[str], rows: int, k: int, batched: bool, adapter: str = ""
     from glossdb import Index
 
     dest = corpus_index.RAW / f"scifact-sql-{'batched' if batched else 'rows'}.glossdb"
-    trained = ({"judge_method": "relevance", "judge_adapter": str(Path(adapter).resolve())}
-               if adapter else {})
-    ix = Index(corpus_index.cold_copy("scifact", dest), **trained)
+    ix = Index(corpus_index.cold_copy("scifact", dest), **trained_judge(adapter))
     ix.model("judge")  # loaded before the clock starts
     started = time.perf_counter()
     tops, calls = [], []
