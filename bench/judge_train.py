@@ -23,7 +23,7 @@ from pathlib import Path
 
 from glossdb.judge import relevance_probability
 from glossdb.models import resolve_model
-from glossdb.train.pairs import Pair, corpus_pairs, labeled_pairs
+from glossdb.train.pairs import Pair, corpus_pairs, labeled_pairs, writer_questions
 from glossdb.training import chunk_labels
 
 from tqdm import tqdm
@@ -83,7 +83,8 @@ def load_pairs(name: str) -> list[Pair]:
 def cmd_pairs(args) -> None:
     c = Collection("scifact", "train")
     c.ix.config = replace(c.ix.config, judge_lead_chars=args.lead)
-    suffix = f"-lead{args.lead}" if args.lead != 240 else ""
+    suffix = (f"-lead{args.lead}" if args.lead != 240 else "") + (
+        f"-neg{args.negatives}" if args.negatives != 3 else "")
     train_q, dev_q = split_train(list(c.queries))
     t = time.perf_counter()
     pairs = labeled_pairs(c.ix, query_labels(c, train_q), args.negatives, args.depth)
@@ -101,6 +102,25 @@ def cmd_pairs(args) -> None:
             cc = c if name == "scifact" else Collection(name, split)
             cp = corpus_pairs(cc.ix, args.negatives, args.depth, limit=args.corpus)
             print(f"{name}: {len(cp)} corpus pairs -> {save_pairs(f'{name}-corpus', cp)}")
+    if args.questions:
+        question_pairs(args)
+
+
+def question_pairs(args) -> None:
+    """Pairs whose queries the writer model wrote, one question per sampled chunk (for
+    ``--questions-set``, a collection whose queries are never read)."""
+    name, split = args.questions_set.split(":")
+    c = Collection(name, split)
+    bar = tqdm(total=args.questions, desc=f"questions {name}")
+    t = time.perf_counter()
+    ask = writer_questions(c.ix.model("writer"), progress=bar.update)
+    qp = corpus_pairs(c.ix, args.negatives, args.depth, limit=args.questions, ask=ask)
+    bar.close()
+    path = save_pairs(f"{name}-questions", qp)
+    print(f"{name}: {len(qp)} question pairs ({sum(p.label for p in qp)} positive) in "
+          f"{time.perf_counter() - t:.0f} s -> {path}")
+    for p in qp[:40:8]:
+        print("  ", p.query)
 
 
 def cmd_train(args) -> None:
@@ -316,6 +336,9 @@ def main() -> None:
     p.add_argument("--corpus", type=int, default=0, help="also corpus pairs of this many chunks")
     p.add_argument("--feedback", action="store_true", help="also simulated feedback pairs")
     p.add_argument("--lead", type=int, default=240, help="judge_lead_chars of the pairs")
+    p.add_argument("--questions", type=int, default=0,
+                   help="also pairs of writer-made questions for this many chunks")
+    p.add_argument("--questions-set", default="cranfield:test")
     t = sub.add_parser("train")
     t.add_argument("--source", default="scifact-labels")
     t.add_argument("--out", default="")

@@ -16,7 +16,8 @@ from glossdb.errors import UnknownChunk
 from glossdb.judge import (Judge, JudgeSpec, relevance_calibrated, relevance_probability,
                            relevance_request, relevance_score, relevance_verdict)
 from glossdb.store.feedback import feedback_labels, feedback_rows
-from glossdb.train.pairs import Pair, corpus_queries, labeled_pairs
+from glossdb.train.pairs import (Pair, corpus_labels, corpus_queries, labeled_pairs,
+                                 writer_questions)
 from glossdb.training import (JudgeComparison, _decide, chunk_labels, compare_judges,
                               document_keys, gather, ndcg, split_queries,
                               training_pairs)
@@ -84,6 +85,32 @@ def test_corpus_queries_use_titles_or_a_held_out_sentence():
     queries = corpus_queries([a, b], seed=1)
     assert queries[2] == "Heat transfer in laminar flow"
     assert queries[1] in a.text and not a.text.startswith(queries[1])
+
+
+class _Asker(FakeModel):
+    """A writer that asks about each passage's first word, in the forms writers answer."""
+
+    def _generate_batch(self, requests):
+        self.asked = [r for r in requests]
+        forms = ['Question: What is {}?', '"Why does {} matter?"', "{} is a word.", "What?"]
+        return [forms[i % 4].format(r.prompt.split()[0]) for i, r in enumerate(requests)]
+
+
+def test_writer_questions_become_self_supervised_labels(index, corpus):
+    index.add([corpus])
+    writer = _Asker()
+    labels = corpus_labels(index, ask=writer_questions(writer))
+    chunks = index.store.get_chunks(index.store.chunk_ids())
+    assert writer.asked and all(r.system and r.max_tokens <= 64 for r in writer.asked)
+    assert len(writer.asked) == len(chunks)
+    # only answers that are questions count: the prefix and quotes come off, statements and
+    # one-word questions are dropped
+    assert labels and all(q.endswith("?") and not q.startswith(("Question", '"'))
+                          for q in labels)
+    assert len(labels) <= (len(chunks) + 1) // 2 + 1
+    for q, marked in labels.items():
+        (own,) = [cid for cid, g in marked.items() if g == 1]
+        assert chunks[own].text.split()[0] in q
 
 
 def test_split_and_ndcg():

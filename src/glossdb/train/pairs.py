@@ -5,7 +5,7 @@ Each source is measured on its own (bench/judge_train.py) and they combine:
 * labels: queries with the chunks judged relevant (BEIR qrels, mapped to chunks);
 * feedback: hits a user marked relevant or not (the ``feedback`` table);
 * the corpus itself, with no queries: a chunk's title, or a sentence held out of its text
-  (inverse cloze), as the query for that chunk.
+  (inverse cloze), or a question the writer model writes for it, as the query for that chunk.
 
 Negatives are the prefilter's own top candidates that are not marked relevant: the hard
 cases the judge meets at search time. The text of every pair is ``JudgeSpec.candidate_text``,
@@ -17,7 +17,9 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
+
+from ..backends.base import GenerateRequest
 
 from ..store import Chunk
 
@@ -85,16 +87,20 @@ def corpus_queries(chunks: Iterable[Chunk], seed: int = 0, min_words: int = 5) -
     return out
 
 
-def corpus_labels(index, limit: int = 0, seed: int = 0) -> dict[str, dict[int, int]]:
-    """Self-supervised labels from the index's own chunks (:func:`corpus_queries`): each
-    query's chunk relevant (1), the other chunks of its document left out (-1: they may well
-    answer it too, so they are never negatives)."""
+def corpus_labels(index, limit: int = 0, seed: int = 0,
+                  ask: Callable[[list[Chunk]], dict[int, str]] | None = None
+                  ) -> dict[str, dict[int, int]]:
+    """Self-supervised labels from the index's own chunks: each chunk's query (a held-out
+    sentence, :func:`corpus_queries`, or what ``ask`` writes for it, :func:`writer_questions`)
+    with that chunk relevant (1) and the other chunks of its document left out (-1: they may
+    well answer it too, so they are never negatives)."""
     ids = index.store.chunk_ids()
     rng = random.Random(seed)
     if limit and len(ids) > limit:
         ids = sorted(rng.sample(list(ids), limit))
     chunks = index.store.get_chunks(ids)
-    queries = corpus_queries((chunks[i] for i in ids if i in chunks), seed)
+    picked = [chunks[i] for i in ids if i in chunks]
+    queries = ask(picked) if ask is not None else corpus_queries(picked, seed)
     siblings: dict[int, list[int]] = {}
     for cid, doc in index.store.db.execute("SELECT id, document_id FROM chunks"):
         siblings.setdefault(doc, []).append(cid)
@@ -105,9 +111,34 @@ def corpus_labels(index, limit: int = 0, seed: int = 0) -> dict[str, dict[int, i
     return out
 
 
+QUESTION_SYSTEM = ("You write search queries. Given a passage, write one short question "
+                   "that the passage answers, in the passage's own field. Do not copy a "
+                   "sentence of the passage. Answer with the question only.")
+QUESTION_CHARS = 1200  # of a chunk's text the writer reads
+
+
+def writer_questions(model, progress=None) -> Callable[[list[Chunk]], dict[int, str]]:
+    """For :func:`corpus_labels`: a writer model's question for each chunk (InPars,
+    Bonifacio et al. 2022; Promptagator): queries in the form users ask them, which a held-out
+    sentence is not. A chunk whose answer is not one line ending in "?" gets none."""
+    def ask(chunks: list[Chunk]) -> dict[int, str]:
+        requests = [GenerateRequest(" ".join(c.text.split())[:QUESTION_CHARS], max_tokens=40,
+                                    stop=("\n",), system=QUESTION_SYSTEM) for c in chunks]
+        answers = model.generate(requests, progress)
+        return {c.id: q for c, q in zip(chunks, map(_question, answers)) if q}
+    return ask
+
+
+def _question(answer: str) -> str:
+    """The question of a writer's answer ("" when it wrote none)."""
+    line = answer.strip().strip('"').strip()
+    line = re.sub(r"^(question|query)\s*:\s*", "", line, flags=re.I).strip()
+    return line if line.endswith("?") and 3 <= len(line.split()) <= 40 else ""
+
+
 def corpus_pairs(index, negatives: int = 3, depth: int = 30, limit: int = 0,
-                 seed: int = 0) -> list[Pair]:
+                 seed: int = 0, ask=None) -> list[Pair]:
     """Pairs of :func:`corpus_labels`, with the prefilter's other candidates for each query
     as negatives."""
-    return labeled_pairs(index, corpus_labels(index, limit, seed), negatives, depth, seed,
-                         source="corpus")
+    return labeled_pairs(index, corpus_labels(index, limit, seed, ask), negatives, depth, seed,
+                         source="corpus" if ask is None else "questions")
