@@ -89,3 +89,41 @@ def test_add_glosses_only_the_paths_given(tmp_path, corpus):
     everything = json.loads(run(cli, ["add", str(extra), "-i", index, "--gloss", "all",
                                       "--json"], env=env).output)
     assert everything["glosses_written"] > 1  # the backlog of the corpus
+
+
+def test_a_lead_judgment_is_kept_until_the_gloss_comes(tmp_path, corpus):
+    """An unglossed chunk's judgment is stored under the hash of the lead it read: the same
+    search again judges nothing (and cannot change its verdict); once the chunk is glossed,
+    the gloss is judged and that judgment replaces the lead's."""
+    from glossdb import Index
+    from glossdb.backends.fake import FakeModel
+
+    class Counting(FakeModel):
+        calls = 0
+
+        def _logprobs_batch(self, requests):
+            self.calls += len(requests)
+            return super()._logprobs_batch(requests)
+
+    model = Counting()
+    ix = Index(tmp_path / "i.glossdb", models={"judge": model, "writer": model},
+               embedder="hashing")
+    ix.add([corpus], gloss=False)
+    ix.gloss(limit=1)  # the writer's version exists; the other chunks wait for their gloss
+    first = ix.search("kerosene oxygen", k=3)
+    assert sum(h.gloss is None for h in first) >= 2
+    calls = model.calls
+    again = ix.search("kerosene oxygen", k=3)
+    assert model.calls == calls, "the lead judgments were reused, not judged again"
+    assert [(h.chunk_id, h.verdict, h.cached) for h in again] == [
+        (h.chunk_id, h.verdict, True) for h in first]
+    rep = ix.representation()
+    lead = next(h.chunk_id for h in first if h.gloss is None)
+    stored = ix.store.judgments("kerosene oxygen", [lead], rep.id, ix.judge().version().id)
+    assert stored[lead].read_hash
+    ix.gloss()
+    glossed = ix.search("kerosene oxygen", k=3)
+    assert model.calls > calls and not next(h for h in glossed if h.chunk_id == lead).cached
+    stored = ix.store.judgments("kerosene oxygen", [lead], rep.id, ix.judge().version().id)
+    assert stored[lead].read_hash is None
+    assert all(h.cached for h in ix.search("kerosene oxygen", k=3))

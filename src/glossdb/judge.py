@@ -26,7 +26,7 @@ from .backends.base import GenerateRequest, Model, ScoreRequest
 from .describe import passage_text
 from .errors import BackendError, ConfigError
 from .explain import Similarity
-from .store import Chunk, JudgeVersion, Judgment, Representation, Store
+from .store import Chunk, JudgeVersion, Judgment, Representation, Store, content_hash
 
 if TYPE_CHECKING:
     from .prefilter import Candidate
@@ -370,24 +370,34 @@ class Judge:
 
     def judge(self, query: str, chunks: list[Chunk], rep: Representation,
               progress: Callable[[int], None] | None = None) -> dict[int, Judgment]:
-        """Score every chunk, reusing stored judgments; store the new ones."""
+        """Score every chunk, reusing stored judgments; store the new ones. A chunk still
+        waiting for its gloss is judged on its text's lead and stored under the hash of that
+        lead: the judgment stands until the gloss comes (then the gloss is judged)."""
         version = self.version()
         done = self.store.judgments(query, [c.id for c in chunks], rep.id, version.id)
+        unsure = [c for c in chunks if c.id not in done or done[c.id].on_lead]
+        glosses = self.store.glosses(rep.id, [c.id for c in unsure]) if unsure else {}
+        texts = {c.id: self.candidate_text(c, glosses.get(c.id)) for c in unsure}
+        for c in unsure:  # a lead judgment whose chunk has a gloss now, or reads otherwise
+            if c.id in done and done[c.id].read_hash != self.read_hash(c.id, texts, glosses):
+                del done[c.id]
         todo = [c for c in chunks if c.id not in done]
         if todo:
-            glosses = self.store.glosses(rep.id, [c.id for c in todo])
-            texts = [self.candidate_text(c, glosses.get(c.id)) for c in todo]
-            scores = self.score_uncached(query, texts, progress)
-            lead = self.spec.reads == "gloss"
-            fresh = [Judgment(c.id, s, on_lead=lead and c.id not in glosses)
+            scores = self.score_uncached(query, [texts[c.id] for c in todo], progress)
+            fresh = [Judgment(c.id, s, on_lead=self.read_hash(c.id, texts, glosses) is not None,
+                              read_hash=self.read_hash(c.id, texts, glosses))
                      for c, s in zip(todo, scores)]
-            # A chunk still waiting for its gloss was judged on raw text: use the score, but
-            # do not store it under the gloss's representation version.
-            keep = [j for j in fresh if not j.on_lead]
-            self.store.put_judgments(query, rep.id, version.id, keep,
+            self.store.put_judgments(query, rep.id, version.id, fresh,
                                      {c.id: c.content_hash for c in todo})
             done.update({j.chunk_id: j for j in fresh})
         return done
+
+    def read_hash(self, chunk_id: int, texts: dict[int, str],
+                  glosses: dict[int, str]) -> str | None:
+        """The key of what the judge read when that was not the gloss (None when it was)."""
+        if self.spec.reads != "gloss" or chunk_id in glosses:
+            return None
+        return content_hash(texts[chunk_id])[:16]
 
     def explain(self, query: str, items: list[tuple[Chunk, str | None, float, str]],
                 rep: Representation, similar: Similarity | None = None) -> list[str]:
@@ -397,10 +407,11 @@ class Judge:
             (passage_text(chunk, None, with_heading=False), v,  # the whole chunk
              ". ".join(dict.fromkeys(h for h in (chunk.title, chunk.heading) if h)))
             for chunk, _, _, v in items], similar)
-        self.store.put_judgments(query, rep.id, self.version().id, [
-            Judgment(chunk.id, score, reason)
-            for (chunk, gloss, score, _), reason in zip(items, reasons)
-            if gloss or self.spec.reads != "gloss"  # same rule as judge(): no text-based rows
+        texts = {chunk.id: self.candidate_text(chunk, gloss) for chunk, gloss, *_ in items}
+        glosses = {chunk.id: gloss for chunk, gloss, *_ in items if gloss}
+        self.store.put_judgments(query, rep.id, self.version().id, [  # keyed as judge() keys
+            Judgment(chunk.id, score, reason, read_hash=self.read_hash(chunk.id, texts, glosses))
+            for (chunk, _, score, _), reason in zip(items, reasons)
         ], {chunk.id: chunk.content_hash for chunk, *_ in items})
         return reasons
 

@@ -417,12 +417,13 @@ class Store(ABC):
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
-            for cid, score, expl in self.db.execute(
-                "SELECT chunk_id, score, explanation FROM judgments WHERE query = ?"
+            for cid, score, expl, read in self.db.execute(
+                "SELECT chunk_id, score, explanation, read_hash FROM judgments WHERE query = ?"
                 f" AND representation_id = ? AND judge_id = ? AND chunk_id IN ({marks})",
                 [query, representation_id, judge_id, *part],
             ):
-                out[cid] = Judgment(cid, score, expl, cached=True)
+                out[cid] = Judgment(cid, score, expl, cached=True, on_lead=read is not None,
+                                    read_hash=read)
         return out
 
     def put_judgments(
@@ -430,20 +431,23 @@ class Store(ABC):
         hashes: dict[int, str] | None = None,
     ) -> None:
         """Cache judgments; like :meth:`put_glosses`, never for a chunk that is gone or
-        whose id holds other text than the one judged (given ``hashes``)."""
+        whose id holds other text than the one judged (given ``hashes``). A judgment on
+        something other than the gloss carries the ``read_hash`` of what was read."""
         judgments = list(judgments)
         if self.readonly or not judgments or representation_id < 0:
             return  # a read-only index caches nothing; nothing judged under a known version
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO judgments (query, chunk_id, representation_id, judge_id, score,"
-                f" explanation) SELECT ?, ?, ?, ?, ?, ? WHERE {STILL_THERE}"
+                f" explanation, read_hash) SELECT ?, ?, ?, ?, ?, ?, ? WHERE {STILL_THERE}"
                 " ON CONFLICT (query, chunk_id, representation_id, judge_id) DO UPDATE SET"
-                " score = excluded.score,"
-                " explanation = coalesce(excluded.explanation, judgments.explanation)",
+                " score = excluded.score, read_hash = excluded.read_hash, explanation ="
+                " CASE WHEN coalesce(judgments.read_hash, '') = coalesce(excluded.read_hash, '')"
+                " THEN coalesce(excluded.explanation, judgments.explanation)"
+                " ELSE excluded.explanation END",
                 [
                     (query, j.chunk_id, representation_id, judge_id, j.score, j.explanation,
-                     j.chunk_id, *_hash(hashes, j.chunk_id))
+                     j.read_hash, j.chunk_id, *_hash(hashes, j.chunk_id))
                     for j in judgments
                 ],
             )

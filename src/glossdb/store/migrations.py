@@ -296,9 +296,16 @@ def m008_feedback(d: Dialect) -> str:
         """
 
 
+def m009_judgment_reads(d: Dialect) -> str:
+    """What the judge read, for a judgment not made on the representation's gloss (a chunk
+    still waiting for its gloss is judged on its text's lead): that text's hash. Such a
+    judgment stands while the chunk has no gloss and reads the same; NULL: on the gloss."""
+    return "ALTER TABLE judgments ADD COLUMN read_hash TEXT;"
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens,
                                m004_vectors, m005_query_log_depth, m006_gloss_claims,
-                               m007_gloss_function, m008_feedback]
+                               m007_gloss_function, m008_feedback, m009_judgment_reads]
 
 
 def statements(script: str) -> list[str]:

@@ -69,3 +69,4 @@ class Judgment:
     explanation: str | None = None
     cached: bool = False
     on_lead: bool = False  # judged on the text's lead: the chunk had no gloss when judged
+    read_hash: str | None = None  # for a judgment on the lead: the hash of the text read
