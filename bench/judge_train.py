@@ -81,6 +81,8 @@ def load_pairs(name: str) -> list[Pair]:
 
 
 def cmd_pairs(args) -> None:
+    if args.questions:
+        return question_pairs(args)
     c = Collection("scifact", "train")
     c.ix.config = replace(c.ix.config, judge_lead_chars=args.lead)
     suffix = (f"-lead{args.lead}" if args.lead != 240 else "") + (
@@ -102,8 +104,6 @@ def cmd_pairs(args) -> None:
             cc = c if name == "scifact" else Collection(name, split)
             cp = corpus_pairs(cc.ix, args.negatives, args.depth, limit=args.corpus)
             print(f"{name}: {len(cp)} corpus pairs -> {save_pairs(f'{name}-corpus', cp)}")
-    if args.questions:
-        question_pairs(args)
 
 
 def question_pairs(args) -> None:
@@ -337,7 +337,7 @@ def main() -> None:
     p.add_argument("--feedback", action="store_true", help="also simulated feedback pairs")
     p.add_argument("--lead", type=int, default=240, help="judge_lead_chars of the pairs")
     p.add_argument("--questions", type=int, default=0,
-                   help="also pairs of writer-made questions for this many chunks")
+                   help="only pairs of writer-made questions, for this many chunks")
     p.add_argument("--questions-set", default="cranfield:test")
     t = sub.add_parser("train")
     t.add_argument("--source", default="scifact-labels")
