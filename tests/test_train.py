@@ -291,3 +291,25 @@ def test_beir_files_are_read_with_or_without_a_header_and_bad_lines_say_where(tm
     (tmp_path / "bad.jsonl").write_text("nope\n")
     with pytest.raises(ConfigError, match="bad.jsonl:1 is not a BEIR query"):
         read_beir(tmp_path / "n.tsv", tmp_path / "bad.jsonl")
+
+
+@pytest.mark.model
+def test_glossdb_train_on_the_writers_questions(tmp_path, corpus):
+    """`Index.train(questions=N)` with no labels: the writer asks a question of each chunk
+    (progress reported as they come), and the real judge trains on them."""
+    pytest.importorskip("torch", reason="the train extra: pip install 'glossdb[train]'")
+    from glossdb.train.lora import TrainSpec
+
+    class Always(FakeModel):
+        def _generate_batch(self, requests):
+            return [f"What does the passage say about {r.prompt.split()[0]}?" for r in requests]
+
+    ix = Index(tmp_path / "t.glossdb", models={"writer": Always()})
+    ix.add([corpus])
+    seen: list[int] = []
+    result = ix.train(None, use_feedback=False, questions=50, asked=seen.append, adopt=False,
+                      spec=TrainSpec(epochs=1, batch=4))
+    chunks = ix.store.counts()["chunks"]
+    assert sum(seen) == chunks and set(result.pairs) == {"questions"}
+    assert result.pairs["questions"] >= chunks - 1 and Path(result.adapter).exists()
+    ix.close()

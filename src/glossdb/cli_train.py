@@ -48,6 +48,9 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
 @click.option("--corpus", type=int, default=0,
               help="Also self-supervised queries from N chunks (a held-out sentence, or a "
                    "title, as the query); the default source (2,000) when there are no labels.")
+@click.option("--questions", type=int, default=0,
+              help="Also self-supervised queries the writer model asks of N chunks (one "
+                   "question each; about a second a chunk on a CPU).")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--objective", type=click.Choice(OBJECTIVES), default=TrainSpec.objective,
               show_default=True,
@@ -56,8 +59,8 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
 @click.option("--adopt/--no-adopt", default=True, show_default=True,
               help="Adopt the new judge when it does not lose on held-out queries.")
 @json_option
-def train(index_path, qrels, queries, use_feedback, corpus, epochs, objective, adopt,
-          as_json) -> None:
+def train(index_path, qrels, queries, use_feedback, corpus, questions, epochs, objective,
+          adopt, as_json) -> None:
     """Train a judge version from labels, feedback and the corpus; adopt it if it wins.
 
     Needs the train extra (pip install 'glossdb[train]': torch, about 6 GB). A search
@@ -68,6 +71,7 @@ def train(index_path, qrels, queries, use_feedback, corpus, epochs, objective, a
       glossdb train                                  # from feedback (or the corpus)
       glossdb train --qrels qrels/train.tsv --queries queries.jsonl
       glossdb train --corpus 3000 --no-adopt --json
+      glossdb train --questions 600                  # questions the writer asks
     """
     if bool(qrels) != bool(queries):
         raise click.UsageError("--qrels and --queries go together")
@@ -84,9 +88,18 @@ def train(index_path, qrels, queries, use_feedback, corpus, epochs, objective, a
 
         click.echo("glossdb: building training pairs, then training (minutes on a CPU)…",
                    err=True)
+        written = [0]
 
-        result = ix.train(labels, use_feedback=use_feedback, corpus=corpus,
-                          spec=TrainSpec(epochs=epochs, objective=objective), adopt=adopt, progress=progress)
+        def asked(n):  # the writer's questions, as they come
+            written[0] += n
+            lead = "\r" if tty else ""
+            click.echo(f"{lead}questions: {written[0]} of at most {questions} chunks", err=True,
+                       nl=not tty)
+
+        result = ix.train(labels, use_feedback=use_feedback, corpus=corpus, questions=questions,
+                          asked=asked,
+                          spec=TrainSpec(epochs=epochs, objective=objective), adopt=adopt,
+                          progress=progress)
     if as_json:
         echo_json(result.to_dict())
         return

@@ -177,14 +177,16 @@ def gather(ix: "Index", labels: Labels | None, use_feedback: bool
 
 
 def training_pairs(ix: "Index", train_labels: Labels, corpus: Labels | None = None,
-                   feedback: set[str] = frozenset(), seed: int = 0) -> list:
+                   feedback: set[str] = frozenset(), seed: int = 0,
+                   questions: Labels | None = None) -> list:
     """Pairs of the labeled queries (those in ``feedback`` as the ``feedback`` source), plus
-    self-supervised ones (``corpus`` labels)."""
+    self-supervised ones (``corpus`` labels: held-out sentences; ``questions``: the
+    writer's)."""
     from .train.pairs import labeled_pairs
 
     sources = {"labels": {q: m for q, m in train_labels.items() if q not in feedback},
                "feedback": {q: m for q, m in train_labels.items() if q in feedback},
-               "corpus": corpus or {}}
+               "corpus": corpus or {}, "questions": questions or {}}
     return [p for source, labels in sources.items() if labels
             for p in labeled_pairs(ix, labels, seed=seed, source=source)]
 
@@ -195,23 +197,31 @@ def positives_only(labels: Labels) -> dict[str, dict[int, int]]:
 
 def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = True,
                 corpus: int = 0, spec=None, adopt: bool = True,
-                progress: Callable[[int, int, float], None] | None = None) -> TrainResult:
-    """Train a judge version and adopt it unless it loses (see the module's docstring)."""
+                progress: Callable[[int, int, float], None] | None = None,
+                questions: int = 0, asked: Callable[[int], None] | None = None) -> TrainResult:
+    """Train a judge version and adopt it unless it loses (see the module's docstring).
+    ``asked(n)`` is called as the writer finishes each batch of ``n`` questions."""
     from .train.lora import TrainSpec, train
-    from .train.pairs import corpus_labels
+    from .train.pairs import corpus_labels, writer_questions
 
     if ix.config.backend != "llamacpp":
         raise ConfigError("training a judge needs the in-process llamacpp backend (the "
                           f"adapter is for llama.cpp); this index uses {ix.config.backend!r}")
     merged, from_feedback = gather(ix, labels, use_feedback)
     train_labels, held = split_queries(merged)
-    if not merged and not corpus:
+    if not merged and not corpus and not questions:
         corpus = 2000  # no labels and no feedback: learn from the corpus alone
     corpus_train: Labels = {}
     if corpus:
         corpus_train, corpus_held = split_queries(corpus_labels(ix, limit=corpus))
         held = held or positives_only(corpus_held)  # no labels: check on held-out sentences
-    pairs = training_pairs(ix, train_labels, corpus_train, from_feedback)
+    question_train: Labels = {}
+    if questions:  # the writer asks a question of each of N chunks
+        question_train, question_held = split_queries(corpus_labels(
+            ix, limit=questions, ask=writer_questions(ix.model("writer"), asked)))
+        held = held or positives_only(question_held)
+    pairs = training_pairs(ix, train_labels, corpus_train, from_feedback,
+                           questions=question_train)
     if not pairs:
         raise ConfigError("nothing to train on: give --qrels and --queries, mark hits with "
                           "`glossdb feedback`, or use --corpus N")
