@@ -45,10 +45,10 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
               help="The labeled queries: BEIR queries.jsonl ({_id, text}).")
 @click.option("--feedback/--no-feedback", "use_feedback", default=True, show_default=True,
               help="Learn from the index's feedback marks.")
-@click.option("--corpus", type=int, default=0,
+@click.option("--corpus", type=click.IntRange(min=0), default=0,
               help="Also self-supervised queries from N chunks (a held-out sentence, or a "
                    "title, as the query); the default source (2,000) when there are no labels.")
-@click.option("--questions", type=int, default=0,
+@click.option("--questions", type=click.IntRange(min=0), default=0,
               help="Also self-supervised queries the writer model asks of N chunks (one "
                    "question each; about a second a chunk on a CPU).")
 @click.option("--epochs", type=float, default=1.0, show_default=True)

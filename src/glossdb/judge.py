@@ -384,8 +384,7 @@ class Judge:
         todo = [c for c in chunks if c.id not in done]
         if todo:
             scores = self.score_uncached(query, [texts[c.id] for c in todo], progress)
-            fresh = [Judgment(c.id, s, on_lead=self.read_hash(c.id, texts, glosses) is not None,
-                              read_hash=self.read_hash(c.id, texts, glosses))
+            fresh = [Judgment(c.id, s, read_hash=self.read_hash(c.id, texts, glosses))
                      for c, s in zip(todo, scores)]
             self.store.put_judgments(query, rep.id, version.id, fresh,
                                      {c.id: c.content_hash for c in todo})

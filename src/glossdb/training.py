@@ -3,8 +3,9 @@ only when it does not lose on held-out queries.
 
 The flow: gather labeled queries (given qrels and the ``feedback`` rows) and set every 5th
 aside; build training pairs from the rest (glossdb.train.pairs), plus self-supervised pairs
-from the corpus when asked (or when there are no labels at all; then every 5th corpus query
-is held out instead); train a LoRA adapter (glossdb.train.lora, the ``train`` extra); rank
+from the corpus when asked (a held-out sentence of a chunk, or a question the writer model
+asks of it), or when there are no labels at all (then every 5th corpus query is held out
+instead); train a LoRA adapter (glossdb.train.lora, the ``train`` extra); rank
 the held-out queries' candidates with the judge in force and with the new one, and adopt the new one (``judge_method = "relevance"``,
 ``judge_adapter`` in the index's settings) only when its mean nDCG@10 is not lower. The
 adapter is a GGUF file beside the index; its hash is part of the judge version, so
@@ -211,12 +212,12 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
     train_labels, held = split_queries(merged)
     if not merged and not corpus and not questions:
         corpus = 2000  # no labels and no feedback: learn from the corpus alone
-    corpus_train: Labels = {}
-    if corpus:
+    # self-supervised sources; with no labels, the first one's held-out queries are the check
+    corpus_train, question_train = {}, {}
+    if corpus:  # a held-out sentence of each of N chunks
         corpus_train, corpus_held = split_queries(corpus_labels(ix, limit=corpus))
-        held = held or positives_only(corpus_held)  # no labels: check on held-out sentences
-    question_train: Labels = {}
-    if questions:  # the writer asks a question of each of N chunks
+        held = held or positives_only(corpus_held)
+    if questions:  # a question the writer asks of each of N chunks
         question_train, question_held = split_queries(corpus_labels(
             ix, limit=questions, ask=writer_questions(ix.model("writer"), asked)))
         held = held or positives_only(question_held)
@@ -224,7 +225,7 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
                            questions=question_train)
     if not pairs:
         raise ConfigError("nothing to train on: give --qrels and --queries, mark hits with "
-                          "`glossdb feedback`, or use --corpus N")
+                          "`glossdb feedback`, or use --corpus N or --questions N")
     model_id, path = resolve_model(ix.config.model)
     spec = spec or TrainSpec()
     tmp = adapters_dir(ix) / "training.gguf.tmp"

@@ -422,8 +422,7 @@ class Store(ABC):
                 f" AND representation_id = ? AND judge_id = ? AND chunk_id IN ({marks})",
                 [query, representation_id, judge_id, *part],
             ):
-                out[cid] = Judgment(cid, score, expl, cached=True, on_lead=read is not None,
-                                    read_hash=read)
+                out[cid] = Judgment(cid, score, expl, cached=True, read_hash=read)
         return out
 
     def put_judgments(

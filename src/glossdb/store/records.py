@@ -68,5 +68,9 @@ class Judgment:
     score: float
     explanation: str | None = None
     cached: bool = False
-    on_lead: bool = False  # judged on the text's lead: the chunk had no gloss when judged
     read_hash: str | None = None  # for a judgment on the lead: the hash of the text read
+
+    @property
+    def on_lead(self) -> bool:
+        """Judged on the text's lead: the chunk had no gloss when judged."""
+        return self.read_hash is not None

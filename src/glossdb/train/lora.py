@@ -6,12 +6,13 @@ otherwise, cross-entropy over the whole vocabulary at that one position (monoT5'
 objective), so exp(score) at search time is the model's probability of relevance; by default
 (``objective="listwise"``) plus a softmax over each query's candidates, so that a positive
 scores above its query's negatives. The base weights are the GGUF file's own, dequantized by
-transformers; the adapter is written as a GGUF LoRA (glossdb.train.export) for llama.cpp. Needs the ``train`` extra (torch,
-transformers, peft); nothing here is imported by a search.
+transformers; the adapter is written as a GGUF LoRA (glossdb.train.export) for llama.cpp.
+Needs the ``train`` extra (torch, transformers, peft); nothing here is imported by a search.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -93,11 +94,31 @@ def load_base(gguf_path: str | Path):
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # glossdb reports its own progress
     path = Path(gguf_path)
-    tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
-                                                 dtype=torch.float32)
+    with _no_gguf_bar():
+        tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
+                                                     dtype=torch.float32)
     return tok, model
+
+
+@contextlib.contextmanager
+def _no_gguf_bar():
+    """transformers' GGUF reader draws its own tqdm bar, which no setting of transformers
+    turns off: silence it while the base model loads."""
+    import functools
+
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None:
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            gguf_utils.tqdm = bar
 
 
 class Encoder:
@@ -173,8 +194,6 @@ def _listwise_loss(torch, logits, yes: int, labels: list[int], queries: list[str
 def _autocast(torch, spec: "TrainSpec"):
     """bfloat16 matmuls on a CPU that has them (measured 1.5x faster a step on AVX512-BF16);
     the weights and the adapter stay float32."""
-    import contextlib
-
     if spec.bf16 and _cpu_has_bf16():
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from ..backends.base import GenerateRequest
-
 from ..store import Chunk
 
 
