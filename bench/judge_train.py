@@ -304,6 +304,7 @@ def cmd_calibrate(args) -> None:
     the thresholds of glossdb.judge, and nDCG@10 of each ordering of the judged top 10."""
     from glossdb.calibration import fit
     from glossdb.judge import relevance_calibrated, relevance_verdict
+    from glossdb.train.export import calibration_path
 
     def load(name):  # an eval over several weights saves each pair once per weight
         with gzip.open(PAIRS / f"features-{name}.jsonl.gz", "rt") as fh:
@@ -314,6 +315,9 @@ def cmd_calibrate(args) -> None:
     dev, test = load(args.dev), load(args.test)
     w = fit(dev)
     print("calibration", json.dumps(w))
+    if args.adapter:  # the sidecar a search with that adapter reads its verdicts from
+        calibration_path(args.adapter).write_text(json.dumps(w) + "\n")
+        print("written to", calibration_path(args.adapter))
     for name, rows in (("dev", dev), ("test", test)):
         probs = [relevance_calibrated(r["judge"], r["cosine"], r["prior"], w) for r in rows]
         cal = calibration([(relevance_verdict(p), p, bool(r["relevant"]))
@@ -362,6 +366,7 @@ def main() -> None:
     k = sub.add_parser("calibrate")
     k.add_argument("--dev", default="scifact-dev-labels")
     k.add_argument("--test", default="scifact-test-labels")
+    k.add_argument("--adapter", default="", help="write the fit beside this adapter")
     r = sub.add_parser("report")
     r.add_argument("--default", action="append", default=[], help="SET=SYSTEM")
     args = ap.parse_args()

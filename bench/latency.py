@@ -7,7 +7,10 @@ then runs `Index.search` with the default settings (hybrid prefilter, candidates
 the default depth so the log's adaptation does not move them mid-run) for the first test
 queries, each once (judgments cold), on a copy of the index. Candidates without a cached
 gloss are judged on their lead, as in any partly glossed index; the row says what share of
-judged candidates had a gloss. `--kv` adds a run with KV states of judged glosses kept.
+judged candidates had a gloss. `--kv` adds a run with KV states of judged glosses kept;
+`--adapter FILE` one with that trained judge version (issue 23; its merged model where
+`glossdb train` made one, bench.studies.merged_judge) at `--trained-candidates` and
+`--trained-weight`.
 Prints p50/p90 seconds, LLM tokens per query and nDCG@10 of the returned top 10; writes
 bench/results/latency.json.
 """
@@ -56,6 +59,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--kv", action="store_true", help="also run with KV states kept")
+    ap.add_argument("--adapter", default="", help="also run with this trained judge")
+    ap.add_argument("--trained-candidates", type=int, default=15)
+    ap.add_argument("--trained-weight", type=float, default=1.0)
     args = ap.parse_args()
     qrels, texts = scifact.qrels("test"), scifact.queries()
     ix, _ = corpus_index.open_index("scifact")
@@ -69,10 +75,16 @@ def main() -> None:
     if args.kv:
         settings.append(("kv states kept (256 MB)", {"kv_cache_mb": 256,
                                                       "candidates": candidates}))
+    if args.adapter:
+        settings.append((f"trained judge {Path(args.adapter).stem}, fusion weight "
+                         f"{args.trained_weight:g}", {
+                             "candidates": args.trained_candidates, "judge_method": "relevance",
+                             "judge_adapter": str(Path(args.adapter).resolve()),
+                             "fusion_weight": args.trained_weight}))
     for label, overrides in settings:
         copy = corpus_index.cold_copy("scifact", corpus_index.RAW / f"latency-{len(rows)}.glossdb")
         row = {"setting": label, "chunks": chunks, "queries": len(queries),
-               "candidates": candidates, **run(copy, queries, qrels, **overrides)}
+               "candidates": overrides["candidates"], **run(copy, queries, qrels, **overrides)}
         rows.append(row)
         print(row, flush=True)
     out = {"rows": rows, "machine": scifact.machine(), "date": scifact.today(),

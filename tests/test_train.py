@@ -18,9 +18,9 @@ from glossdb.judge import (Judge, JudgeSpec, relevance_calibrated, relevance_pro
 from glossdb.store.feedback import feedback_labels, feedback_rows
 from glossdb.train.pairs import (Pair, corpus_labels, corpus_queries, labeled_pairs,
                                  writer_questions)
-from glossdb.training import (JudgeComparison, _decide, chunk_labels, compare_judges,
-                              document_keys, gather, ndcg, split_queries,
-                              training_pairs)
+from glossdb.training import (FUSION_WEIGHTS, JudgeComparison, _decide, chunk_labels,
+                              choose_settings, compare_judges, document_keys, gather,
+                              ndcg, split_queries, training_pairs)
 
 
 def _ids_by_uri(ix: Index) -> dict[str, list[int]]:
@@ -147,6 +147,40 @@ def test_regression_check_refuses_a_version_that_loses(tmp_path, corpus):
     ix.close()
 
 
+class _Counting(FakeModel):
+    """The word-overlap fake, counting the pairs it scores."""
+
+    scored = 0
+
+    def _logprobs_batch(self, requests):
+        self.scored += len(requests)
+        return super()._logprobs_batch(requests)
+
+
+def test_depth_and_fusion_weight_are_chosen_on_held_out_queries(tmp_path, corpus):
+    fake, judge = FakeModel(), _Counting("new")
+    ix = Index(tmp_path / "t.glossdb", models={"judge": fake, "writer": fake})
+    ix.add([corpus])
+    new = Index(tmp_path / "t.glossdb", models={"judge": judge, "writer": fake})
+    held = {"rockets propellant thrust kerosene": {_chunk_with(ix, "Rockets"): 1},
+            "cats sleep hours a day": {_chunk_with(ix, "sleeps"): 1}}
+    comparison = compare_judges(ix.pipeline(), new.pipeline(), held, depth=10)
+    judged = judge.scored
+    assert judged > 0
+    same = choose_settings(new, comparison, held, depth=10, depths=())
+    assert judge.scored == judged  # every weight re-fuses the stored judgments
+    assert [t["fusion_weight"] for t in same.tried] == list(FUSION_WEIGHTS)
+    assert same.candidates == 10 and same.new_ndcg == max(t["ndcg@10"] for t in same.tried)
+    assert same.old_ndcg == comparison.old_ndcg  # the judge in force is not re-weighted
+    deeper = choose_settings(new, comparison, held, depth=2, depths=(3,))
+    assert {t["candidates"] for t in deeper.tried} == {2, 3}
+    best = next(t for t in deeper.tried if t["candidates"] == deeper.candidates
+                and t["fusion_weight"] == deeper.fusion_weight)
+    assert best["ndcg@10"] == deeper.new_ndcg == max(t["ndcg@10"] for t in deeper.tried)
+    new.close()
+    ix.close()
+
+
 def test_relevance_scores_are_log_odds_and_verdicts_ignore_other_candidates():
     import math
 
@@ -241,7 +275,30 @@ def test_a_few_training_steps_change_the_judge_version_and_llama_cpp_applies_the
                           check=True)
     assert done.stdout.split() == ["2", "False", digest[:12]], done.stderr
     trained.close()
+    _merged_twin_scores_as_the_adapter_does(ix, path, out, digest, probe, llama)
     ix.close()
+
+
+def _merged_twin_scores_as_the_adapter_does(ix, base, adapter, digest, probe, applied):
+    """The adapter folded into the model (glossdb.train.merge): loaded in its place, a
+    version of its own, scores within a quantization step's reach of the adapter applied at
+    run time; a record that names another adapter is not trusted."""
+    from glossdb.train.export import merged_paths
+    from glossdb.train.merge import write_merged
+
+    write_merged(base, adapter)
+    settings = {"judge_method": "relevance", "judge_adapter": str(adapter)}
+    merged = Index(ix.path, models={"writer": FakeModel()}, **settings)
+    judge = merged.judge()
+    assert judge.model.adapter == f"{digest[:12]}-merged"
+    scores = [a[0] for a in judge.model.logprobs([relevance_request(t, q) for q, t in probe])]
+    assert max(abs(a - b) for a, b in zip(scores, applied)) < 0.5
+    merged.close()
+    record = merged_paths(adapter)[1]
+    record.write_text(record.read_text().replace(digest[:12], "0" * 12))
+    stale = Index(ix.path, models={"writer": FakeModel()}, **settings)
+    assert stale.judge().model.adapter == digest[:12]  # the adapter, applied at run time
+    stale.close()
 
 
 def test_feedback_is_kept_by_both_stores(any_index, corpus):
@@ -272,6 +329,8 @@ def test_glossdb_train_end_to_end_adopts_only_with_a_check(tmp_path, corpus):
     assert Path(result.adapter).exists() and result.new_ndcg is not None
     written = config_path(ix.path).read_text() if config_path(ix.path).exists() else ""
     assert result.adopted == ("judge_adapter" in written)
+    assert result.adopted == (f"fusion_weight = {result.fusion_weight}" in written)
+    assert result.new_ndcg == max(t["ndcg@10"] for t in result.tried)
     assert ("adopted" in result.reason) or ("loses" in result.reason)
     ix.close()
 

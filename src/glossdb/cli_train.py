@@ -104,9 +104,15 @@ def train(index_path, qrels, queries, use_feedback, corpus, questions, epochs, o
         echo_json(result.to_dict())
         return
     pairs = ", ".join(f"{n} from {s}" for s, n in result.pairs.items())
+    tried = ", ".join(f"{t['candidates']}/{t['fusion_weight']:g}: {t['ndcg@10']:.4f}"
+                      for t in result.tried)
     click.echo(f"judge {result.judge_version}: {result.adapter}\n"
                f"trained on {pairs} in {result.train_s:.0f} s "
-               f"({result.s_per_1000_pairs:.0f} s per 1,000 pairs)\n{result.reason}")
+               f"({result.s_per_1000_pairs:.0f} s per 1,000 pairs)\n"
+               + (f"chose {result.candidates} candidates, fusion weight "
+                  f"{result.fusion_weight:g} (held-out nDCG@10 by candidates/weight: "
+                  f"{tried})\n" if result.fusion_weight is not None else "")
+               + result.reason)
 
 
 def register(group: click.Group) -> None:

@@ -6,8 +6,15 @@ aside; build training pairs from the rest (glossdb.train.pairs), plus self-super
 from the corpus when asked (a held-out sentence of a chunk, or a question the writer model
 asks of it), or when there are no labels at all (then every 5th corpus query is held out
 instead); train a LoRA adapter (glossdb.train.lora, the ``train`` extra); rank
-the held-out queries' candidates with the judge in force and with the new one, and adopt the new one (``judge_method = "relevance"``,
-``judge_adapter`` in the index's settings) only when its mean nDCG@10 is not lower. The
+the held-out queries' candidates with the judge in force and with the new one, choose the
+new one's fusion weight and depth on them (its judgments of those candidates, re-fused at
+each weight of ``FUSION_WEIGHTS``, at the depth in force and at each deeper one of
+``SEARCH_DEPTHS``: only the deeper candidates are judged again), and adopt it
+(``judge_method = "relevance"``, ``judge_adapter`` and ``fusion_weight`` in the index's
+settings, and ``candidates`` when a deeper depth won) only when its mean nDCG@10 there is not
+lower. (The settings are chosen on the queries that check them: of ten, the check's optimism
+is small; bench.judge_train measures on queries kept apart.) The adapter is also folded into
+the model (glossdb.train.merge): a search loads that one file, a third faster. The
 adapter is a GGUF file beside the index; its hash is part of the judge version, so
 judgments are cached per version and ``glossdb diff``/``stats`` tell versions apart.
 """
@@ -17,7 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -25,7 +32,7 @@ from .calibration import fit as fit_calibration
 from .config import save_setting
 from .models import cache_dir, resolve_model
 from .store import is_url
-from .train.export import calibration_path
+from .train.export import calibration_path, merged_paths
 from .errors import ConfigError
 from .store.feedback import feedback_labels
 
@@ -34,6 +41,12 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 Labels = Mapping[str, Mapping[int, int]]
+# fusion weights a new judge version is tried at (the prefilter's evidence beside it); on
+# SciFact dev the two-epoch listwise judge ranks best at 1, the one-epoch one at 2
+FUSION_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 3.0)
+# depths it is tried at beside the one in force (deeper ones only): on SciFact dev the
+# two-epoch judge gains 2 points at 15 candidates over 10, for half as much time again
+SEARCH_DEPTHS = (15,)
 
 
 def ndcg(ranked: list[int], grades: Mapping[int, int], k: int = 10) -> float:
@@ -116,6 +129,9 @@ class JudgeComparison:
     new_ndcg: float
     per_query: list[dict] = field(default_factory=list)
     pairs: list[dict] = field(default_factory=list)  # the new judge's, for its calibration
+    fusion_weight: float | None = None  # the new judge's, when chosen (choose_settings)
+    candidates: int | None = None  # the depth it was chosen at
+    tried: list[dict] = field(default_factory=list)  # its nDCG at each depth and weight
 
     @property
     def loses(self) -> bool:
@@ -139,6 +155,28 @@ def compare_judges(old: "Pipeline", new: "Pipeline", labels: Labels, depth: int,
     return JudgeComparison(len(rows), mean[0], mean[1], rows, pairs)
 
 
+def choose_settings(new: "Index", comparison: JudgeComparison, labels: Labels, depth: int,
+                    weights=FUSION_WEIGHTS, depths=SEARCH_DEPTHS, k: int = 10
+                    ) -> JudgeComparison:
+    """The comparison with the new judge at the depth (``depth``, or a deeper one of
+    ``depths``) and fusion weight that rank the held-out queries best (ties: the shallower
+    depth, the configured weight, the lower weight). Each weight re-fuses stored judgments:
+    only a deeper depth's extra candidates are judged."""
+    tried = []
+    for d in sorted({depth, *(x for x in depths if x > depth)}):
+        for weight in weights:
+            pipeline = new.with_settings(fusion_weight=weight).pipeline()
+            scores = [ndcg(pipeline.rank(query, d, candidates=pipeline.prefilter.candidates(
+                query, d)).order, grades, k) for query, grades in labels.items()]
+            tried.append({"candidates": d, "fusion_weight": weight,
+                          "ndcg@10": round(sum(scores) / max(1, len(scores)), 4)})
+    configured = new.config.fusion_weight
+    best = max(tried, key=lambda t: (t["ndcg@10"], -t["candidates"],
+                                     t["fusion_weight"] == configured, -t["fusion_weight"]))
+    return replace(comparison, new_ndcg=best["ndcg@10"], fusion_weight=best["fusion_weight"],
+                   candidates=best["candidates"], tried=tried)
+
+
 @dataclass
 class TrainResult:
     adapter: str
@@ -151,6 +189,9 @@ class TrainResult:
     new_ndcg: float | None
     adopted: bool
     reason: str
+    fusion_weight: float | None = None  # the new version's, chosen on the held-out queries
+    candidates: int | None = None  # the depth it was chosen at (written when deeper)
+    tried: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,6 +244,7 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
     """Train a judge version and adopt it unless it loses (see the module's docstring).
     ``asked(n)`` is called as the writer finishes each batch of ``n`` questions."""
     from .train.lora import TrainSpec, train
+    from .train.merge import write_merged
     from .train.pairs import corpus_labels, writer_questions
 
     if ix.config.backend != "llamacpp":
@@ -233,26 +275,36 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
                            metadata={"model": model_id, "pairs": str(len(pairs))})
     out = tmp.with_name(f"judge-{digest[:12]}.gguf")
     tmp.replace(out)
+    write_merged(path, out)  # the version as one model file: a third faster at search
     counts: dict[str, int] = {}
     for p in pairs:
         counts[p.source] = counts.get(p.source, 0) + 1
     candidate = ix.with_settings(judge_method="relevance", judge_adapter=str(out))
     version = candidate.judge().version().name
-    comparison = None
+    comparison, depth = None, max(ix.config.candidates, 10)
     if held:
-        comparison = compare_judges(ix.pipeline(), candidate.pipeline(), held,
-                                    max(ix.config.candidates, 10))
+        comparison = compare_judges(ix.pipeline(), candidate.pipeline(), held, depth)
+        comparison = choose_settings(candidate, comparison, held, depth)
     if comparison is not None and len({p["relevant"] for p in comparison.pairs}) == 2:
         weights = fit_calibration(comparison.pairs)
         calibration_path(out).write_text(json.dumps(weights) + "\n")
         candidate.model("judge").calibration = weights  # loaded before the fit existed
     adopted, reason = _decide(comparison, adopt)
+    if not adopted:  # the adapter stays (it can be adopted by hand); its ~290 MB twin goes
+        for made in merged_paths(out):
+            made.unlink(missing_ok=True)
     if adopted:
         save_setting(ix.path, "judge_method", "relevance")
         save_setting(ix.path, "judge_adapter", str(out))
+        save_setting(ix.path, "fusion_weight", comparison.fusion_weight)
+        if comparison.candidates != depth:  # deeper ranked better: pinned (see cutoff)
+            save_setting(ix.path, "candidates", comparison.candidates)
     return TrainResult(str(out), version, counts, report.seconds, report.s_per_1000_pairs,
                        len(held), comparison and comparison.old_ndcg,
-                       comparison and comparison.new_ndcg, adopted, reason)
+                       comparison and comparison.new_ndcg, adopted, reason,
+                       comparison and comparison.fusion_weight,
+                       comparison and comparison.candidates,
+                       comparison.tried if comparison else [])
 
 
 def _decide(comparison: JudgeComparison | None, adopt: bool) -> tuple[bool, str]:

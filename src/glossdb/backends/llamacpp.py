@@ -23,7 +23,7 @@ from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Grounding, Model, ScoreRequest
 from . import decoding
 from .capture import HiddenCapture
-from .lora import apply_lora
+from .lora import apply_lora, merged_model
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
 
@@ -74,8 +74,9 @@ class LlamaCppModel(Model):
         self.model_id, self.path = resolve_model(model)
         _quiet_llama(lc)
         self._lock = threading.Lock()
+        merged = merged_model(lora_path, self.path) if lora_path else None
         mparams = lc.llama_model_default_params()
-        self._model = lc.llama_model_load_from_file(str(self.path).encode(), mparams)
+        self._model = lc.llama_model_load_from_file(str(merged or self.path).encode(), mparams)
         if not self._model:
             raise ModelNotFound(f"llama.cpp could not load {self.path}: is it a valid GGUF file?")
         self._vocab = lc.llama_model_get_vocab(self._model)
@@ -101,7 +102,12 @@ class LlamaCppModel(Model):
             raise BackendError(f"llama.cpp could not create a context of {n_ctx} tokens")
         self._mem = lc.llama_get_memory(self._ctx)
         self._adapter = None
-        if lora_path:  # a trained judge version (glossdb.train)
+        if merged:  # a trained judge version, folded into its model (glossdb.train.merge)
+            from ..train.export import file_hash, read_calibration
+
+            self.adapter = f"{file_hash(lora_path)[:12]}-merged"
+            self.calibration = read_calibration(lora_path)
+        elif lora_path:  # a trained judge version (glossdb.train)
             self._adapter, self.adapter, self.calibration = apply_lora(
                 lc, self._model, self._ctx, lora_path, self.model_id)
         self.context_size = n_ctx

@@ -82,6 +82,13 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     return out
 
 
+def merged_paths(adapter: str | Path) -> tuple[Path, Path]:
+    """(the merged model, its record) of an adapter (glossdb.train.merge): ``judge-x.gguf``
+    -> ``judge-x.merged.gguf``, ``judge-x.merged.json``."""
+    model = Path(adapter).with_suffix(".merged.gguf")
+    return model, model.with_suffix(".json")
+
+
 def calibration_path(adapter: str | Path) -> Path:
     return Path(adapter).with_suffix(".calibration.json")
 
