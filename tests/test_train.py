@@ -230,6 +230,46 @@ def test_listwise_batches_keep_a_querys_pairs_together_and_its_loss_ranks_them()
         TrainSpec(objective="pairwise")
 
 
+def test_folding_an_adapter_gives_w_plus_scaled_ba_and_copies_everything_else(tmp_path):
+    """glossdb.train.merge against numpy on a two-tensor GGUF: the adapted matrix becomes
+    W + (alpha / rank) B A (within Q8_0's rounding), the other tensor and the metadata are
+    copied exactly."""
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+
+    from glossdb.train.export import write_adapter
+    from glossdb.train.merge import merge_lora
+
+    rng = np.random.default_rng(0)
+    w, norm = rng.normal(size=(8, 64)).astype(np.float32), rng.normal(size=64).astype(np.float32)
+    base = tmp_path / "base.gguf"
+    writer = gguf.GGUFWriter(str(base), "gemma3")
+    writer.add_string("general.name", "tiny")
+    writer.add_tensor("blk.0.attn_q.weight", w)
+    writer.add_tensor("blk.0.attn_norm.weight", norm)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    a, b = rng.normal(size=(2, 64)) * 0.1, rng.normal(size=(8, 2)) * 0.1
+    adapter = tmp_path / "lora.gguf"
+    write_adapter(adapter, "gemma3", 4.0, {"blk.0.attn_q.weight": (a, b)})
+    merged = gguf.GGUFReader(str(merge_lora(base, adapter, tmp_path / "merged.gguf")))
+    tensors = {t.name: t for t in merged.tensors}
+    q = tensors["blk.0.attn_q.weight"]
+    assert q.tensor_type == gguf.GGMLQuantizationType.Q8_0
+    expected = w + 2.0 * (b.astype(np.float16).astype(np.float32)
+                          @ a.astype(np.float16).astype(np.float32))
+    got = gguf.quants.dequantize(q.data, q.tensor_type)
+    assert np.abs(got - expected).max() < np.abs(expected).max() / 100  # Q8_0: 1/127 a block
+    assert np.abs(got - w).max() > 0.05  # the update is there
+    assert np.array_equal(np.asarray(tensors["blk.0.attn_norm.weight"].data), norm)
+    assert merged.fields["general.name"].contents() == "tiny"
+    with pytest.raises(ValueError, match="lacks"):
+        write_adapter(adapter, "gemma3", 4.0, {"blk.1.attn_q.weight": (a, b)})
+        merge_lora(base, adapter, tmp_path / "bad.gguf")
+
+
 # the real judge model ---------------------------------------------------------------------
 
 @pytest.mark.model

@@ -275,7 +275,11 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
                            metadata={"model": model_id, "pairs": str(len(pairs))})
     out = tmp.with_name(f"judge-{digest[:12]}.gguf")
     tmp.replace(out)
-    write_merged(path, out)  # the version as one model file: a third faster at search
+    folded = ""
+    try:  # the version as one model file: a third faster at search
+        write_merged(path, out)
+    except (OSError, ValueError) as e:  # the adapter alone still works, applied at run time
+        folded = f" (not folded into the model, {e}: the adapter is applied at run time)"
     counts: dict[str, int] = {}
     for p in pairs:
         counts[p.source] = counts.get(p.source, 0) + 1
@@ -301,7 +305,7 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
             save_setting(ix.path, "candidates", comparison.candidates)
     return TrainResult(str(out), version, counts, report.seconds, report.s_per_1000_pairs,
                        len(held), comparison and comparison.old_ndcg,
-                       comparison and comparison.new_ndcg, adopted, reason,
+                       comparison and comparison.new_ndcg, adopted, reason + folded,
                        comparison and comparison.fusion_weight,
                        comparison and comparison.candidates,
                        comparison.tried if comparison else [])

@@ -23,7 +23,6 @@ import numpy as np
 from .export import file_hash, merged_paths
 
 
-
 def read_lora(path: str | Path) -> tuple[float, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """(alpha, {weight name: (A, B)}) of a LoRA GGUF written by glossdb.train.export."""
     import gguf
