@@ -14,7 +14,7 @@ each weight of ``FUSION_WEIGHTS``, at the depth in force and at each deeper one 
 settings, and ``candidates`` when a deeper depth won) only when its mean nDCG@10 there is not
 lower. (The settings are chosen on the queries that check them: of ten, the check's optimism
 is small; bench.judge_train measures on queries kept apart.) The adapter is also folded into
-the model (glossdb.train.merge): a search loads that one file, a third faster. The
+the model (glossdb.train.merge): a search loads that one file, in a third less time. The
 adapter is a GGUF file beside the index; its hash is part of the judge version, so
 judgments are cached per version and ``glossdb diff``/``stats`` tell versions apart.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -244,7 +245,6 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
     """Train a judge version and adopt it unless it loses (see the module's docstring).
     ``asked(n)`` is called as the writer finishes each batch of ``n`` questions."""
     from .train.lora import TrainSpec, train
-    from .train.merge import write_merged
     from .train.pairs import corpus_labels, writer_questions
 
     if ix.config.backend != "llamacpp":
@@ -275,14 +275,8 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
                            metadata={"model": model_id, "pairs": str(len(pairs))})
     out = tmp.with_name(f"judge-{digest[:12]}.gguf")
     tmp.replace(out)
-    folded = ""
-    try:  # the version as one model file: a third faster at search
-        write_merged(path, out)
-    except (OSError, ValueError) as e:  # the adapter alone still works, applied at run time
-        folded = f" (not folded into the model, {e}: the adapter is applied at run time)"
-    counts: dict[str, int] = {}
-    for p in pairs:
-        counts[p.source] = counts.get(p.source, 0) + 1
+    folded = _fold(path, out)
+    counts = dict(Counter(p.source for p in pairs))
     candidate = ix.with_settings(judge_method="relevance", judge_adapter=str(out))
     version = candidate.judge().version().name
     comparison, depth = None, max(ix.config.candidates, 10)
@@ -294,21 +288,39 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
         calibration_path(out).write_text(json.dumps(weights) + "\n")
         candidate.model("judge").calibration = weights  # loaded before the fit existed
     adopted, reason = _decide(comparison, adopt)
-    if not adopted:  # the adapter stays (it can be adopted by hand); its ~290 MB twin goes
-        for made in merged_paths(out):
-            made.unlink(missing_ok=True)
-    if adopted:
-        save_setting(ix.path, "judge_method", "relevance")
-        save_setting(ix.path, "judge_adapter", str(out))
-        save_setting(ix.path, "fusion_weight", comparison.fusion_weight)
-        if comparison.candidates != depth:  # deeper ranked better: pinned (see cutoff)
-            save_setting(ix.path, "candidates", comparison.candidates)
+    _settle(ix, out, comparison if adopted else None, depth)
     return TrainResult(str(out), version, counts, report.seconds, report.s_per_1000_pairs,
                        len(held), comparison and comparison.old_ndcg,
                        comparison and comparison.new_ndcg, adopted, reason + folded,
                        comparison and comparison.fusion_weight,
                        comparison and comparison.candidates,
                        comparison.tried if comparison else [])
+
+
+def _fold(base: Path, adapter: Path) -> str:
+    """The adapter folded into the model (a search then takes a third less time); what
+    went wrong, said, when it could not be (the adapter alone still works)."""
+    from .train.merge import write_merged
+
+    try:
+        write_merged(base, adapter)
+    except (OSError, ValueError) as e:
+        return f" (not folded into the model, {e}: the adapter is applied at run time)"
+    return ""
+
+
+def _settle(ix: "Index", adapter: Path, adopted: JudgeComparison | None, depth: int) -> None:
+    """Write an adopted version's settings; a version not adopted keeps its adapter (it can
+    be adopted by hand) and loses its ~290 MB merged twin."""
+    if adopted is None:
+        for made in merged_paths(adapter):
+            made.unlink(missing_ok=True)
+        return
+    save_setting(ix.path, "judge_method", "relevance")
+    save_setting(ix.path, "judge_adapter", str(adapter))
+    save_setting(ix.path, "fusion_weight", adopted.fusion_weight)
+    if adopted.candidates != depth:  # deeper ranked better: pinned (see glossdb.cutoff)
+        save_setting(ix.path, "candidates", adopted.candidates)
 
 
 def _decide(comparison: JudgeComparison | None, adopt: bool) -> tuple[bool, str]:

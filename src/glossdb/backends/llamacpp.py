@@ -23,7 +23,7 @@ from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Grounding, Model, ScoreRequest
 from . import decoding
 from .capture import HiddenCapture
-from .lora import apply_lora, merged_model
+from .lora import apply_lora, merged_model, merged_version
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
 
@@ -103,10 +103,7 @@ class LlamaCppModel(Model):
         self._mem = lc.llama_get_memory(self._ctx)
         self._adapter = None
         if merged:  # a trained judge version, folded into its model (glossdb.train.merge)
-            from ..train.export import file_hash, read_calibration
-
-            self.adapter = f"{file_hash(lora_path)[:12]}-merged"
-            self.calibration = read_calibration(lora_path)
+            self.adapter, self.calibration = merged_version(lora_path)
         elif lora_path:  # a trained judge version (glossdb.train)
             self._adapter, self.adapter, self.calibration = apply_lora(
                 lc, self._model, self._ctx, lora_path, self.model_id)

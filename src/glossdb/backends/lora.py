@@ -1,7 +1,7 @@
 """A LoRA adapter on a llama.cpp context: how a trained judge version (glossdb.train) is
 applied to every decode of the base model, with no torch at search time; or, where
 ``glossdb train`` folded the adapter into the base model (glossdb.train.merge), that merged
-file, loaded in place of both (a third faster: no low-rank products at run time)."""
+file, loaded in place of both (a third less time: no low-rank products at run time)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,11 @@ def merged_model(adapter: str, base: str | Path) -> Path | None:
     same_base = (made.get("base") == Path(base).name
                  and made.get("base_bytes") == os.path.getsize(base))
     return model if same_base and made.get("adapter_sha256") == file_hash(adapter) else None
+
+
+def merged_version(adapter: str) -> tuple[str, dict]:
+    """(the version's adapter name when its merged model is loaded: the adapter's hash and
+    ``-merged``, a version of its own; its verdict calibration)."""
+    from ..train.export import file_hash, read_calibration
+
+    return f"{file_hash(adapter)[:12]}-merged", read_calibration(adapter)
