@@ -4,6 +4,7 @@ adapter llama.cpp applies exactly as torch computed it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -265,9 +266,10 @@ def test_folding_an_adapter_gives_w_plus_scaled_ba_and_copies_everything_else(tm
     assert np.abs(got - w).max() > 0.05  # the update is there
     assert np.array_equal(np.asarray(tensors["blk.0.attn_norm.weight"].data), norm)
     assert merged.fields["general.name"].contents() == "tiny"
+    write_adapter(adapter, "gemma3", 4.0, {"blk.1.attn_q.weight": (a, b)})
     with pytest.raises(ValueError, match="lacks"):
-        write_adapter(adapter, "gemma3", 4.0, {"blk.1.attn_q.weight": (a, b)})
         merge_lora(base, adapter, tmp_path / "bad.gguf")
+    assert not list(tmp_path.glob("bad.gguf*"))  # no partial file
 
 
 # the real judge model ---------------------------------------------------------------------
@@ -335,7 +337,9 @@ def _merged_twin_scores_as_the_adapter_does(ix, base, adapter, digest, probe, ap
     assert max(abs(a - b) for a, b in zip(scores, applied)) < 0.5
     merged.close()
     record = merged_paths(adapter)[1]
-    record.write_text(record.read_text().replace(digest[:12], "0" * 12))
+    made = json.loads(record.read_text())
+    assert made["adapter_sha256"] == digest
+    record.write_text(json.dumps({**made, "adapter_sha256": "0" * 64}))
     stale = Index(ix.path, models={"writer": FakeModel()}, **settings)
     assert stale.judge().model.adapter == digest[:12]  # the adapter, applied at run time
     stale.close()

@@ -2,18 +2,21 @@
 
     python -m bench.studies.merged_judge --adapter bench/cache/adapters/labels-listwise-2ep-r8.gguf
 
-Folds the adapter into Gemma 3 270M (glossdb.train.merge), then judges the same SciFact dev
-queries' top 10 with the adapter applied at run time and with the merged file, each on a
-cold copy of the index (no stored judgments), in the order adapter, merged, adapter, merged:
-seconds per query (median of the two runs of each), how far the judge's log-odds of each
-pair move between the two forms, and nDCG@10 of each. Prints one JSON line.
+Folds the adapter into Gemma 3 270M (glossdb.train.merge, to a scratch folder), then judges
+the same SciFact dev queries' top 10 with the adapter applied at run time (a copy of it,
+alone in that folder, so no merged twin beside it is picked up) and with the merged file,
+each on a cold copy of the index (no stored judgments), in the order adapter, merged,
+adapter, merged: seconds per query (the mean of the two runs' medians), how far the judge's
+log-odds of each pair move between the two forms, and nDCG@10 of each. Prints one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,9 +46,11 @@ def main() -> None:
     ap.add_argument("--adapter", required=True)
     ap.add_argument("--queries", type=int, default=40)
     args = ap.parse_args()
-    out = Path(args.adapter).with_suffix(".merged.gguf")
+    scratch = Path(tempfile.mkdtemp(prefix="merged-judge-"))
+    adapter = shutil.copy(args.adapter, scratch / "adapter.gguf")
+    out = scratch / "merged.gguf"
     t = time.perf_counter()
-    merge_lora(resolve_model("gemma3-270m")[1], args.adapter, out)
+    merge_lora(resolve_model("gemma3-270m")[1], adapter, out)
     merge_s = time.perf_counter() - t
     c = Collection("scifact", "train")
     qids = judge_train.split_train(sorted(c.queries))[1][: args.queries]
@@ -53,7 +58,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {"adapter": [], "merged": []}
     scores, ndcg = {}, {}
     for form in ("adapter", "merged", "adapter", "merged"):
-        secs, scores[form], runs = (run(args.adapter, "", qids) if form == "adapter"
+        secs, scores[form], runs = (run(str(adapter), "", qids) if form == "adapter"
                                     else run("", str(out), qids))
         timings[form].append(secs)
         ndcg[form] = evaluate(runs, qrels, 10)["ndcg@10"]
@@ -69,6 +74,7 @@ def main() -> None:
         "score_moved_mean": round(statistics.fmean(moved), 4),
         "score_moved_max": round(max(moved), 4),
         "ndcg@10_adapter": ndcg["adapter"], "ndcg@10_merged": ndcg["merged"]}))
+    shutil.rmtree(scratch)
 
 
 if __name__ == "__main__":

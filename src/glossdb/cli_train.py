@@ -109,8 +109,8 @@ def train(index_path, qrels, queries, use_feedback, corpus, questions, epochs, o
     click.echo(f"judge {result.judge_version}: {result.adapter}\n"
                f"trained on {pairs} in {result.train_s:.0f} s "
                f"({result.s_per_1000_pairs:.0f} s per 1,000 pairs)\n"
-               + (f"chose {result.candidates} candidates, fusion weight "
-                  f"{result.fusion_weight:g} (held-out nDCG@10 by candidates/weight: "
+               + (f"best on the held-out queries: {result.candidates} candidates, fusion "
+                  f"weight {result.fusion_weight:g} (nDCG@10 by candidates/weight: "
                   f"{tried})\n" if result.fusion_weight is not None else "")
                + result.reason)
 

@@ -23,7 +23,7 @@ from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Grounding, Model, ScoreRequest
 from . import decoding
 from .capture import HiddenCapture
-from .lora import apply_lora, merged_model, merged_version
+from .lora import apply_lora, merged_model
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
 
@@ -76,9 +76,10 @@ class LlamaCppModel(Model):
         self._lock = threading.Lock()
         merged = merged_model(lora_path, self.path) if lora_path else None
         mparams = lc.llama_model_default_params()
-        self._model = lc.llama_model_load_from_file(str(merged or self.path).encode(), mparams)
+        load = merged[0] if merged else self.path
+        self._model = lc.llama_model_load_from_file(str(load).encode(), mparams)
         if not self._model:
-            raise ModelNotFound(f"llama.cpp could not load {self.path}: is it a valid GGUF file?")
+            raise ModelNotFound(f"llama.cpp could not load {load}: is it a valid GGUF file?")
         self._vocab = lc.llama_model_get_vocab(self._model)
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         threads = n_threads or os.cpu_count() or 1
@@ -103,7 +104,7 @@ class LlamaCppModel(Model):
         self._mem = lc.llama_get_memory(self._ctx)
         self._adapter = None
         if merged:  # a trained judge version, folded into its model (glossdb.train.merge)
-            self.adapter, self.calibration = merged_version(lora_path)
+            _, self.adapter, self.calibration = merged
         elif lora_path:  # a trained judge version (glossdb.train)
             self._adapter, self.adapter, self.calibration = apply_lora(
                 lc, self._model, self._ctx, lora_path, self.model_id)

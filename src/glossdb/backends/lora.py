@@ -33,11 +33,12 @@ def apply_lora(lc, model, ctx, path: str, model_id: str) -> tuple[object, str, d
     return adapter, file_hash(path)[:12], read_calibration(path)
 
 
-def merged_model(adapter: str, base: str | Path) -> Path | None:
-    """The merged model to load for ``adapter`` on ``base``, when its record says it folds
-    exactly this adapter (its hash) into this base (name and size); else None (the adapter
-    is applied at run time)."""
-    from ..train.export import file_hash, merged_paths
+def merged_model(adapter: str, base: str | Path) -> tuple[Path, str, dict] | None:
+    """(the merged model to load, the version's adapter name (its hash and ``-merged``: a
+    version of its own), its verdict calibration) for ``adapter`` on ``base``, when the
+    merged file's record says it folds exactly this adapter (its hash) into this base (name
+    and size); else None (the adapter is applied at run time)."""
+    from ..train.export import file_hash, merged_paths, read_calibration
 
     model, record = merged_paths(adapter)
     if not (model.exists() and record.exists() and os.path.exists(adapter)):
@@ -46,14 +47,8 @@ def merged_model(adapter: str, base: str | Path) -> Path | None:
         made = json.loads(record.read_text())
     except (OSError, ValueError):
         return None
-    same_base = (made.get("base") == Path(base).name
-                 and made.get("base_bytes") == os.path.getsize(base))
-    return model if same_base and made.get("adapter_sha256") == file_hash(adapter) else None
-
-
-def merged_version(adapter: str) -> tuple[str, dict]:
-    """(the version's adapter name when its merged model is loaded: the adapter's hash and
-    ``-merged``, a version of its own; its verdict calibration)."""
-    from ..train.export import file_hash, read_calibration
-
-    return f"{file_hash(adapter)[:12]}-merged", read_calibration(adapter)
+    digest = file_hash(adapter)
+    if (made.get("adapter_sha256") != digest or made.get("base") != Path(base).name
+            or made.get("base_bytes") != os.path.getsize(base)):
+        return None
+    return model, f"{digest[:12]}-merged", read_calibration(adapter)

@@ -57,29 +57,32 @@ def merge_lora(base: str | Path, adapter: str | Path, out: str | Path, qtype: st
     kind = gguf.GGMLQuantizationType[qtype]
     reader = gguf.GGUFReader(str(base))
     arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
-    writer = gguf.GGUFWriter(str(tmp), arch)
-    _copy_metadata(reader, writer)
     missing = set(lora) - {t.name for t in reader.tensors}
     if missing:
         raise ValueError(f"the adapter adapts tensors the base model lacks: {sorted(missing)[:3]}")
-    done = 0
-    for t in reader.tensors:
-        if t.name in lora:
-            weight = gguf.quants.dequantize(t.data, t.tensor_type)
-            merged = merged_weight(weight, *lora[t.name], alpha)
-            writer.add_tensor(t.name, gguf.quants.quantize(merged, kind), raw_dtype=kind)
-            done += 1
-            if progress:
-                progress(done, len(lora))
-        else:
-            writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    tmp.replace(out)
+    out = Path(out)
+    tmp = out.with_name(out.name + ".part")
+    try:
+        writer = gguf.GGUFWriter(str(tmp), arch)
+        _copy_metadata(reader, writer)
+        done = 0
+        for t in reader.tensors:
+            if t.name in lora:
+                weight = gguf.quants.dequantize(t.data, t.tensor_type)
+                merged = merged_weight(weight, *lora[t.name], alpha)
+                writer.add_tensor(t.name, gguf.quants.quantize(merged, kind), raw_dtype=kind)
+                done += 1
+                if progress:
+                    progress(done, len(lora))
+            else:
+                writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        tmp.replace(out)
+    finally:  # a fold that failed (a full disk, say) leaves no partial file
+        tmp.unlink(missing_ok=True)
     return out
 
 
