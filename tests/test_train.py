@@ -360,6 +360,7 @@ def test_glossdb_train_end_to_end_adopts_only_with_a_check(tmp_path, corpus):
     in force, and the settings written only when it does not lose."""
     pytest.importorskip("torch", reason="the train extra: pip install 'glossdb[train]'")
     from glossdb.config import config_path
+    from glossdb.train.export import merged_paths
     from glossdb.train.lora import TrainSpec
 
     ix = Index(tmp_path / "t.glossdb", models={"writer": FakeModel()})
@@ -376,6 +377,13 @@ def test_glossdb_train_end_to_end_adopts_only_with_a_check(tmp_path, corpus):
     assert result.adopted == (f"fusion_weight = {result.fusion_weight}" in written)
     assert result.new_ndcg == max(t["ndcg@10"] for t in result.tried)
     assert ("adopted" in result.reason) or ("loses" in result.reason)
+    # the version it reports is the one a search with its adapter runs: merged when adopted,
+    # the adapter alone (its merged twin removed) when not
+    assert merged_paths(result.adapter)[0].exists() == result.adopted
+    again = Index(ix.path, models={"writer": FakeModel()}, judge_method="relevance",
+                  judge_adapter=result.adapter)
+    assert again.judge().version().name == result.judge_version
+    again.close()
     ix.close()
 
 

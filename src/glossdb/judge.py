@@ -256,7 +256,10 @@ class JudgeSpec:
             return RELEVANCE_TEMPLATE
         return self.ql_template if self.method == "query-likelihood" else YESNO_SYSTEM + YESNO_USER
 
-    def version_name(self, model: Model) -> str:
+    def version_name(self, model: Model, adapter: str | None = None) -> str:
+        """The version's name; ``adapter`` names another form of the model's adapter (the
+        one applied at run time, say, while its merged twin is loaded)."""
+        adapter = model.adapter if adapter is None else adapter
         parts = [model.model_id, self.method, self.reads, self.template(),
                  self.max_candidate_chars]
         if self.reads == "gloss":
@@ -265,8 +268,8 @@ class JudgeSpec:
             parts.append(self.ql_tokens)
         if self.method == "query-likelihood" and model.scoring_variant():
             parts.append(model.scoring_variant())
-        if model.adapter:
-            parts.append(f"adapter-{model.adapter}")
+        if adapter:
+            parts.append(f"adapter-{adapter}")
         payload = json.dumps(parts)
         return f"judge-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 

@@ -292,6 +292,9 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
         candidate.model("judge").calibration = weights  # loaded before the fit existed
     adopted, reason = _decide(comparison, adopt)
     _settle(ix, out, comparison if adopted else None, depth)
+    if not adopted:  # its merged twin is gone: adopted by hand, it is the adapter alone
+        judge = candidate.judge()
+        version = judge.spec.version_name(judge.model, adapter=digest[:12])
     return TrainResult(str(out), version, counts, report.seconds, report.s_per_1000_pairs,
                        len(held), comparison and comparison.old_ndcg,
                        comparison and comparison.new_ndcg, adopted, reason + folded,
