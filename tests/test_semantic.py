@@ -45,6 +45,54 @@ def test_without_a_sampled_positive_every_row_is_judged():
     assert p.threshold == min(proxy) and p.notes
 
 
+def test_a_precision_target_keeps_dense_rows_unjudged_and_holds_on_most_draws():
+    met, saved = 0, []
+    for seed in range(200):
+        rng = random.Random(seed)  # the top 150 rows satisfy it but a few; the rest rarely
+        truth = {i for i in range(400) if rng.random() < (0.97 if i < 150 else 0.1)}
+        proxy = [400.0 - i for i in range(400)]
+        picks, probs = semantic.draw(proxy, 60, seed)
+        positive = {i: i in truth for i in range(400)}
+        accept = semantic.accept_threshold(proxy, picks, probs, positive, 0.9, 0.1)
+        above = [i for i in range(400) if accept is not None and proxy[i] >= accept]
+        kept = {i for i in above if i not in picks} | {i for i in set(picks) if i in truth}
+        met += (sum(i in truth for i in kept) / len(kept)) >= 0.9
+        saved.append(len([i for i in above if i not in picks]) / 400)
+    assert met / 200 >= 0.85
+    assert sum(saved) / len(saved) > 0.1  # rows kept without the judge
+
+
+def test_no_precision_threshold_without_evidence():
+    proxy = [float(i) for i in range(10)]
+    probs = semantic.draw_probabilities(proxy)
+    assert semantic.accept_threshold(proxy, [9, 8], probs, {i: i > 7 for i in range(10)},
+                                     0.9, 0.1) is None  # two positives certify nothing
+    assert semantic.accept_threshold(proxy, [1, 2], probs, {i: False for i in range(10)},
+                                     0.5, 0.1) is None
+
+
+def test_filter_with_a_precision_target_says_which_rows_it_kept_unjudged(index, tmp_path):
+    path, _ = papers(tmp_path)
+    index.add([path])
+    result = index.filter("cohort 3 vitamin", candidates=30, precision_target=0.5)
+    everything = index._verdicts("cohort 3 vitamin", [
+        c.chunk_id for c in index.prefilter.candidates("cohort 3 vitamin", 30)])
+    judged_kept = {c for c in result.kept if c in result.verdicts}
+    assert judged_kept <= {c for c, v in everything.items() if v in ("match", "strong match")}
+    for cid in result.kept_unjudged:
+        assert result.proxies[cid] >= result.accept_threshold
+        assert result.decision(cid).startswith("kept unjudged")
+    assert result.kept_unjudged and result.judged + len(result.kept_unjudged) <= result.rows
+    cols, rows = index.sql("SELECT chunk_id, verdict FROM glossdb_filter('cohort 3 vitamin', "
+                           "30, 0.9, 0.5)")
+    assert {r[0] for r in rows if r[1] is None} == set(result.kept_unjudged)
+    out = CliRunner().invoke(cli, ["filter", "cohort 3 vitamin", "-i", str(index.path),
+                                   "--backend", "fake", "--candidates", "30", "--precision",
+                                   "0.5", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["kept_unjudged"] == result.kept_unjudged
+
+
 def test_filter_keeps_what_the_judge_accepts_and_reports_its_cost(index, tmp_path):
     path, _ = papers(tmp_path)
     index.add([path])

@@ -248,7 +248,7 @@ def sql_command(statement, index_path, model, gloss_model, backend, base_url, as
     """Run SQL with glossdb's tables and functions.
 
     Tables: glossdb_search(query, k, where), glossdb_top_k(query, k, ids_sql),
-    glossdb_filter(condition, candidates, recall), glossdb_join(condition, left_sql,
+    glossdb_filter(condition, candidates, recall, precision), glossdb_join(condition, left_sql,
     right_sql, recall). Functions: glossdb_match(query, chunk_id), glossdb_verdict,
     glossdb_gloss (judged in one batch per query). Rows print tab-separated (with --csv,
     --tsv, --table or --fmt as sqlite-utils does).

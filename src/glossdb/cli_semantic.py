@@ -25,23 +25,29 @@ _sample = click.option("--sample", type=click.IntRange(min=1), default=20, show_
 @click.option("--delta", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.1, show_default=True, help="Failure probability of the guarantee.")
 @_sample
+@click.option("--precision", "precision_target", type=click.FloatRange(0, 1, min_open=True),
+              default=None, help="Also keep, unjudged, the rows where the sample puts the "
+              "judge's positives at this share or more (fewer rows judged).")
 @click.option("--explain", is_flag=True,
               help="Why each kept row was kept: the judge's verdict and a citing reason.")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the SQL that picks the rows and stop.")
 @model_options
 @json_option
-def filter_command(condition, index_path, candidates, recall_target, delta, sample, explain,
-                   show_sql, model, gloss_model, backend, base_url, as_json) -> None:
+def filter_command(condition, index_path, candidates, recall_target, delta, sample,
+                   precision_target, explain, show_sql, model, gloss_model, backend, base_url,
+                   as_json) -> None:
     """Chunks that satisfy CONDITION, by a cascade at a recall target.
 
     The prefilter's score rejects the clear cases; the judge reads a sample, then every row
-    above the threshold the sample supports; the cost of each stage is printed.
+    above the threshold the sample supports (with --precision, rows high enough that the
+    sample says they satisfy it are kept unjudged); the cost of each stage is printed.
 
     \b
     Examples:
       glossdb filter "reports a randomised controlled trial" --recall 0.9
       glossdb filter "vitamin D lowers fracture risk" --candidates 200 --json
       glossdb filter "vitamin D lowers fracture risk" --explain
+      glossdb filter "mentions a randomised trial" --recall 0.9 --precision 0.9
     """
     settings = model_settings(model, gloss_model, backend, base_url)
     with open_index(index_path, **settings) as ix:
@@ -49,7 +55,8 @@ def filter_command(condition, index_path, candidates, recall_target, delta, samp
             click.echo(ix.prefilter.sql(validate_query(condition), candidates))
             return
         result = ix.filter(condition, candidates=candidates, recall_target=recall_target,
-                           delta=delta, sample=sample, explain=explain)
+                           delta=delta, sample=sample, explain=explain,
+                           precision_target=precision_target)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -60,10 +67,15 @@ def filter_command(condition, index_path, candidates, recall_target, delta, samp
                    "first), so this is what judging every row gives")
     else:
         click.echo(f"cost: the judge read {result.judged} rows ({result.expensive_share:.0%};"
-                   f" {result.sampled} sampled), {result.rows - result.judged} rejected by "
+                   f" {result.sampled} sampled), "
+                   f"{result.rows - result.judged - len(result.kept_unjudged)} rejected by "
                    f"the prefilter below {result.threshold:.4f}; recall >= "
                    f"{result.recall_target} with probability about {1 - result.delta:.2f} "
                    f"(estimate {result.recall_estimate:.2f})")
+    if result.kept_unjudged:
+        click.echo(f"{len(result.kept_unjudged)} of them kept unjudged, at or above {result.accept_threshold:.4f}"
+                   f", where the sample put the judge's positives at >= "
+                   f"{result.precision_target} of the rows")
     for note in result.notes:
         click.echo(f"note: {note}")
     for cid in result.kept if explain else ():

@@ -24,7 +24,7 @@ POSITIVE = ("match", "strong match")
 @dataclass
 class FilterResult:
     condition: str
-    kept: list[int]  # chunk ids the judge says satisfy the condition, best proxy first
+    kept: list[int]  # chunk ids kept (the judge's positives, and rows accepted unjudged)
     rows: int
     judged: int  # pairs the expensive stage (the judge) read, the sample included
     sampled: int
@@ -37,16 +37,28 @@ class FilterResult:
     verdicts: dict[int, str] = field(default_factory=dict)  # every row the judge read
     proxies: dict[int, float] = field(default_factory=dict)  # every row's prefilter score
     explanations: dict[int, str] = field(default_factory=dict)  # kept rows, with explain=True
+    precision_target: float | None = None
+    accept_threshold: float | None = None  # rows at or above it were kept unjudged
 
     @property
     def expensive_share(self) -> float:
         return self.judged / self.rows if self.rows else 0.0
+
+    @property
+    def kept_unjudged(self) -> list[int]:
+        """Rows kept without the judge (at or above the precision target's threshold)."""
+        return [cid for cid in self.kept if cid not in self.verdicts]
 
     def decision(self, chunk_id: int) -> str:
         """How the cascade decided one row, in words."""
         if chunk_id in self.verdicts:
             verdict = self.verdicts[chunk_id]
             return f"{'kept' if verdict in POSITIVE else 'left out'}: the judge said {verdict}"
+        if chunk_id in self.proxies and self.accept_threshold is not None \
+                and self.proxies[chunk_id] >= self.accept_threshold:
+            return (f"kept unjudged: its prefilter score {self.proxies[chunk_id]:.4f} is at or "
+                    f"above the threshold {self.accept_threshold:.4f} where the sample put the "
+                    f"judge's positives at {self.precision_target} or more of the rows")
         if chunk_id in self.proxies:
             return (f"left out unjudged: its prefilter score {self.proxies[chunk_id]:.4f} is "
                     f"below the threshold {self.threshold:.4f} the sample chose")
@@ -56,7 +68,8 @@ class FilterResult:
         out = asdict(self)
         out["decisions"] = {cid: self.decision(cid) for cid in self.proxies}
         del out["proxies"]
-        return {**out, "expensive_share": round(self.expensive_share, 4)}
+        return {**out, "expensive_share": round(self.expensive_share, 4),
+                "kept_unjudged": self.kept_unjudged}
 
 
 @dataclass
@@ -82,32 +95,45 @@ class SemanticVerbs:
 
     def filter(self: "Index", condition: str, chunk_ids: Iterable[int] | None = None,
                candidates: int = 100, recall_target: float = 0.9, delta: float = 0.1,
-               sample: int = 20, seed: int = 0, explain: bool = False) -> FilterResult:
+               sample: int = 20, seed: int = 0, explain: bool = False,
+               precision_target: float | None = None) -> FilterResult:
         """The chunks (``chunk_ids``, else the prefilter's best ``candidates`` for the
         condition) whose judge verdict is "match" or better, with recall of at least
         ``recall_target`` relative to judging every row, with probability about
-        ``1 - delta``; ``sample`` rows are judged to choose the threshold. Every row's
-        decision is in the result (:meth:`FilterResult.decision`); with ``explain``, each
-        kept row's citing explanation too."""
+        ``1 - delta``; ``sample`` rows are judged to choose the threshold. With
+        ``precision_target``, rows whose prefilter score is where the sample puts the
+        judge's positives at that share or more are kept without the judge (fewer rows
+        judged; a kept row may then be one the judge would refuse). Every row's decision
+        is in the result (:meth:`FilterResult.decision`); with ``explain``, each kept row's
+        citing explanation too (judged then, for a row kept unjudged)."""
         condition = validate_query(condition)
-        if not 0 < recall_target <= 1 or not 0 < delta < 1 or sample < 1:
-            raise InvalidQuery("filter needs 0 < recall_target <= 1, 0 < delta < 1, sample >= 1")
+        if not 0 < recall_target <= 1 or not 0 < delta < 1 or sample < 1 or not (
+                precision_target is None or 0 < precision_target <= 1):
+            raise InvalidQuery("filter needs 0 < recall_target <= 1, 0 < precision_target <= 1,"
+                               " 0 < delta < 1, sample >= 1")
         ids, proxy = self._proxy(condition, chunk_ids, candidates)
         if not ids:
-            return FilterResult(condition, [], 0, 0, 0, 0.0, recall_target, delta, 1.0, 1.0)
+            return FilterResult(condition, [], 0, 0, 0, 0.0, recall_target, delta, 1.0, 1.0,
+                                precision_target=precision_target)
         picks, probs = semantic.draw(proxy, min(sample, 4 * len(ids)), seed)
         judged = self._judged(condition, [ids[i] for i in sorted(set(picks))])
         positive = {i: ids[i] in judged and judged[ids[i]][0] in POSITIVE
                     for i in range(len(ids))}
         p = semantic.plan(proxy, picks, probs, positive, recall_target, delta)
+        accept = (semantic.accept_threshold(proxy, picks, probs, positive, precision_target,
+                                            delta) if precision_target else None)
         judged.update(self._judged(condition, [
-            ids[i] for i in range(len(ids)) if proxy[i] >= p.threshold and ids[i] not in judged]))
+            ids[i] for i in range(len(ids)) if p.threshold <= proxy[i] and ids[i] not in judged
+            and (accept is None or proxy[i] < accept)]))
         verdicts = {cid: verdict for cid, (verdict, _) in judged.items()}
-        kept = [cid for cid in ids if verdicts.get(cid) in POSITIVE]
+        kept = [cid for cid, x in zip(ids, proxy) if verdicts.get(cid) in POSITIVE or (
+            cid not in verdicts and accept is not None and x >= accept)]
         result = FilterResult(condition, kept, len(ids), len(verdicts), len(set(picks)),
                               p.threshold, recall_target, delta, round(p.recall_estimate, 4),
-                              round(p.recall_bound, 4), p.notes, verdicts, dict(zip(ids, proxy)))
-        if explain:  # the judgments that decided, not a second judging
+                              round(p.recall_bound, 4), p.notes, verdicts, dict(zip(ids, proxy)),
+                              precision_target=precision_target, accept_threshold=accept)
+        if explain:  # the judgments that decided (rows kept unjudged are judged now)
+            judged.update(self._judged(condition, [c for c in kept if c not in judged]))
             result.explanations = self.explain_judgments(condition, {c: judged[c] for c in kept})
         return result
 
@@ -139,10 +165,11 @@ class SemanticVerbs:
 
     def join(self: "Index", left_ids: Iterable[int], right_ids: Iterable[int],
              condition: str = "{left}", recall_target: float = 0.9, delta: float = 0.1,
-             sample: int = 20) -> JoinResult:
+             sample: int = 20, precision_target: float | None = None) -> JoinResult:
         """Pairs (left, right) that satisfy ``condition``, a query written with ``{left}``
         (the left chunk's gloss, or the lead of its text while it has none): for each left
-        chunk, :meth:`filter` over the right chunks at ``recall_target``."""
+        chunk, :meth:`filter` over the right chunks at ``recall_target`` (and
+        ``precision_target``)."""
         if "{left}" not in condition:
             raise InvalidQuery("a join condition names the left row as {left}, e.g. "
                                "\"{left}\" or \"evidence that {left}\"")
@@ -157,7 +184,8 @@ class SemanticVerbs:
                 self.store.get_chunk(cid)  # UnknownChunk, with its fix
             text = spec.candidate_text(chunks[cid], glosses.get(cid))
             result = self.filter(condition.replace("{left}", text)[:2000], rights,
-                                 recall_target=recall_target, delta=delta, sample=sample)
+                                 recall_target=recall_target, delta=delta, sample=sample,
+                                 precision_target=precision_target)
             pairs += [(cid, r) for r in result.kept]
             judged += result.judged
             per_left.append({"left": cid, "kept": len(result.kept), "judged": result.judged})

@@ -6,8 +6,9 @@
   table on a read-only side connection, so its arguments may come from other tables); on
   PostgreSQL, whose functions cannot call back into this process, each call with literal
   arguments is run first and read as a temporary table.
-* ``glossdb_filter(condition, candidates, recall)``, a table: the chunks
-  :meth:`~glossdb.index.Index.filter` keeps at that recall target, with its cost.
+* ``glossdb_filter(condition, candidates, recall, precision)``, a table: the chunks
+  :meth:`~glossdb.index.Index.filter` keeps at that recall target (and precision target,
+  when given: a row kept without the judge has a NULL verdict), with its cost.
 * ``glossdb_top_k(query, k, ids_sql)``, a table: the best k of the chunks a SELECT of ids
   returns (:meth:`~glossdb.index.Index.top_k`), in the search table's columns.
 * ``glossdb_join(condition, left_sql, right_sql, recall)``, a table: the pairs
@@ -153,11 +154,12 @@ class SQLVerbs:
                                str(condition), recall_target=float(recall))
             return [(lc, rc, result.judged) for lc, rc in result.pairs]
 
-        def semantic_filter(condition: str, candidates: int = 100, recall: float = 0.9
-                            ) -> list[tuple]:
+        def semantic_filter(condition: str, candidates: int = 100, recall: float = 0.9,
+                            precision: float | None = None) -> list[tuple]:
             result = self.filter(str(condition), candidates=int(candidates),
-                                 recall_target=float(recall))
-            return [(cid, result.verdicts[cid], result.judged, result.rows)
+                                 recall_target=float(recall), precision_target=None
+                                 if precision is None else float(precision))
+            return [(cid, result.verdicts.get(cid), result.judged, result.rows)
                     for cid in result.kept]
 
         functions = {"glossdb_match": (2, batched.match),

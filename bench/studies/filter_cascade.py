@@ -1,0 +1,134 @@
+"""Study (issue 25): which cascade design lets the semantic filter meet its recall target
+while the judge reads few rows?
+
+    python -m bench.studies.filter_cascade dump --queries 120
+    python -m bench.studies.filter_cascade simulate
+
+``dump`` judges every row of each SciFact train claim's prefilter top ``--rows`` (the claim
+as the condition, the judge's verdict "match" or better as the truth a cascade is measured
+against) and keeps, per row, its prefilter score, rank and verdict in
+bench/cache/filter-rows-<judge>.json. ``simulate`` replays :func:`glossdb.semantic.plan`
+over those rows (many seeds each) for each design, on the tuning queries (four fifths of
+train) and the dev fifth apart: the share of (query, seed) runs whose recall against the
+judge meets the target, and the mean share of rows the judge reads (the sample included).
+No model is loaded by ``simulate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+
+from glossdb import semantic
+
+from .. import corpus_index, scifact
+from ..gloss_cache import CACHE
+from ..judge_train import split_train, trained_judge
+
+
+def dump(args) -> None:
+    from glossdb import Index
+
+    queries, qrels = scifact.queries(), scifact.qrels("train")
+    tune, dev = split_train(list(qrels))
+    qids = dev[: args.queries // 3] + tune[: args.queries - args.queries // 3]
+    ix = Index(corpus_index.cold_copy("scifact", corpus_index.RAW / "scifact-cascade.glossdb"),
+               **trained_judge(args.adapter))
+    out = {"judge": ix.judge().version().name, "rows": args.rows, "queries": {}}
+    for n, q in enumerate(qids):
+        found = ix.prefilter.candidates(queries[q], args.rows)
+        verdicts = ix._verdicts(queries[q], [c.chunk_id for c in found])
+        out["queries"][q] = {"dev": q in dev, "proxy": [c.prefilter_score for c in found],
+                             "positive": [verdicts.get(c.chunk_id) in ("match", "strong match")
+                                          for c in found]}
+        print(n, q, sum(out["queries"][q]["positive"]), flush=True)
+    ix.close()
+    path = CACHE / f"filter-rows-{out['judge']}.json"
+    path.write_text(json.dumps(out))
+    print("written", path)
+
+
+def replay(proxy, positive, target, seed, sample=20, delta=0.1, cautious=True,
+           precision=None, **how) -> tuple[bool, float, float]:
+    """(recall met, share of rows judged, precision against the judge) of one filter run
+    as Index.filter runs it."""
+    picks, probs = semantic.draw(proxy, min(sample, 4 * len(proxy)), seed, **how)
+    pos = dict(enumerate(positive))
+    p = semantic.plan(proxy, picks, probs, pos, target, delta, cautious)
+    accept = (semantic.accept_threshold(proxy, picks, probs, pos, precision, delta)
+              if precision else None)
+    accept = math.inf if accept is None else accept
+    judged = set(picks) | {i for i, x in enumerate(proxy) if p.threshold <= x < accept}
+    kept = {i for i in judged if positive[i]} | {
+        i for i, x in enumerate(proxy) if x >= accept and i not in judged}
+    total, hits = sum(positive), sum(positive[i] for i in kept)
+    return ((hits >= target * total - 1e-9 if total else True), len(judged) / len(proxy),
+            hits / len(kept) if kept else 1.0)
+
+
+def oracle(positive: list[bool], target: float) -> float:
+    """The share of rows (best prefilter score first) a cascade that knew every verdict
+    would judge to keep ``target`` of the positives."""
+    need, seen = target * sum(positive), 0
+    for n, p in enumerate(positive, 1):
+        seen += p
+        if seen >= need - 1e-9:
+            return n / len(positive)
+    return 1.0
+
+
+def simulate(args) -> None:
+    path = sorted(CACHE.glob("filter-rows-*.json"))[-1] if not args.rows_file else args.rows_file
+    data = json.loads(open(path).read())
+    print(path, data["judge"])
+    designs = {"landed (sqrt of score)": {}, "no unseen positive": {"cautious": False}}
+    for a in (0.5, 1.0):
+        designs[f"rank^-{a}"] = {"by_rank": a}
+        designs[f"rank^-{a}, no unseen positive"] = {"by_rank": a, "cautious": False}
+        designs[f"rank^-{a}, no unseen positive, sample 30"] = {"by_rank": a, "cautious": False,
+                                                                "sample": 30}
+    for a in (None, 0.5, 1.0):
+        base = {} if a is None else {"by_rank": a}
+        designs[f"rank^-{a}, precision 0.9"] = {**base, "precision": 0.9}
+        designs[f"rank^-{a}, precision 0.9, no unseen positive"] = {
+            **base, "precision": 0.9, "cautious": False}
+    for part in ("tune", "dev"):  # knowing every verdict: the first rows that hold the target
+        need = [oracle(r["positive"], args.recall) for r in data["queries"].values()
+                if r["dev"] == (part == "dev")]
+        print(f"{'oracle (every verdict known)':40} {part:5} judged {statistics.fmean(need):.3f}")
+    for name, design in designs.items():
+        for part in ("tune", "dev"):
+            met, share, prec = [], [], []
+            for q, r in data["queries"].items():
+                if r["dev"] != (part == "dev"):
+                    continue
+                for seed in range(args.seeds):
+                    m, s, pr = replay(r["proxy"], r["positive"], args.recall, seed,
+                                      **{"sample": args.sample, **design})
+                    met.append(m)
+                    share.append(s)
+                    prec.append(pr)
+            print(f"{name:40} {part:5} runs {len(met):5} met {statistics.fmean(met):.3f} "
+                  f"judged {statistics.fmean(share):.3f} precision {statistics.fmean(prec):.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("dump")
+    d.add_argument("--queries", type=int, default=120)
+    d.add_argument("--rows", type=int, default=100)
+    d.add_argument("--adapter", default="")
+    s = sub.add_parser("simulate")
+    s.add_argument("--rows-file", default="")
+    s.add_argument("--recall", type=float, default=0.9)
+    s.add_argument("--sample", type=int, default=20)
+    s.add_argument("--seeds", type=int, default=20)
+    args = ap.parse_args()
+    {"dump": dump, "simulate": simulate}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
