@@ -95,6 +95,21 @@ def two_tier_oracle(positive: list[bool], recall: float, precision: float) -> fl
     return best
 
 
+def synthetic(target: float, design: dict, draws: int = 200) -> float:
+    """The share of draws meeting the recall target on the test suite's synthetic world (400
+    rows, 40 positives, the proxy 3 standard deviations higher for them; a sample of 60)."""
+    import random
+
+    met = 0
+    for seed in range(draws):
+        rng = random.Random(seed)
+        truth = set(rng.sample(range(400), 40))
+        proxy = [rng.gauss(3.0 if i in truth else 0.0, 1.0) for i in range(400)]
+        met += replay(proxy, [i in truth for i in range(400)], target, seed,
+                      **{**design, "sample": 60})[0]
+    return met / draws
+
+
 def simulate(args) -> None:
     path = sorted(CACHE.glob("filter-rows-*.json"))[-1] if not args.rows_file else args.rows_file
     data = json.loads(open(path).read())
@@ -111,6 +126,10 @@ def simulate(args) -> None:
         designs[f"{name}, precision 0.9"] = {**base, "precision": 0.9}
         designs[f"{name}, precision 0.9, no unseen positive"] = {
             **base, "precision": 0.9, "cautious": False}
+    for u in (0.3, 0.5):
+        designs[f"rank^-1.0, uniform {u}"] = {"by_rank": 1.0, "uniform": u}
+        designs[f"rank^-1.0, uniform {u}, precision 0.9"] = {"by_rank": 1.0, "uniform": u,
+                                                             "precision": 0.9}
     for part in ("tune", "dev"):  # knowing every verdict: the first rows that hold the target
         need = [oracle(r["positive"], args.recall) for r in data["queries"].values()
                 if r["dev"] == (part == "dev")]
@@ -133,6 +152,8 @@ def simulate(args) -> None:
                     prec.append(pr)
             print(f"{name:40} {part:5} runs {len(met):5} met {statistics.fmean(met):.3f} "
                   f"judged {statistics.fmean(share):.3f} precision {statistics.fmean(prec):.3f}")
+        print(f"{name:40} synthetic world of tests/test_semantic.py: met "
+              f"{synthetic(args.recall, design):.3f}")
 
 
 def main() -> None:

@@ -75,6 +75,17 @@ def draw(proxy: Sequence[float], size: int, seed: int = 0, **how) -> tuple[list[
     return picks, probs
 
 
+def _ratio(num: list[float], den: list[float], delta: float) -> tuple[float, float]:
+    """sum(num) / sum(den) over a sample, and its one-sided lower bound at confidence
+    1 - delta (normal approximation of the ratio estimator's linearised variance)."""
+    ratio = sum(num) / sum(den)
+    m = len(num)
+    mean_den = sum(den) / m
+    resid = [(n_ - ratio * d) / mean_den for n_, d in zip(num, den)]
+    se = math.sqrt(sum(r * r for r in resid) / (m * max(m - 1, 1)))
+    return ratio, ratio - NormalDist().inv_cdf(1 - delta) * se
+
+
 def recall_at(threshold: float, proxy: Sequence[float], picks: list[int], probs: list[float],
               positive: dict[int, bool], delta: float, cautious: bool = True
               ) -> tuple[float, float]:
@@ -82,21 +93,15 @@ def recall_at(threshold: float, proxy: Sequence[float], picks: list[int], probs:
     proxy is at or above ``threshold``, from the judged sample (a ratio estimator)."""
     w = [1.0 / (len(proxy) * probs[i]) for i in picks]
     pos = [positive[i] for i in picks]
-    above = [proxy[i] >= threshold for i in picks]
-    num = [wi * p * a for wi, p, a in zip(w, pos, above)]
+    num = [wi * p * (proxy[i] >= threshold) for wi, p, i in zip(w, pos, picks)]
     den = [wi * p for wi, p in zip(w, pos)]
     if not sum(den):
         return 1.0, 0.0
-    ratio = sum(num) / sum(den)
-    m = len(picks)
-    mean_den = sum(den) / m
-    resid = [(n_ - ratio * d) / mean_den for n_, d in zip(num, den)]
-    se = math.sqrt(sum(r * r for r in resid) / (m * max(m - 1, 1)))
-    # one unseen positive below the threshold, of the sampled positives' mean weight: with
-    # few positives the normal bound alone is overconfident (every one above: se = 0)
-    bound = ratio - NormalDist().inv_cdf(1 - delta) * se
+    ratio, bound = _ratio(num, den, delta)
     if not cautious:
         return ratio, bound
+    # one unseen positive below the threshold, of the sampled positives' mean weight: with
+    # few positives the normal bound alone is overconfident (every one above: se = 0)
     mean_pos = sum(den) / sum(pos)
     return ratio, min(sum(num) / (sum(den) + mean_pos), bound)
 
@@ -132,14 +137,9 @@ def precision_at(threshold: float, proxy: Sequence[float], picks: list[int],
     den = [wi * a for wi, a in zip(w, above)]
     if not sum(den):
         return 0.0, 0.0
-    ratio = sum(num) / sum(den)
-    m = len(picks)
-    mean_den = sum(den) / m
-    resid = [(n_ - ratio * d) / mean_den for n_, d in zip(num, den)]
-    se = math.sqrt(sum(r * r for r in resid) / (m * max(m - 1, 1)))
+    ratio, bound = _ratio(num, den, delta)
     mean_above = sum(den) / sum(above)
-    return ratio, min(sum(num) / (sum(den) + mean_above),
-                      ratio - NormalDist().inv_cdf(1 - delta) * se)
+    return ratio, min(sum(num) / (sum(den) + mean_above), bound)
 
 
 def accept_threshold(proxy: Sequence[float], picks: list[int], probs: list[float],
