@@ -24,7 +24,7 @@ POSITIVE = ("match", "strong match")
 @dataclass
 class FilterResult:
     condition: str
-    kept: list[int]  # chunk ids kept (the judge's positives, and rows accepted unjudged)
+    kept: list[int]  # the judge's positives and rows kept unjudged, best proxy first
     rows: int
     judged: int  # pairs the expensive stage (the judge) read, the sample included
     sampled: int
