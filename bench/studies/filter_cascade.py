@@ -6,7 +6,7 @@ while the judge reads few rows?
 
 ``dump`` judges every row of each SciFact train claim's prefilter top ``--rows`` (the claim
 as the condition, the judge's verdict "match" or better as the truth a cascade is measured
-against) and keeps, per row, its prefilter score, rank and verdict in
+against) and keeps, per row in the prefilter's order, its prefilter score and verdict in
 bench/cache/filter-rows-<judge>.json. ``simulate`` replays :func:`glossdb.semantic.plan`
 over those rows (many seeds each) for each design, on the tuning queries (four fifths of
 train) and the dev fifth apart: the share of (query, seed) runs whose recall against the
@@ -50,11 +50,27 @@ def dump(args) -> None:
     print("written", path)
 
 
+def rank_probabilities(proxy, by_rank: float, uniform: float = 0.1) -> list[float]:
+    """The draw measured against glossdb.semantic's: proportional to rank ** -by_rank (rank
+    1 the highest proxy), mixed with ``uniform`` of the uniform distribution."""
+    order = sorted(range(len(proxy)), key=lambda i: -proxy[i])
+    weights = [0.0] * len(proxy)
+    for rank, i in enumerate(order, 1):
+        weights[i] = rank ** -by_rank
+    total, n = sum(weights), len(proxy)
+    return [(1 - uniform) * w / total + uniform / n for w in weights]
+
+
 def replay(proxy, positive, target, seed, sample=20, delta=0.1, cautious=True,
-           precision=None, **how) -> tuple[bool, float, float]:
+           precision=None, by_rank=None, uniform=0.1) -> tuple[bool, float, float]:
     """(recall met, share of rows judged, precision against the judge) of one filter run
-    as Index.filter runs it."""
-    picks, probs = semantic.draw(proxy, min(sample, 4 * len(proxy)), seed, **how)
+    as Index.filter runs it (``by_rank``: drawn by :func:`rank_probabilities` instead)."""
+    size = min(sample, 4 * len(proxy))
+    if by_rank is None:
+        picks, probs = semantic.draw(proxy, size, seed, uniform)
+    else:
+        probs = rank_probabilities(proxy, by_rank, uniform)
+        picks = semantic.picks_of(probs, size, seed)
     pos = dict(enumerate(positive))
     p = semantic.plan(proxy, picks, probs, pos, target, delta, cautious)
     accept = (semantic.accept_threshold(proxy, picks, probs, pos, precision, delta)
@@ -111,9 +127,13 @@ def synthetic(target: float, design: dict, draws: int = 200) -> float:
 
 
 def simulate(args) -> None:
-    path = sorted(CACHE.glob("filter-rows-*.json"))[-1] if not args.rows_file else args.rows_file
-    data = json.loads(open(path).read())
-    print(path, data["judge"])
+    for path in [args.rows_file] if args.rows_file else sorted(CACHE.glob("filter-rows-*.json")):
+        simulate_one(args, json.loads(open(path).read()))
+        print()
+
+
+def simulate_one(args, data: dict) -> None:
+    print(data["judge"], f"{len(data['queries'])} claims")
     designs = {"landed (sqrt of score)": {}, "no unseen positive": {"cautious": False}}
     for a in (0.5, 1.0):
         designs[f"rank^-{a}"] = {"by_rank": a}

@@ -43,36 +43,31 @@ class CascadePlan:
     notes: list[str] = field(default_factory=list)
 
 
-def draw_probabilities(proxy: Sequence[float], uniform: float = 0.1,
-                       by_rank: float | None = None) -> list[float]:
+def draw_probabilities(proxy: Sequence[float], uniform: float = 0.1) -> list[float]:
     """Per row, the probability of a draw: proportional to the square root of its proxy
-    score shifted to [0, 1] (LOTUS's form; with ``by_rank`` a, to rank ** -a, rank 1 the
-    highest proxy), mixed with ``uniform`` of the uniform distribution. The rank form was
-    measured and not kept: on SciFact train claims it met the recall target more often
-    (0.83 of runs against 0.70, judging 0.93 of the rows against 0.91), but on the
-    synthetic world of tests/test_semantic.py on 0.64 of draws against 0.85 or more: it
-    samples the tail too thinly for the bound (bench.studies.filter_cascade)."""
-    if by_rank is not None:
-        order = sorted(range(len(proxy)), key=lambda i: -proxy[i])
-        roots = [0.0] * len(proxy)
-        for rank, i in enumerate(order, 1):
-            roots[i] = rank ** -by_rank
-    else:
-        low, high = min(proxy), max(proxy)
-        span = (high - low) or 1.0
-        roots = [math.sqrt((p - low) / span) for p in proxy]
+    score shifted to [0, 1] (LOTUS's form), mixed with ``uniform`` of the uniform
+    distribution. A draw by rank was measured and not kept (bench.studies.filter_cascade:
+    on the synthetic world of tests/test_semantic.py it meets recall on 0.52-0.64 of draws,
+    this one on 0.87)."""
+    low, high = min(proxy), max(proxy)
+    span = (high - low) or 1.0
+    roots = [math.sqrt((p - low) / span) for p in proxy]
     total = sum(roots) or 1.0
     n = len(proxy)
     return [(1 - uniform) * r / total + uniform / n for r in roots]
 
 
-def draw(proxy: Sequence[float], size: int, seed: int = 0, **how) -> tuple[list[int], list[float]]:
-    """``size`` row indices drawn with replacement by :func:`draw_probabilities` (``how``:
-    its options)."""
-    probs = draw_probabilities(proxy, **how)
-    rng = random.Random(seed)
-    picks = rng.choices(range(len(proxy)), weights=probs, k=size)
-    return picks, probs
+def draw(proxy: Sequence[float], size: int, seed: int = 0, uniform: float = 0.1
+         ) -> tuple[list[int], list[float]]:
+    """``size`` row indices drawn with replacement by :func:`draw_probabilities`, and
+    those probabilities."""
+    probs = draw_probabilities(proxy, uniform)
+    return picks_of(probs, size, seed), probs
+
+
+def picks_of(probs: list[float], size: int, seed: int = 0) -> list[int]:
+    """``size`` row indices drawn with replacement by ``probs``."""
+    return random.Random(seed).choices(range(len(probs)), weights=probs, k=size)
 
 
 def _ratio(num: list[float], den: list[float], delta: float) -> tuple[float, float]:
