@@ -23,7 +23,8 @@ from pathlib import Path
 
 from glossdb.judge import relevance_probability
 from glossdb.models import resolve_model
-from glossdb.train.pairs import Pair, corpus_pairs, labeled_pairs, writer_questions
+from glossdb.train.pairs import (Pair, corpus_labels, corpus_pairs, labeled_pairs,
+                                 writer_questions)
 from glossdb.training import chunk_labels
 
 from tqdm import tqdm
@@ -108,16 +109,30 @@ def cmd_pairs(args) -> None:
 
 def question_pairs(args) -> None:
     """Pairs whose queries the writer model wrote, one question per sampled chunk (for
-    ``--questions-set``, a collection whose queries are never read)."""
+    ``--questions-set``, a collection whose queries are never read). The questions are kept
+    (``<set>-questions-labels.json``), so other negative samplings reuse them."""
     name, split = args.questions_set.split(":")
     c = Collection(name, split)
-    bar = tqdm(total=args.questions, desc=f"questions {name}")
+    saved = PAIRS / f"{name}-questions-labels.json"
     t = time.perf_counter()
-    ask = writer_questions(c.ix.model("writer"), progress=bar.update)
-    qp = corpus_pairs(c.ix, args.negatives, args.depth, limit=args.questions, ask=ask)
-    bar.close()
-    path = save_pairs(f"{name}-questions", qp)
-    print(f"{name}: {len(qp)} question pairs ({sum(p.label for p in qp)} positive) in "
+    if saved.exists():
+        labels = {q: {int(k): g for k, g in m.items()} for q, m in
+                  json.loads(saved.read_text()).items()}
+    else:
+        bar = tqdm(total=args.questions, desc=f"questions {name}")
+        ask = writer_questions(c.ix.model("writer"), progress=bar.update)
+        labels = corpus_labels(c.ix, limit=args.questions, ask=ask)
+        bar.close()
+        PAIRS.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(labels))
+    sampling = {"hard": args.hard, "found_within": args.found_within}
+    qp = corpus_pairs(c.ix, args.negatives, args.depth, labels=labels, source="questions",
+                      **sampling)
+    suffix = "" if args.hard is None and not args.found_within else (
+        f"-hard{args.hard}-d{args.depth}-f{args.found_within}")
+    path = save_pairs(f"{name}-questions{suffix}", qp)
+    print(f"{name}: {len(qp)} question pairs ({sum(p.label for p in qp)} positive) of "
+          f"{len({p.query for p in qp})} of {len(labels)} questions in "
           f"{time.perf_counter() - t:.0f} s -> {path}")
     for p in qp[:40:8]:
         print("  ", p.query)
@@ -343,6 +358,10 @@ def main() -> None:
     p.add_argument("--questions", type=int, default=0,
                    help="only pairs of writer-made questions, for this many chunks")
     p.add_argument("--questions-set", default="cranfield:test")
+    p.add_argument("--hard", type=int, default=None,
+                   help="highest-ranked negatives (default: half of --negatives)")
+    p.add_argument("--found-within", type=int, default=0,
+                   help="drop a question its own chunk is not in the prefilter's top k of")
     t = sub.add_parser("train")
     t.add_argument("--source", default="scifact-labels")
     t.add_argument("--out", default="")

@@ -59,6 +59,33 @@ def test_feedback_rows_stand_latest_and_feed_training(index, corpus):
         index.feedback("q", 10**9, True)
 
 
+def test_negatives_can_skip_the_top_and_queries_their_chunk_does_not_answer_are_dropped(
+        index, corpus):
+    index.add([corpus])
+    cat, query = _chunk_with(index, "sleeps"), "how long do cats sleep"
+    ranked = [c.chunk_id for c in index.prefilter.candidates(query, 10)]
+    others = [cid for cid in ranked if cid != cat]
+    labels, by_text = {query: {cat: 1}}, _ids_by_text(index)
+
+    def negatives(**sampling):
+        return [by_text[p.text] for p in labeled_pairs(index, labels, negatives=1, depth=10,
+                                                       **sampling) if p.label == 0]
+    assert negatives() == others[:1]  # the highest-ranked other
+    assert set(negatives(hard=0, seed=3)) <= set(others)
+    at = ranked.index(cat) + 1  # the chunk's own rank for its query
+    assert labeled_pairs(index, labels, negatives=1, depth=10, found_within=at)
+    if at > 1:
+        assert not labeled_pairs(index, labels, negatives=1, depth=10, found_within=at - 1)
+
+
+def _ids_by_text(index) -> dict[str, int]:
+    """Chunk ids by what the judge reads for each."""
+    from glossdb.train.pairs import _reader
+
+    chunks = index.store.get_chunks(index.store.chunk_ids())
+    return {text: cid for cid, text in _reader(index)(list(chunks.values())).items()}
+
+
 def test_feedback_on_changed_text_no_longer_counts(index, corpus):
     index.add([corpus])
     cid = _ids_by_uri(index)["cats.md"][0]

@@ -21,9 +21,24 @@ import numpy as np
 NODE = b"result_norm"
 
 
+def _loaded(paths: list[str]) -> list[str]:
+    """Those of ``paths`` already mapped into this process (Linux; elsewhere none known)."""
+    try:
+        with open("/proc/self/maps") as fh:
+            mapped = {line.split()[-1] for line in fh if "/" in line}
+    except OSError:
+        return []
+    return [p for p in paths if p in mapped]
+
+
 def _ggml_base(lc) -> ctypes.CDLL | None:
+    """The ggml-base library that llama.cpp itself loaded. A wheel holds its versioned names
+    (``.so``, ``.so.0``, ``.so.0.25.3``) as copies, not links: opening another copy loads a
+    second ggml, whose calls on the first one's tensors crash the decode."""
     folder = os.path.join(os.path.dirname(lc.__file__), "lib")
-    for path in sorted(glob.glob(os.path.join(folder, "*ggml-base*"))):
+    paths = sorted(glob.glob(os.path.join(folder, "*ggml-base*")))
+    first = _loaded(paths)
+    for path in first + [p for p in paths if p not in first]:
         try:
             lib = ctypes.CDLL(path)
         except OSError:

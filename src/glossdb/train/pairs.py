@@ -42,19 +42,25 @@ def _reader(index):
 
 
 def labeled_pairs(index, labels: Mapping[str, Mapping[int, int]], negatives: int = 3,
-                  depth: int = 30, seed: int = 0, source: str = "labels") -> list[Pair]:
+                  depth: int = 30, seed: int = 0, source: str = "labels",
+                  hard: int | None = None, found_within: int = 0) -> list[Pair]:
     """Pairs from ``{query: {chunk id: grade}}``: every chunk of grade > 0 a positive, and
-    ``negatives`` of the prefilter's top ``depth`` candidates that are not (the highest
-    ranked first, then at random among the rest), per query. A chunk marked with grade 0
-    is a negative too; grade -1 keeps a chunk out of both."""
+    ``negatives`` of the prefilter's top ``depth`` candidates that are not, per query: the
+    ``hard`` highest ranked (half of them by default), then at random among the rest. A
+    chunk marked with grade 0 is a negative too; grade -1 keeps a chunk out of both. With
+    ``found_within`` k, a query none of whose positives the prefilter ranks in its top k is
+    dropped (round-trip consistency, Promptagator: a made-up query its own chunk does not
+    answer first is more likely a bad query than a hard one)."""
     rng, read, pairs, prefilter = random.Random(seed), _reader(index), [], index.prefilter
+    hard = (negatives + 1) // 2 if hard is None else min(hard, negatives)
     for query, marked in labels.items():
-        found = [c.chunk_id for c in prefilter.candidates(query, depth)]
-        unmarked = [cid for cid in found if cid not in marked]
-        hard = unmarked[: (negatives + 1) // 2]
-        rest = unmarked[len(hard):]
-        hard += rng.sample(rest, min(len(rest), negatives - len(hard)))
-        ids = [cid for cid, g in marked.items() if g >= 0] + hard  # grade -1: left out
+        found = [c.chunk_id for c in prefilter.candidates(query, max(depth, found_within))]
+        if found_within and not any(marked.get(cid, 0) > 0 for cid in found[:found_within]):
+            continue
+        unmarked = [cid for cid in found[:depth] if cid not in marked]
+        top, rest = unmarked[:hard], unmarked[hard:]
+        ids = ([cid for cid, g in marked.items() if g >= 0] + top
+               + rng.sample(rest, min(len(rest), negatives - len(top))))
         chunks = index.store.get_chunks(ids)
         texts = read([chunks[i] for i in ids if i in chunks])
         for cid in ids:
@@ -136,8 +142,12 @@ def _question(answer: str) -> str:
 
 
 def corpus_pairs(index, negatives: int = 3, depth: int = 30, limit: int = 0,
-                 seed: int = 0, ask=None) -> list[Pair]:
-    """Pairs of :func:`corpus_labels`, with the prefilter's other candidates for each query
-    as negatives."""
-    return labeled_pairs(index, corpus_labels(index, limit, seed, ask), negatives, depth, seed,
-                         source="corpus" if ask is None else "questions")
+                 seed: int = 0, ask=None, labels=None, source: str = "",
+                 **sampling) -> list[Pair]:
+    """Pairs of :func:`corpus_labels` (or of ``labels`` it gave before), with the
+    prefilter's other candidates for each query as negatives (``sampling``: ``hard`` and
+    ``found_within`` of :func:`labeled_pairs`)."""
+    labels = corpus_labels(index, limit, seed, ask) if labels is None else labels
+    return labeled_pairs(index, labels, negatives, depth, seed,
+                         source=source or ("corpus" if ask is None else "questions"),
+                         **sampling)
