@@ -110,10 +110,10 @@ def cmd_pairs(args) -> None:
 def question_pairs(args) -> None:
     """Pairs whose queries the writer model wrote, one question per sampled chunk (for
     ``--questions-set``, a collection whose queries are never read). The questions are kept
-    (``<set>-questions-labels.json``), so other negative samplings reuse them."""
+    (``<set>-questions-labels-<N>.json``), so other negative samplings reuse them."""
     name, split = args.questions_set.split(":")
     c = Collection(name, split)
-    saved = PAIRS / f"{name}-questions-labels.json"
+    saved = PAIRS / f"{name}-questions-labels-{args.questions}.json"
     t = time.perf_counter()
     if saved.exists():
         labels = {q: {int(k): g for k, g in m.items()} for q, m in
@@ -125,11 +125,10 @@ def question_pairs(args) -> None:
         bar.close()
         PAIRS.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(labels))
-    sampling = {"hard": args.hard, "found_within": args.found_within}
-    qp = corpus_pairs(c.ix, args.negatives, args.depth, labels=labels, source="questions",
-                      **sampling)
-    suffix = "" if args.hard is None and not args.found_within else (
-        f"-hard{args.hard}-d{args.depth}-f{args.found_within}")
+    qp = labeled_pairs(c.ix, labels, args.negatives, args.depth, source="questions",
+                       hard=args.hard, found_within=args.found_within)
+    suffix = (f"-hard{args.hard}-d{args.depth}" if args.hard is not None else "") + (
+        f"-f{args.found_within}" if args.found_within else "")
     path = save_pairs(f"{name}-questions{suffix}", qp)
     print(f"{name}: {len(qp)} question pairs ({sum(p.label for p in qp)} positive) of "
           f"{len({p.query for p in qp})} of {len(labels)} questions in "

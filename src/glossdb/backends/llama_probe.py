@@ -3,11 +3,11 @@
 llama.cpp moves a model's weights into "extra" CPU buffer types when it loads them
 (repacked, interleaved blocks for faster matrix products; AMX tiles where the CPU has
 them). On some machines that path crashes: llama-cpp-python 0.3.36 built natively on an
-AVX512/AMX Xeon under Firecracker dies with a segmentation fault in the first decode of
+AVX512/AMX Xeon virtual machine dies with a segmentation fault in the first decode of
 every model, and loads and decodes normally without them. A crash takes the whole process,
 so the check runs once in a child process, and its answer is kept per library build, CPU
 and model file in the glossdb cache. Where the child fails, models load with plain CPU
-buffers: the same results, slower matrix products.
+buffers (slower matrix products; by how much could not be measured where it crashed).
 
 ``GLOSSDB_LLAMA_EXTRA_BUFFERS=0`` (or ``1``) skips the check and decides it.
 
@@ -23,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..errors import ModelNotFound
 from ..models import cache_dir
 
 ENV = "GLOSSDB_LLAMA_EXTRA_BUFFERS"
@@ -41,6 +42,16 @@ def extra_buffers_safe(lc, model_path: str | Path) -> bool:
         known[key] = _probe_in_child(model_path)
         _write(record, known)
     return bool(known[key])
+
+
+def load_model(lc, path: str | Path):
+    """``llama_model_load_from_file`` with the buffer types this machine decodes safely."""
+    mparams = lc.llama_model_default_params()
+    mparams.use_extra_bufts = extra_buffers_safe(lc, path)
+    model = lc.llama_model_load_from_file(str(path).encode(), mparams)
+    if not model:
+        raise ModelNotFound(f"llama.cpp could not load {path}: is it a valid GGUF file?")
+    return model
 
 
 def _key(lc, model: Path) -> str:
@@ -114,5 +125,7 @@ def _decode_once(model_path: str, extra: bool = True) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        raise SystemExit(f"usage: python -m {__spec__.name} MODEL.gguf [--plain]")
     _decode_once(sys.argv[1], extra="--plain" not in sys.argv[2:])
     print("ok")

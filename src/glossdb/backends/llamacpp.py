@@ -18,12 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import BackendError, ModelNotFound
+from ..errors import BackendError
 from ..models import EMBEDDED, resolve_model
 from .base import GenerateRequest, Grounding, Model, ScoreRequest
 from . import decoding
 from .capture import HiddenCapture
-from .llama_probe import extra_buffers_safe
+from .llama_probe import load_model
 from .lora import apply_lora, merged_model
 from .kvstates import KVStates
 from .shortlist import OutputHead, Support, make_extra, make_support, shortlist_logprobs
@@ -76,12 +76,7 @@ class LlamaCppModel(Model):
         _quiet_llama(lc)
         self._lock = threading.Lock()
         merged = merged_model(lora_path, self.path) if lora_path else None
-        load = merged[0] if merged else self.path
-        mparams = lc.llama_model_default_params()
-        mparams.use_extra_bufts = extra_buffers_safe(lc, load)
-        self._model = lc.llama_model_load_from_file(str(load).encode(), mparams)
-        if not self._model:
-            raise ModelNotFound(f"llama.cpp could not load {load}: is it a valid GGUF file?")
+        self._model = load_model(lc, merged[0] if merged else self.path)
         self._vocab = lc.llama_model_get_vocab(self._model)
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         threads = n_threads or os.cpu_count() or 1

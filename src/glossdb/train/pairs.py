@@ -142,12 +142,8 @@ def _question(answer: str) -> str:
 
 
 def corpus_pairs(index, negatives: int = 3, depth: int = 30, limit: int = 0,
-                 seed: int = 0, ask=None, labels=None, source: str = "",
-                 **sampling) -> list[Pair]:
-    """Pairs of :func:`corpus_labels` (or of ``labels`` it gave before), with the
-    prefilter's other candidates for each query as negatives (``sampling``: ``hard`` and
-    ``found_within`` of :func:`labeled_pairs`)."""
-    labels = corpus_labels(index, limit, seed, ask) if labels is None else labels
-    return labeled_pairs(index, labels, negatives, depth, seed,
-                         source=source or ("corpus" if ask is None else "questions"),
-                         **sampling)
+                 seed: int = 0, ask=None) -> list[Pair]:
+    """Pairs of :func:`corpus_labels`, with the prefilter's other candidates for each query
+    as negatives."""
+    return labeled_pairs(index, corpus_labels(index, limit, seed, ask), negatives, depth, seed,
+                         source="corpus" if ask is None else "questions")
