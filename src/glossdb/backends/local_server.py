@@ -8,6 +8,7 @@ server dies in its first decode while still answering ``/models``).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -67,7 +68,10 @@ def _serve(argv: list[str]) -> None:
     from llama_cpp.server.__main__ import main
 
     if "--model" in argv[:-1]:
-        use_safe_buffers(argv[argv.index("--model") + 1])
+        model = argv[argv.index("--model") + 1]
+        if not os.path.isfile(model):
+            raise SystemExit(f"no model file at {model}: give --model the path of a GGUF file")
+        use_safe_buffers(model)
     sys.argv = [sys.argv[0]] + argv
     main()
 
