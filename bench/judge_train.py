@@ -120,14 +120,15 @@ def question_pairs(args) -> None:
                   json.loads(saved.read_text()).items()}
     else:
         bar = tqdm(total=args.questions, desc=f"questions {name}")
-        ask = writer_questions(c.ix.model("writer"), progress=bar.update)
+        ask = _asked_before(name, writer_questions(c.ix.model("writer"), progress=bar.update))
         labels = corpus_labels(c.ix, limit=args.questions, ask=ask)
         bar.close()
         PAIRS.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(labels))
     qp = labeled_pairs(c.ix, labels, args.negatives, args.depth, source="questions",
                        hard=args.hard, found_within=args.found_within)
-    suffix = (f"-hard{args.hard}-d{args.depth}" if args.hard is not None else "") + (
+    suffix = (f"-n{args.questions}" if args.questions != 600 else "") + (
+        f"-hard{args.hard}-d{args.depth}" if args.hard is not None else "") + (
         f"-f{args.found_within}" if args.found_within else "")
     path = save_pairs(f"{name}-questions{suffix}", qp)
     print(f"{name}: {len(qp)} question pairs ({sum(p.label for p in qp)} positive) of "
@@ -135,6 +136,21 @@ def question_pairs(args) -> None:
           f"{time.perf_counter() - t:.0f} s -> {path}")
     for p in qp[:40:8]:
         print("  ", p.query)
+
+
+def _asked_before(name: str, ask):
+    """``ask``, answering a chunk the writer already asked a question of (in an earlier
+    ``<set>-questions-labels-<N>.json``) from that file: a larger sample pays only for the
+    chunks it adds."""
+    known = {cid: q for f in PAIRS.glob(f"{name}-questions-labels-*.json")
+             for q, marked in json.loads(f.read_text()).items()
+             for cid, g in marked.items() if g == 1}
+
+    def cached(chunks):
+        rest = [ch for ch in chunks if str(ch.id) not in known]
+        return {ch.id: known[str(ch.id)] for ch in chunks if str(ch.id) in known} | (
+            ask(rest) if rest else {})
+    return cached
 
 
 def cmd_train(args) -> None:
