@@ -141,6 +141,27 @@ def test_writer_questions_become_self_supervised_labels(index, corpus):
         assert chunks[own].text.split()[0] in q
 
 
+def test_writer_questions_are_stored_and_not_asked_again(index, corpus):
+    index.add([corpus])
+    writer = _Asker()
+    first = corpus_labels(index, ask=writer_questions(writer, store=index.store))
+    assert first and len(writer.asked) == len(index.store.chunk_ids())
+    assert index.stats().questions == len(first)
+    writer.asked = []
+    again = _Asker()
+    assert corpus_labels(index, ask=writer_questions(again, store=index.store)) == first
+    assert not hasattr(again, "asked")  # every chunk answered from its stored question
+    # a changed chunk is asked afresh; the others still are not
+    rockets = corpus / "rockets.txt"
+    rockets.write_text(rockets.read_text() + "\nComets have tails of gas and dust.\n")
+    index.add([corpus])
+    third = _Asker()
+    relabeled = corpus_labels(index, ask=writer_questions(third, store=index.store))
+    assert third.asked and all("Rockets" in r.prompt or "Comets" in r.prompt
+                               or "Orbital" in r.prompt for r in third.asked)
+    assert set(relabeled) >= {q for q in first if "Cats" in q or "Yeast" in q}
+
+
 def test_split_and_ndcg():
     labels = {f"q{i}": {i: 1} for i in range(10)}
     train, held = split_queries(labels)

@@ -50,7 +50,8 @@ def feedback(query, chunk_id, relevant, index_path, as_json) -> None:
                    "title, as the query); the default source (2,000) when there are no labels.")
 @click.option("--questions", type=click.IntRange(min=0), default=0,
               help="Also self-supervised queries the writer model asks of N chunks (one "
-                   "question each; about a second a chunk on a CPU).")
+                   "question each; about a second a chunk on a CPU; kept in the index, so "
+                   "a chunk is asked once).")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--objective", type=click.Choice(OBJECTIVES), default=TrainSpec.objective,
               show_default=True,
@@ -96,7 +97,8 @@ def train(index_path, qrels, queries, use_feedback, corpus, questions, epochs, o
         def asked(n):  # the writer's questions, as they come
             written[0] += n
             lead = "\r" if tty else ""
-            click.echo(f"{lead}questions: {written[0]} of at most {questions} chunks", err=True,
+            click.echo(f"{lead}questions: {written[0]} asked (of at most {questions} chunks; "
+                       "stored ones are not asked again)", err=True,
                        nl=not tty)
 
         result = ix.train(labels, use_feedback=use_feedback, corpus=corpus, questions=questions,

@@ -14,6 +14,7 @@ from .errors import UnknownRepresentation
 from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
 from .store import Representation, querylog
 from .store.feedback import count_feedback, feedback_rows
+from .store.questions import count_questions
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class InspectVerbs:
             vectors=[{"name": e.name, "model": e.model_id, "dim": e.dim, "vectors": n}
                      for e, n in self.vector_store.embedders()],
             servers=self._server_stats(), judge_adapter=self._adapter_status(),
-            feedback=count_feedback(self.store),
+            feedback=count_feedback(self.store), questions=count_questions(self.store),
         )
 
     def _adapter_status(self) -> str:

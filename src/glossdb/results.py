@@ -176,6 +176,7 @@ class IndexStats:
     servers: list[dict[str, Any]] = field(default_factory=list)  # a pool's, once loaded
     judge_adapter: str = ""  # a trained judge version's adapter: "path (sha256 …)"
     feedback: int = 0  # standing marks on hits (glossdb feedback)
+    questions: int = 0  # questions the writer asked of chunks (glossdb train --questions)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

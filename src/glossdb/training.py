@@ -264,7 +264,7 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
         held = held or positives_only(corpus_held)
     if questions:  # a question the writer asks of each of N chunks
         question_train, question_held = split_queries(corpus_labels(
-            ix, limit=questions, ask=writer_questions(ix.model("writer"), asked)))
+            ix, limit=questions, ask=writer_questions(ix.model("writer"), asked, ix.store)))
         held = held or positives_only(question_held)
     pairs = training_pairs(ix, train_labels, corpus_train, from_feedback,
                            questions=question_train)

@@ -303,9 +303,26 @@ def m009_judgment_reads(d: Dialect) -> str:
     return "ALTER TABLE judgments ADD COLUMN read_hash TEXT;"
 
 
+def m010_writer_questions(d: Dialect) -> str:
+    """The question the writer model asked of a chunk, for training pairs from the corpus
+    itself (``glossdb train --questions``): asked once per chunk text and writer (its model
+    and prompt), so training again does not ask again. '' records that it wrote none."""
+    return f"""
+        CREATE TABLE writer_questions (
+            chunk_id {d.ref} NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            writer TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            question TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT {d.now},
+            PRIMARY KEY (chunk_id, writer)
+        );
+        """
+
+
 MIGRATIONS: list[Migration] = [m001_initial, m002_query_baselines, m003_query_log_tokens,
                                m004_vectors, m005_query_log_depth, m006_gloss_claims,
-                               m007_gloss_function, m008_feedback, m009_judgment_reads]
+                               m007_gloss_function, m008_feedback, m009_judgment_reads,
+                               m010_writer_questions]
 
 
 def statements(script: str) -> list[str]:

@@ -14,6 +14,8 @@ what the judge reads in a search (the gloss, or the text's lead before it has on
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Callable, Iterable, Mapping
 
 from ..backends.base import GenerateRequest
 from ..store import Chunk
+from ..store.questions import put_questions, stored_questions
 
 
 @dataclass(frozen=True)
@@ -122,16 +125,31 @@ QUESTION_SYSTEM = ("You write search queries. Given a passage, write one short q
 QUESTION_CHARS = 1200  # of a chunk's text the writer reads
 
 
-def writer_questions(model, progress=None) -> Callable[[list[Chunk]], dict[int, str]]:
+def writer_questions(model, progress=None, store=None) -> Callable[[list[Chunk]], dict[int, str]]:
     """For :func:`corpus_labels`: a writer model's question for each chunk (InPars,
     Bonifacio et al. 2022; Promptagator): queries in the form users ask them, which a held-out
-    sentence is not. A chunk whose answer is not one line ending in "?" gets none."""
+    sentence is not. A chunk whose answer is not one line ending in "?" gets none. With a
+    ``store``, what the writer asked of a chunk's text is kept there (glossdb.store.questions)
+    and never asked again; ``progress`` counts the chunks actually asked."""
+    writer = question_writer(model)
+
     def ask(chunks: list[Chunk]) -> dict[int, str]:
+        known = stored_questions(store, writer, chunks) if store is not None else {}
+        rest = [c for c in chunks if c.id not in known]
         requests = [GenerateRequest(" ".join(c.text.split())[:QUESTION_CHARS], max_tokens=40,
-                                    stop=("\n",), system=QUESTION_SYSTEM) for c in chunks]
-        answers = model.generate(requests, progress)
-        return {c.id: q for c, q in zip(chunks, map(_question, answers)) if q}
+                                    stop=("\n",), system=QUESTION_SYSTEM) for c in rest]
+        asked = dict(zip((c.id for c in rest),
+                         map(_question, model.generate(requests, progress) if rest else [])))
+        if store is not None:
+            put_questions(store, writer, rest, asked)
+        return {cid: q for cid, q in (known | asked).items() if q}
     return ask
+
+
+def question_writer(model) -> str:
+    """The writer's name in stored questions: its model and what it is asked."""
+    prompt = json.dumps([QUESTION_SYSTEM, QUESTION_CHARS, 40])
+    return f"{model.model_id}:{hashlib.sha256(prompt.encode()).hexdigest()[:10]}"
 
 
 def _question(answer: str) -> str:
