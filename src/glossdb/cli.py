@@ -427,14 +427,19 @@ def tune(index_path, recent, deep, k, target, write, model, gloss_model, backend
               help="Another Host header name to answer (a proxy's name); repeatable.")
 @click.option("--gloss-in-background/--no-gloss-in-background", default=True,
               show_default=True, help="Write missing glosses while no request is served.")
+@click.option("--train-after", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Train a judge version (`glossdb train`, in a child process at low CPU "
+                   "priority) whenever N feedback marks came in since the last one, while "
+                   "no request is served; adopted only if it does not lose (0: never).")
 def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key,
-          allowed_hosts, gloss_in_background) -> None:
+          allowed_hosts, gloss_in_background, train_after) -> None:
     """Serve the HTTP API and a page for inspecting glosses, judgments and explanations.
 
     \b
     Examples:
       glossdb serve --port 8700
       GLOSSDB_API_KEY=secret glossdb serve --allowed-host search.example.org
+      glossdb serve --train-after 50      # learn from the page's relevant/not buttons
     """
     from .server import serve as run_server
 
@@ -443,7 +448,7 @@ def serve(index_path, model, gloss_model, backend, base_url, host, port, api_key
         click.echo(f"glossdb: serving {ix.store.location} at http://{host}:{port}/ ({guard}; "
                    "Ctrl-C stops)", err=True)
         run_server(ix, host=host, port=port, api_key=api_key, allowed_hosts=list(allowed_hosts),
-                   gloss_in_background=gloss_in_background)
+                   gloss_in_background=gloss_in_background, train_after=train_after)
 
 
 for _commands in (cli_search, cli_semantic, cli_rag, cli_train, cli_models):

@@ -23,7 +23,8 @@ from ..errors import (BackendError, ConfigError, GlossdbError, IndexBusy, IndexC
                       IngestError, InvalidQuery, ModelNotFound, StorageFull, UnknownChunk, UnknownDocument,
                       UnknownRepresentation, store_errors, translate)
 from ..index import Index
-from .worker import GlossWorker
+from .trainer import TrainWorker
+from .worker import GlossWorker, IdleWorker
 
 STATUS = {
     InvalidQuery: 400, ConfigError: 400, IngestError: 422, UnknownChunk: 404,
@@ -67,16 +68,23 @@ def key_matches(header: str, api_key: str) -> bool:
 
 class Handles:
     """The server's per-thread handles on the index (:meth:`Index.fork`: own SQLite
-    connection, shared models) and its background-glossing worker. Requests run on FastAPI's
+    connection, shared models) and its idle-time workers (background glossing; training a
+    judge from feedback when ``train_after`` marks came in). Requests run on FastAPI's
     thread pool, so a stats or chunk request (or a cached search) is answered while another
     request waits on a model."""
 
-    def __init__(self, index: Index, gloss_in_background: bool):
+    def __init__(self, index: Index, gloss_in_background: bool, train_after: int = 0):
         self.index, self.gloss_in_background = index, gloss_in_background
+        self.train_after = train_after
         self.forks: list[Index] = []
         self.generation = 0  # bumped at shutdown: a thread's older fork is closed
-        self.worker: list[GlossWorker] = []
+        self.worker: list[IdleWorker] = []
         self.local = threading.local()
+
+    def status(self, kind: type) -> dict:
+        """The status of the running worker of ``kind``, else ``{"running": False}``."""
+        found = [w for w in self.worker if isinstance(w, kind)]
+        return found[0].status() if found else {"running": False}
 
     def handle(self) -> Index:
         local = self.local
@@ -89,7 +97,10 @@ class Handles:
     async def lifespan(self, _: Any):
         if self.gloss_in_background:
             self.worker.append(GlossWorker(self.index))
-            self.worker[0].start()
+        if self.train_after:
+            self.worker.append(TrainWorker(self.index, self.train_after))
+        for worker in self.worker:
+            worker.start()
         yield
         while self.worker:
             self.worker.pop().stop()
@@ -100,19 +111,21 @@ class Handles:
 
 def create_app(index: Index, *, api_key: str | None = None,
                allowed_hosts: tuple[str, ...] | list[str] | None = None,
-               gloss_in_background: bool = False) -> Any:
+               gloss_in_background: bool = False, train_after: int = 0) -> Any:
     """A FastAPI app serving ``index``. The caller keeps ownership of the index.
 
     Requests whose Host header names another host are refused (a page on another site cannot
     reach a loopback server through DNS rebinding); with ``api_key`` every route but the
     page shell needs ``Authorization: Bearer KEY``. With ``gloss_in_background`` a worker
-    writes missing glosses in usage order whenever no request is being served."""
+    writes missing glosses in usage order whenever no request is being served; with
+    ``train_after`` N, a judge version is trained (and adopted if it does not lose) once N
+    feedback marks came in since the last training, while no request is being served."""
     _require_fastapi()
     from fastapi import FastAPI
 
     from .routes import add_routes
 
-    state = Handles(index, gloss_in_background)
+    state = Handles(index, gloss_in_background, train_after)
     app = FastAPI(title="glossdb", summary="Search by LLM-judged glosses, with explanations.",
                   docs_url=None, redoc_url=None, lifespan=state.lifespan)
     _guard(app, {h.lower() for h in (allowed_hosts or LOCAL_HOSTS)}, api_key, state)
@@ -141,13 +154,14 @@ def _guard(app: Any, hosts: set[str], api_key: str | None, state: Handles) -> No
                 return JSONResponse({"error": "missing or wrong API key: send the header "
                                      "Authorization: Bearer KEY"}, status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
-        if not state.worker:
-            return await call_next(request)
-        state.worker[0].enter()
+        workers = list(state.worker)
+        for worker in workers:
+            worker.enter()
         try:
             return await call_next(request)
         finally:
-            state.worker[0].leave()
+            for worker in workers:
+                worker.leave()
 
 
 def _error_handlers(app: Any) -> None:
@@ -225,10 +239,10 @@ def _docs(app: Any) -> None:
 
 def serve(index: Index, host: str = "127.0.0.1", port: int = 8700, *,
           api_key: str | None = None, allowed_hosts: list[str] | None = None,
-          gloss_in_background: bool = True) -> None:
+          gloss_in_background: bool = True, train_after: int = 0) -> None:
     import uvicorn
 
     hosts = list(LOCAL_HOSTS) + [host] + list(allowed_hosts or [])
     app = create_app(index, api_key=api_key, allowed_hosts=hosts,
-                     gloss_in_background=gloss_in_background)
+                     gloss_in_background=gloss_in_background, train_after=train_after)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..results import MAX_QUERY_CHARS
 from .page import PAGE
+from .trainer import TrainWorker
+from .worker import GlossWorker
 from .schema import (ERRORS, ChunkOut, FeedbackIn, FeedbackOut, GlossDiff, SearchIn, SearchOut,
                      StatsOut, Why)
 
@@ -85,6 +87,6 @@ def _api_routes(app: Any, state: "Handles") -> None:
     @app.get("/api/stats", response_model=StatsOut, responses=ERRORS)
     def stats() -> dict:
         data = state.handle().stats().to_dict()
-        data["background_glossing"] = (state.worker[0].status() if state.worker
-                                       else {"running": False})
+        data["background_glossing"] = state.status(GlossWorker)
+        data["idle_training"] = state.status(TrainWorker)
         return data

@@ -1,5 +1,6 @@
-"""Background glossing for `glossdb serve`: a thread writes missing glosses in usage order
-while no request is being served, one batch at a time, and waits while requests run."""
+"""Work `glossdb serve` does while no request is being served: background glossing (a
+thread writes missing glosses in usage order, one batch at a time) and, behind a flag,
+training a judge version from the feedback its page collects (glossdb.server.trainer)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,16 @@ from ..errors import GlossdbError
 from ..index import Index
 
 
-class GlossWorker(threading.Thread):
-    """Glosses ``index`` on its own handle (:meth:`Index.fork`). ``enter``/``leave`` bracket
-    every request; the worker starts a batch only when none is in flight, so a search waits
-    at most for the batch under way (and only when judge and writer are one model)."""
+class IdleWorker(threading.Thread):
+    """A daemon thread told of every request: ``enter``/``leave`` bracket each one, and
+    the worker starts a unit of work only when none is in flight."""
 
-    def __init__(self, index: Index, batch: int = 4, idle_s: float = 2.0):
-        super().__init__(name="glossdb-gloss-worker", daemon=True)
-        self.index, self.batch, self.idle_s = index, batch, idle_s
+    def __init__(self, index: Index, name: str, idle_s: float):
+        super().__init__(name=name, daemon=True)
+        self.index, self.idle_s = index, idle_s
         self._active = 0
         self._lock = threading.Lock()
         self._halt = threading.Event()
-        self.written = 0
         self.error: str | None = None
 
     def enter(self) -> None:
@@ -39,9 +38,21 @@ class GlossWorker(threading.Thread):
         self._halt.set()
         self.join(timeout=600)
 
+    def running(self) -> bool:
+        return self.is_alive() and not self._halt.is_set()
+
+
+class GlossWorker(IdleWorker):
+    """Glosses ``index`` on its own handle (:meth:`Index.fork`); a search waits at most for
+    the batch under way (and only when judge and writer are one model)."""
+
+    def __init__(self, index: Index, batch: int = 4, idle_s: float = 2.0):
+        super().__init__(index, "glossdb-gloss-worker", idle_s)
+        self.batch = batch
+        self.written = 0
+
     def status(self) -> dict:
-        return {"running": self.is_alive() and not self._halt.is_set(),
-                "written": self.written, "error": self.error}
+        return {"running": self.running(), "written": self.written, "error": self.error}
 
     def run(self) -> None:
         handle = self.index.fork()
@@ -58,4 +69,3 @@ class GlossWorker(threading.Thread):
             self.error = str(exc)
         finally:
             handle.close()
-
