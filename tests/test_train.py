@@ -147,6 +147,10 @@ def test_writer_questions_are_stored_and_not_asked_again(index, corpus):
     first = corpus_labels(index, ask=writer_questions(writer, store=index.store))
     assert first and len(writer.asked) == len(index.store.chunk_ids())
     assert index.stats().questions == len(first)
+    own = next(iter(first.values()))
+    (cid,) = [c for c, g in own.items() if g == 1]
+    shown = index.show(cid).questions
+    assert [q["question"] for q in shown] == [q for q, m in first.items() if m.get(cid) == 1]
     writer.asked = []
     again = _Asker()
     assert corpus_labels(index, ask=writer_questions(again, store=index.store)) == first

@@ -208,6 +208,8 @@ def show(chunk_id, index_path, as_json) -> None:
     for f in data["feedback"]:
         mark = "relevant" if f["relevant"] else "not relevant"
         click.echo(f"marked {mark} to {f['query']!r} ({f['source']}, {f['created_at']})")
+    for q in data.get("questions", []):
+        click.echo(f"asked by the writer ({q['writer']}): {q['question']}")
     if not data["glosses"]:
         click.echo("No gloss yet: searches judge this chunk on its text's lead and keep no "
                    "judgment until it has one (`glossdb gloss` writes it; `glossdb why "

@@ -14,7 +14,7 @@ from .errors import UnknownRepresentation
 from .results import ChunkView, GlossView, IndexStats, JudgmentView, validate_query
 from .store import Representation, querylog
 from .store.feedback import count_feedback, feedback_rows
-from .store.questions import count_questions
+from .store.questions import chunk_questions, count_questions
 from .versions import GlossDiff, QueryCheck, diff_glosses, regression_check
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class InspectVerbs:
             [JudgmentView(q, s, e, r, j, at)
              for q, s, e, r, j, at in self.store.judgments_for_chunk(chunk_id)],
             feedback_rows(self.store, chunk_id, limit=20),
+            chunk_questions(self.store, chunk),
         )
 
     def _representation_status(self, rep, glosses: int, chunks: int) -> dict[str, Any]:

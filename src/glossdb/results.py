@@ -143,6 +143,8 @@ class ChunkView:
     glosses: list[GlossView]
     judgments: list[JudgmentView]
     feedback: list[dict[str, Any]] = field(default_factory=list)  # marks: glossdb feedback
+    # what the writer asked of the chunk's text, for training (glossdb train --questions)
+    questions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

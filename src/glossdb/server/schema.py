@@ -59,6 +59,7 @@ class ChunkOut(BaseModel):
     glosses: list[GlossView]
     judgments: list[JudgmentView]
     feedback: list[dict[str, Any]] = []
+    questions: list[dict[str, Any]] = []
 
 
 class StatsOut(BaseModel):

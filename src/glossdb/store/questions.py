@@ -42,6 +42,15 @@ def put_questions(store: Store, writer: str, chunks: Iterable[Chunk],
             " created_at = excluded.created_at", rows)
 
 
+def chunk_questions(store: Store, chunk: Chunk) -> list[dict]:
+    """The questions writers asked of the chunk's current text (for ``show``)."""
+    rows = store.db.execute(
+        "SELECT writer, question, created_at FROM writer_questions WHERE chunk_id = ?"
+        " AND content_hash = ? AND question <> '' ORDER BY created_at", (chunk.id,
+                                                                         chunk.content_hash))
+    return [{"writer": w, "question": q, "created_at": at} for w, q, at in rows]
+
+
 def count_questions(store: Store) -> int:
     """Questions stored (of any writer), not counting chunks it wrote none for."""
     return store.db.execute(
