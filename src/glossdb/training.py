@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -241,13 +242,31 @@ def positives_only(labels: Labels) -> dict[str, dict[int, int]]:
     return {q: {c: g for c, g in m.items() if g >= 0} for q, m in labels.items()}
 
 
+def _train_adapter(ix: "Index", path: Path, pairs: list, spec, progress, model_id: str):
+    """Train and write ``docs.judges/judge-<hash>.gguf``: (its path, hash, report). The file
+    is written under a name of its own first, so two trainings of one index (`glossdb train`
+    beside `serve --train-after`) never write the same file, and a run cut short leaves
+    nothing behind."""
+    from .train.lora import train
+
+    tmp = adapters_dir(ix) / f"training-{uuid.uuid4().hex[:12]}.gguf.tmp"
+    try:
+        digest, report = train(path, pairs, tmp, spec, progress=progress,
+                               metadata={"model": model_id, "pairs": str(len(pairs))})
+        out = tmp.with_name(f"judge-{digest[:12]}.gguf")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out, digest, report
+
+
 def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = True,
                 corpus: int = 0, spec=None, adopt: bool = True,
                 progress: Callable[[int, int, float], None] | None = None,
                 questions: int = 0, asked: Callable[[int], None] | None = None) -> TrainResult:
     """Train a judge version and adopt it unless it loses (see the module's docstring).
     ``asked(n)`` is called as the writer finishes each batch of ``n`` questions."""
-    from .train.lora import TrainSpec, train
+    from .train.lora import TrainSpec
     from .train.pairs import corpus_labels, writer_questions
 
     if ix.config.backend != "llamacpp":
@@ -273,11 +292,7 @@ def train_judge(ix: "Index", labels: Labels | None = None, use_feedback: bool = 
                           "`glossdb feedback`, or use --corpus N or --questions N")
     model_id, path = resolve_model(ix.config.model)
     spec = spec or TrainSpec()
-    tmp = adapters_dir(ix) / "training.gguf.tmp"
-    digest, report = train(path, pairs, tmp, spec, progress=progress,
-                           metadata={"model": model_id, "pairs": str(len(pairs))})
-    out = tmp.with_name(f"judge-{digest[:12]}.gguf")
-    tmp.replace(out)
+    out, digest, report = _train_adapter(ix, path, pairs, spec, progress, model_id)
     folded = _fold(path, out)
     counts = dict(Counter(p.source for p in pairs))
     candidate = ix.with_settings(judge_method="relevance", judge_adapter=str(out))
