@@ -15,14 +15,14 @@ from glossdb import Index
 from glossdb.server.trainer import TRAINED_AT, TrainWorker
 
 
-def _until(check, seconds: float = 120.0):
+def _until(check, seconds: float = 120.0, every: float = 0.05):
     """Poll ``check`` until it returns something true (or give up after ``seconds``)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         value = check()
         if value:
             return value
-        time.sleep(0.05)
+        time.sleep(every)
     return check()
 
 
@@ -123,8 +123,9 @@ def test_serve_trains_a_judge_from_feedback_given_over_the_api(tmp_path, corpus)
                 r = httpx.post(url + "/api/feedback", json={"q": q, "chunk_id": h["chunk_id"],
                                "relevant": relevant}, timeout=30)
                 assert r.status_code == 200, r.text
+        # every request counts as activity, so poll seldom: the worker starts in the gaps
         done = _until(lambda: (_get(url + "/api/stats") or {}).get(
-            "idle_training", {}).get("runs"), 900)
+            "idle_training", {}).get("runs"), 1200, every=10.0)
         stats = _get(url + "/api/stats")
         assert done == 1, stats["idle_training"]
         last = stats["idle_training"]["last"]
