@@ -110,7 +110,9 @@ def cmd_pairs(args) -> None:
 def question_pairs(args) -> None:
     """Pairs whose queries the writer model wrote, one question per sampled chunk (for
     ``--questions-set``, a collection whose queries are never read). The questions are kept
-    (``<set>-questions-labels-<N>.json``), so other negative samplings reuse them."""
+    (``<set>-questions-labels-<N>.json``), so other negative samplings reuse them, and in the
+    collection's index (glossdb.store.questions), so a larger sample asks only of the chunks
+    it adds."""
     name, split = args.questions_set.split(":")
     c = Collection(name, split)
     saved = PAIRS / f"{name}-questions-labels-{args.questions}.json"
@@ -120,7 +122,7 @@ def question_pairs(args) -> None:
                   json.loads(saved.read_text()).items()}
     else:
         bar = tqdm(total=args.questions, desc=f"questions {name}")
-        ask = _asked_before(name, writer_questions(c.ix.model("writer"), progress=bar.update))
+        ask = writer_questions(c.ix.model("writer"), progress=bar.update, store=c.ix.store)
         labels = corpus_labels(c.ix, limit=args.questions, ask=ask)
         bar.close()
         PAIRS.mkdir(parents=True, exist_ok=True)
@@ -136,21 +138,6 @@ def question_pairs(args) -> None:
           f"{time.perf_counter() - t:.0f} s -> {path}")
     for p in qp[:40:8]:
         print("  ", p.query)
-
-
-def _asked_before(name: str, ask):
-    """``ask``, answering a chunk the writer already asked a question of (in an earlier
-    ``<set>-questions-labels-<N>.json``) from that file: a larger sample pays only for the
-    chunks it adds."""
-    known = {cid: q for f in PAIRS.glob(f"{name}-questions-labels-*.json")
-             for q, marked in json.loads(f.read_text()).items()
-             for cid, g in marked.items() if g == 1}
-
-    def cached(chunks):
-        rest = [ch for ch in chunks if str(ch.id) not in known]
-        return {ch.id: known[str(ch.id)] for ch in chunks if str(ch.id) in known} | (
-            ask(rest) if rest else {})
-    return cached
 
 
 def cmd_train(args) -> None:

@@ -123,6 +123,7 @@ QUESTION_SYSTEM = ("You write search queries. Given a passage, write one short q
                    "that the passage answers, in the passage's own field. Do not copy a "
                    "sentence of the passage. Answer with the question only.")
 QUESTION_CHARS = 1200  # of a chunk's text the writer reads
+QUESTION_TOKENS = 40  # the most the writer writes
 
 
 def writer_questions(model, progress=None, store=None) -> Callable[[list[Chunk]], dict[int, str]]:
@@ -136,7 +137,7 @@ def writer_questions(model, progress=None, store=None) -> Callable[[list[Chunk]]
     def ask(chunks: list[Chunk]) -> dict[int, str]:
         known = stored_questions(store, writer, chunks) if store is not None else {}
         rest = [c for c in chunks if c.id not in known]
-        requests = [GenerateRequest(" ".join(c.text.split())[:QUESTION_CHARS], max_tokens=40,
+        requests = [GenerateRequest(" ".join(c.text.split())[:QUESTION_CHARS], max_tokens=QUESTION_TOKENS,
                                     stop=("\n",), system=QUESTION_SYSTEM) for c in rest]
         asked = dict(zip((c.id for c in rest),
                          map(_question, model.generate(requests, progress) if rest else [])))
@@ -148,7 +149,7 @@ def writer_questions(model, progress=None, store=None) -> Callable[[list[Chunk]]
 
 def question_writer(model) -> str:
     """The writer's name in stored questions: its model and what it is asked."""
-    prompt = json.dumps([QUESTION_SYSTEM, QUESTION_CHARS, 40])
+    prompt = json.dumps([QUESTION_SYSTEM, QUESTION_CHARS, QUESTION_TOKENS])
     return f"{model.model_id}:{hashlib.sha256(prompt.encode()).hexdigest()[:10]}"
 
 
