@@ -89,6 +89,9 @@ def test_a_failed_training_run_is_reported_and_waits_for_new_marks(tmp_path, cor
         assert worker.runs == 1  # not retried in a loop: it waits for two more marks
     finally:
         worker.stop()
+    garbled = TrainWorker(ix, after=1, command=[sys.executable, "-c", "print('half a line')"])
+    assert garbled.train_once() == {"ok": False,
+                                    "error": "glossdb train printed no JSON: 'half a line\\n'"}
     ix.close()
 
 

@@ -83,7 +83,10 @@ class TrainWorker(IdleWorker):
             lines = [x for x in err.strip().splitlines() if x.strip()]
             return {"ok": False, "error": lines[-1] if lines else
                     f"glossdb train exited with status {self._child.returncode}"}
-        result = json.loads(out)
+        try:
+            result = json.loads(out)
+        except ValueError:  # a run must not end the worker: say what came back instead
+            return {"ok": False, "error": f"glossdb train printed no JSON: {out[-200:]!r}"}
         keep = ("judge_version", "adopted", "reason", "pairs", "held_out", "old_ndcg",
                 "new_ndcg", "train_s")
         return {"ok": True, **{k: result.get(k) for k in keep}}
